@@ -1,0 +1,267 @@
+//! An async client for the queue-server API, used by the kiosk, the display
+//! board, the bench and the tests, so that each speaks the API one way.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::sse::SseParser;
+use crate::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach the queue server: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("the queue server answered {status}: {message} ({code})")]
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("the queue server sent something unexpected: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// What a counter action answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionOutcome {
+    /// The ticket the action concerned (for `transfer`, the new waiting one).
+    Ticket(Box<Ticket>),
+    /// For open, close, pause, resume: the counter after the change.
+    Counter(CounterView),
+    /// `call-next` with nobody waiting (204).
+    NobodyWaiting,
+}
+
+#[derive(Clone, Debug)]
+pub struct HallClient {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl HallClient {
+    /// `base` is the server's root, e.g. `http://127.0.0.1:8080`.
+    pub fn new(base: impl Into<String>, token: impl Into<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .expect("building an HTTP client without TLS cannot fail");
+        Self::with_http(base, token, http)
+    }
+
+    pub fn with_http(
+        base: impl Into<String>,
+        token: impl Into<String>,
+        http: reqwest::Client,
+    ) -> Self {
+        let base = base.into().trim_end_matches('/').to_string();
+        Self {
+            base,
+            token: token.into(),
+            http,
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+            .timeout(Duration::from_secs(10))
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, Option<T>), ClientError> {
+        let resp = req.send().await?;
+        let status = resp.status();
+        if status == StatusCode::NO_CONTENT {
+            return Ok((status, None));
+        }
+        let bytes = resp.bytes().await?;
+        if !status.is_success() {
+            return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(body) => ClientError::Api {
+                    status: status.as_u16(),
+                    code: body.error.code,
+                    message: body.error.message,
+                },
+                Err(_) => ClientError::Api {
+                    status: status.as_u16(),
+                    code: "http".into(),
+                    message: String::from_utf8_lossy(&bytes).into_owned(),
+                },
+            });
+        }
+        let value =
+            serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok((status, Some(value)))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let (_, body) = self.send(self.request(Method::GET, path)).await?;
+        body.ok_or_else(|| ClientError::Decode(format!("empty answer to GET {path}")))
+    }
+
+    /// Issues a ticket; the flag is true when it is new (201), false when the
+    /// idempotency key had already issued it (200).
+    pub async fn issue_ticket(&self, req: &IssueTicket) -> Result<(Ticket, bool), ClientError> {
+        let (status, body) = self
+            .send(self.request(Method::POST, "/api/v1/tickets").json(req))
+            .await?;
+        let ticket =
+            body.ok_or_else(|| ClientError::Decode("empty answer to ticket issue".into()))?;
+        Ok((ticket, status == StatusCode::CREATED))
+    }
+
+    pub async fn ticket(&self, id: i64) -> Result<Ticket, ClientError> {
+        self.get(&format!("/api/v1/tickets/{id}")).await
+    }
+
+    /// Cancels a waiting or called ticket (e.g. one the kiosk could not print).
+    pub async fn cancel_ticket(&self, id: i64) -> Result<Ticket, ClientError> {
+        let (_, body) = self
+            .send(self.request(Method::POST, &format!("/api/v1/tickets/{id}/cancel")))
+            .await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to cancel".into()))
+    }
+
+    pub async fn counter_action(
+        &self,
+        counter: u32,
+        action: CounterAction,
+        body: &CounterActionBody,
+    ) -> Result<ActionOutcome, ClientError> {
+        let path = format!("/api/v1/counters/{counter}/{}", action.as_str());
+        let (_, value) = self
+            .send::<serde_json::Value>(self.request(Method::POST, &path).json(body))
+            .await?;
+        let Some(value) = value else {
+            return Ok(ActionOutcome::NobodyWaiting);
+        };
+        let decode = |e: serde_json::Error| ClientError::Decode(e.to_string());
+        Ok(match action {
+            CounterAction::Open
+            | CounterAction::Close
+            | CounterAction::Pause
+            | CounterAction::Resume => {
+                ActionOutcome::Counter(serde_json::from_value(value).map_err(decode)?)
+            }
+            _ => ActionOutcome::Ticket(Box::new(serde_json::from_value(value).map_err(decode)?)),
+        })
+    }
+
+    /// `call-next`: the called ticket, or `None` when nobody waits.
+    pub async fn call_next(&self, counter: u32) -> Result<Option<Ticket>, ClientError> {
+        match self
+            .counter_action(
+                counter,
+                CounterAction::CallNext,
+                &CounterActionBody::default(),
+            )
+            .await?
+        {
+            ActionOutcome::Ticket(t) => Ok(Some(*t)),
+            ActionOutcome::NobodyWaiting => Ok(None),
+            ActionOutcome::Counter(_) => {
+                Err(ClientError::Decode("call-next answered a counter".into()))
+            }
+        }
+    }
+
+    pub async fn hall(&self) -> Result<HallSnapshot, ClientError> {
+        self.get("/api/v1/hall").await
+    }
+
+    pub async fn day_stats(&self, date: jiff::civil::Date) -> Result<DayStats, ClientError> {
+        self.get(&format!("/api/v1/stats/day?date={date}")).await
+    }
+
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        self.get("/healthz").await
+    }
+
+    /// Opens the event stream, resuming after `last_event_id` when given.
+    pub async fn events(&self, last_event_id: Option<i64>) -> Result<EventStream, ClientError> {
+        let mut req = self
+            .http
+            .get(format!("{}/api/v1/events", self.base))
+            .bearer_auth(&self.token)
+            .header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let resp = req.send().await?;
+        if !resp.status().is_success() {
+            let status = resp.status().as_u16();
+            let bytes = resp.bytes().await.unwrap_or_default();
+            let (code, message) = serde_json::from_slice::<ErrorBody>(&bytes)
+                .map(|b| (b.error.code, b.error.message))
+                .unwrap_or_else(|_| ("http".into(), String::from_utf8_lossy(&bytes).into_owned()));
+            return Err(ClientError::Api {
+                status,
+                code,
+                message,
+            });
+        }
+        Ok(EventStream {
+            body: Box::pin(resp.bytes_stream()),
+            parser: SseParser::new(),
+            pending: Default::default(),
+        })
+    }
+}
+
+type ByteStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>;
+
+/// One connection's worth of events, in id order.
+pub struct EventStream {
+    body: ByteStream,
+    parser: SseParser,
+    pending: std::collections::VecDeque<Event>,
+}
+
+impl EventStream {
+    /// The next event; `None` when the server closed the stream.
+    pub async fn next(&mut self) -> Option<Result<Event, ClientError>> {
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Some(Ok(ev));
+            }
+            match self.body.next().await? {
+                Err(e) => return Some(Err(e.into())),
+                Ok(chunk) => {
+                    for msg in self.parser.feed(&chunk) {
+                        match serde_json::from_str::<Event>(&msg.data) {
+                            Ok(ev) => self.pending.push_back(ev),
+                            Err(e) => {
+                                return Some(Err(ClientError::Decode(format!(
+                                    "event {:?}: {e}",
+                                    msg.id
+                                ))));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

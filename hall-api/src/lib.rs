@@ -1,0 +1,590 @@
+//! The wire types of the hall queue API: one definition of each, shared by
+//! queue-server and every client (kiosk, display board, counter tools, bench).
+//!
+//! Times are RFC 3339 timestamps in UTC; ids are SQLite row ids.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "client")]
+pub mod client;
+pub mod sse;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// A text in both languages of the hall.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct I18nText {
+    pub zh: String,
+    pub en: String,
+}
+
+impl I18nText {
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+/// Where a ticket is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Waiting,
+    Called,
+    Serving,
+    Done,
+    NoShow,
+    Cancelled,
+    Transferred,
+}
+
+impl TicketStatus {
+    pub const ALL: [TicketStatus; 7] = [
+        TicketStatus::Waiting,
+        TicketStatus::Called,
+        TicketStatus::Serving,
+        TicketStatus::Done,
+        TicketStatus::NoShow,
+        TicketStatus::Cancelled,
+        TicketStatus::Transferred,
+    ];
+
+    /// The name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Waiting => "waiting",
+            TicketStatus::Called => "called",
+            TicketStatus::Serving => "serving",
+            TicketStatus::Done => "done",
+            TicketStatus::NoShow => "no_show",
+            TicketStatus::Cancelled => "cancelled",
+            TicketStatus::Transferred => "transferred",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// A ticket in a final state never changes again.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            TicketStatus::Done
+                | TicketStatus::NoShow
+                | TicketStatus::Cancelled
+                | TicketStatus::Transferred
+        )
+    }
+}
+
+/// A ticket as its holder and the staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Ticket {
+    pub id: i64,
+    /// Prefix and number as printed, e.g. "A012".
+    pub number: String,
+    /// Service id from the configuration.
+    pub service: String,
+    pub status: TicketStatus,
+    /// When the customer first took a ticket (kept across transfers).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub issued_at: Timestamp,
+    /// The business day the number belongs to, in the hall's time zone.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub business_day: jiff::civil::Date,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub called_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub started_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub ended_at: Option<Timestamp>,
+    /// The counter that called it, while called or serving and afterwards.
+    pub counter: Option<u32>,
+    pub recalls: u32,
+    /// People ahead in the same service, while waiting.
+    pub ahead: Option<u32>,
+    /// Estimated seconds until called, while waiting; absent when no counter
+    /// is open for the service.
+    pub estimated_wait_s: Option<u32>,
+    /// Unguessable code for the public status page behind the ticket's QR code.
+    pub tracking_code: String,
+    /// The device that issued it.
+    pub channel: String,
+    pub customer_ref: Option<String>,
+    pub lang: Option<Lang>,
+    pub transaction_ref: Option<String>,
+    /// The ticket this one continues after a transfer.
+    pub transferred_from: Option<i64>,
+    /// The waiting ticket that continues this one after a transfer.
+    pub transferred_to: Option<i64>,
+}
+
+impl Ticket {
+    pub fn summary(&self) -> TicketSummary {
+        TicketSummary {
+            id: self.id,
+            number: self.number.clone(),
+            service: self.service.clone(),
+            status: self.status,
+            issued_at: self.issued_at,
+            counter: self.counter,
+            recalls: self.recalls,
+            transferred: self.transferred_from.is_some(),
+        }
+    }
+}
+
+/// What the event stream and the hall snapshot say about a ticket: nothing
+/// that identifies the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TicketSummary {
+    pub id: i64,
+    pub number: String,
+    pub service: String,
+    pub status: TicketStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub issued_at: Timestamp,
+    pub counter: Option<u32>,
+    pub recalls: u32,
+    /// True for the waiting entry made by a transfer.
+    pub transferred: bool,
+}
+
+/// `POST /api/v1/tickets`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IssueTicket {
+    pub service: String,
+    /// Chosen by the client once per customer request; a retry with the same
+    /// key returns the same ticket.
+    pub idempotency_key: String,
+    #[serde(default)]
+    pub customer_ref: Option<String>,
+    #[serde(default)]
+    pub lang: Option<Lang>,
+}
+
+/// The actions a counter can take, as they appear in the URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum CounterAction {
+    CallNext,
+    Recall,
+    Start,
+    Complete,
+    NoShow,
+    Transfer,
+    Pause,
+    Resume,
+    Open,
+    Close,
+}
+
+impl CounterAction {
+    pub const ALL: [CounterAction; 10] = [
+        CounterAction::CallNext,
+        CounterAction::Recall,
+        CounterAction::Start,
+        CounterAction::Complete,
+        CounterAction::NoShow,
+        CounterAction::Transfer,
+        CounterAction::Pause,
+        CounterAction::Resume,
+        CounterAction::Open,
+        CounterAction::Close,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CounterAction::CallNext => "call-next",
+            CounterAction::Recall => "recall",
+            CounterAction::Start => "start",
+            CounterAction::Complete => "complete",
+            CounterAction::NoShow => "no-show",
+            CounterAction::Transfer => "transfer",
+            CounterAction::Pause => "pause",
+            CounterAction::Resume => "resume",
+            CounterAction::Open => "open",
+            CounterAction::Close => "close",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// Body of `POST /api/v1/counters/{number}/{action}`; every field optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CounterActionBody {
+    /// For `complete`: the billing system's transaction reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_ref: Option<String>,
+    /// For `transfer`: the service the customer goes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum CounterState {
+    Closed,
+    Open,
+    Paused,
+}
+
+impl CounterState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CounterState::Closed => "closed",
+            CounterState::Open => "open",
+            CounterState::Paused => "paused",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            CounterState::Closed,
+            CounterState::Open,
+            CounterState::Paused,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// A counter's answer to an action: its state and its current ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CounterView {
+    pub number: u32,
+    pub name: I18nText,
+    /// Service ids in the order this counter prefers them.
+    pub services: Vec<String>,
+    pub state: CounterState,
+    pub current: Option<TicketSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ServiceView {
+    pub id: String,
+    pub prefix: String,
+    pub name: I18nText,
+    pub priority: i32,
+    pub target_wait_min: u32,
+    pub ask_account: bool,
+    pub waiting: u32,
+    /// Estimated wait for a ticket taken now; absent when no counter is open.
+    pub estimated_wait_s: Option<u32>,
+    /// Counters open now that serve this service.
+    pub open_counters: u32,
+    /// Seconds the longest-waiting ticket has waited so far.
+    pub longest_wait_s: Option<u32>,
+}
+
+/// One call-out: what the board shows and the hall hears.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Call {
+    pub event_id: i64,
+    pub number: String,
+    pub service: String,
+    pub counter: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    pub recall: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HallInfo {
+    pub name: I18nText,
+    pub timezone: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub business_day: jiff::civil::Date,
+    /// False while the system clock is behind the newest stored event (a
+    /// Raspberry Pi after a power cut, before NTP): the server then keeps the
+    /// last business day and never repeats a number.
+    pub clock_trusted: bool,
+}
+
+/// `GET /api/v1/hall`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HallSnapshot {
+    pub hall: HallInfo,
+    pub services: Vec<ServiceView>,
+    pub counters: Vec<CounterView>,
+    /// Newest first.
+    pub last_calls: Vec<Call>,
+    /// Resume the event stream after this id to see every later change.
+    pub last_event_id: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum EventKind {
+    #[serde(rename = "ticket.issued")]
+    TicketIssued,
+    #[serde(rename = "ticket.called")]
+    TicketCalled,
+    #[serde(rename = "ticket.recalled")]
+    TicketRecalled,
+    #[serde(rename = "ticket.started")]
+    TicketStarted,
+    #[serde(rename = "ticket.completed")]
+    TicketCompleted,
+    #[serde(rename = "ticket.no_show")]
+    TicketNoShow,
+    #[serde(rename = "ticket.cancelled")]
+    TicketCancelled,
+    #[serde(rename = "ticket.transferred")]
+    TicketTransferred,
+    #[serde(rename = "counter.opened")]
+    CounterOpened,
+    #[serde(rename = "counter.closed")]
+    CounterClosed,
+    #[serde(rename = "counter.paused")]
+    CounterPaused,
+    #[serde(rename = "counter.resumed")]
+    CounterResumed,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 12] = [
+        EventKind::TicketIssued,
+        EventKind::TicketCalled,
+        EventKind::TicketRecalled,
+        EventKind::TicketStarted,
+        EventKind::TicketCompleted,
+        EventKind::TicketNoShow,
+        EventKind::TicketCancelled,
+        EventKind::TicketTransferred,
+        EventKind::CounterOpened,
+        EventKind::CounterClosed,
+        EventKind::CounterPaused,
+        EventKind::CounterResumed,
+    ];
+
+    /// The name used as the SSE event type and in webhooks.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::TicketIssued => "ticket.issued",
+            EventKind::TicketCalled => "ticket.called",
+            EventKind::TicketRecalled => "ticket.recalled",
+            EventKind::TicketStarted => "ticket.started",
+            EventKind::TicketCompleted => "ticket.completed",
+            EventKind::TicketNoShow => "ticket.no_show",
+            EventKind::TicketCancelled => "ticket.cancelled",
+            EventKind::TicketTransferred => "ticket.transferred",
+            EventKind::CounterOpened => "counter.opened",
+            EventKind::CounterClosed => "counter.closed",
+            EventKind::CounterPaused => "counter.paused",
+            EventKind::CounterResumed => "counter.resumed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One change in the hall. Ids increase by one with every change, so a
+/// client that saw id N and asks for what came after misses nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Event {
+    pub id: i64,
+    pub kind: EventKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    /// The ticket concerned, as it is after the change.
+    pub ticket: Option<TicketSummary>,
+    pub counter: Option<u32>,
+    /// For `ticket.transferred`: the new waiting entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<TicketSummary>,
+    /// The device that made the change.
+    pub by: String,
+}
+
+/// Mean, median and 90th percentile of a set of durations, in seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Distribution {
+    pub count: u32,
+    pub mean_s: Option<f64>,
+    pub median_s: Option<f64>,
+    pub p90_s: Option<f64>,
+}
+
+/// Counts and times of one group of tickets (a service, or the whole hall).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TicketGroupStats {
+    pub issued: u32,
+    pub called: u32,
+    pub done: u32,
+    pub no_show: u32,
+    pub cancelled: u32,
+    pub transferred: u32,
+    /// Still waiting (or called and not yet finished) now.
+    pub waiting: u32,
+    /// Call time minus issue time, first call only.
+    pub wait: Distribution,
+    /// End minus start of service.
+    pub service_time: Distribution,
+    /// Share of called tickets called within the service's target wait.
+    pub service_level: Option<f64>,
+    pub no_show_rate: Option<f64>,
+    pub cancel_rate: Option<f64>,
+    pub transfer_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ServiceDayStats {
+    pub service: String,
+    pub target_wait_min: u32,
+    #[serde(flatten)]
+    pub stats: TicketGroupStats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CounterDayStats {
+    pub counter: u32,
+    pub called: u32,
+    pub done: u32,
+    pub no_show: u32,
+    pub service_time: Distribution,
+    /// Seconds open (open or paused) during the day.
+    pub open_s: u64,
+    /// Seconds spent serving (start to end).
+    pub serving_s: u64,
+    /// serving_s / open_s.
+    pub utilisation: Option<f64>,
+    /// Completed tickets per open hour.
+    pub throughput_per_hour: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HourStats {
+    /// Local hour of the day, 0–23.
+    pub hour: u8,
+    pub issued: u32,
+    pub called: u32,
+    pub done: u32,
+    pub wait: Distribution,
+}
+
+/// `GET /api/v1/stats/day`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DayStats {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub date: jiff::civil::Date,
+    pub timezone: String,
+    pub hall: TicketGroupStats,
+    pub services: Vec<ServiceDayStats>,
+    pub counters: Vec<CounterDayStats>,
+    /// Only hours with any activity.
+    pub hours: Vec<HourStats>,
+    /// The hour with the most tickets issued.
+    pub peak_hour: Option<u8>,
+    /// Seconds the longest-waiting ticket still waiting has waited (today only).
+    pub longest_current_wait_s: Option<u32>,
+}
+
+/// `GET /healthz`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub business_day: jiff::civil::Date,
+    pub clock_trusted: bool,
+    pub last_event_id: i64,
+}
+
+/// Every error answer: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `bad_request`, `unauthorized`, `forbidden`,
+    /// `not_found`, `conflict`, `unavailable`, `internal`.
+    pub code: String,
+    /// For a person: what went wrong and what to do.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for s in TicketStatus::ALL {
+            assert_eq!(TicketStatus::parse(s.as_str()), Some(s));
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
+        }
+        for a in CounterAction::ALL {
+            assert_eq!(CounterAction::parse(a.as_str()), Some(a));
+            assert_eq!(
+                serde_json::to_string(&a).unwrap(),
+                format!("\"{}\"", a.as_str())
+            );
+        }
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
+        }
+        assert_eq!(TicketStatus::parse("nope"), None);
+    }
+
+    #[test]
+    fn issue_request_refuses_unknown_fields() {
+        let err = serde_json::from_str::<IssueTicket>(
+            r#"{"service":"pay","idempotency_key":"k","colour":"red"}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+}

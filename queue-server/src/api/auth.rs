@@ -1,0 +1,96 @@
+//! Bearer-token authentication: each device presents its own token and acts
+//! with its configured role.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
+use crate::api::AppState;
+use crate::config::Role;
+use crate::error::Error;
+use crate::store::writer::Actor;
+
+/// The authenticated device making the request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+    /// For counter devices: the one counter they may act on.
+    pub counter: Option<u32>,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.name.clone(),
+            role: self.role,
+        }
+    }
+
+    /// Refuses with 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role], doing: &str) -> Result<(), Error> {
+        if roles.contains(&self.role) {
+            return Ok(());
+        }
+        Err(Error::Forbidden(format!(
+            "device \"{}\" (role {}) may not {doing}; that needs role {}",
+            self.name,
+            role_name(self.role),
+            roles
+                .iter()
+                .map(|r| role_name(*r))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )))
+    }
+}
+
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Kiosk => "kiosk",
+        Role::Display => "display",
+        Role::Counter => "counter",
+        Role::Billing => "billing",
+        Role::Manager => "manager",
+    }
+}
+
+/// The token from `Authorization: Bearer …`, or from `access_token=` in the
+/// query for browsers' EventSource, which cannot set headers.
+fn token(parts: &Parts) -> Option<&str> {
+    if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+        let value = value.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
+    }
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("access_token="))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = token(parts).ok_or_else(|| {
+            Error::Unauthorized(
+                "no token: send `Authorization: Bearer <device token>` from the hall configuration"
+                    .into(),
+            )
+        })?;
+        let device = state.hall.device_by_token(token).ok_or_else(|| {
+            Error::Unauthorized(
+                "unknown token: check the device's token against the hall configuration".into(),
+            )
+        })?;
+        Ok(Caller {
+            name: device.name.clone(),
+            role: device.role,
+            counter: device.counter,
+        })
+    }
+}

@@ -1,0 +1,134 @@
+//! The hall as a whole: health, the live snapshot, and a day's statistics.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use hall_api::{DayStats, ErrorBody, HallInfo, HallSnapshot, Health};
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use crate::api::AppState;
+use crate::api::auth::Caller;
+use crate::clock::HallClock;
+use crate::config::Role;
+use crate::error::{Error, Result};
+use crate::rules::stats::{DayInput, day_stats as compute_day_stats};
+use crate::store::{queries, reader};
+
+/// Liveness and the clock's state; no token needed.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = ErrorBody)), tag = "hall")]
+pub async fn health(State(st): State<AppState>) -> Result<Json<Health>> {
+    let now = st.clock.read();
+    let last_event_id = st
+        .reads
+        .run(|conn| Ok(queries::last_event(conn)?.map_or(0, |(id, _)| id)))
+        .await?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        business_day: HallClock::business_day(&st.hall.hall, now.at),
+        clock_trusted: now.trusted,
+        last_event_id,
+    }))
+}
+
+/// Services with waiting counts and estimates, counters with their state
+/// and current ticket, and the last calls. Every role.
+#[utoipa::path(get, path = "/api/v1/hall", responses((status = 200, body = HallSnapshot), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])), tag = "hall")]
+pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Json<HallSnapshot>> {
+    let now = st.clock.read();
+    let hall = st.hall.clone();
+    let snapshot = st
+        .reads
+        .run(move |conn| {
+            // One read transaction, so the parts agree with each other and
+            // with last_event_id.
+            let tx = conn.unchecked_transaction()?;
+            let last_event_id = queries::last_event(&tx)?.map_or(0, |(id, _)| id);
+            let services = queries::service_views(&tx, &hall, now.at)?;
+            let rows = queries::counter_rows(&tx)?;
+            let counters = hall
+                .counters
+                .iter()
+                .filter_map(|k| rows.get(&k.number))
+                .map(|row| queries::counter_view(&tx, &hall, row))
+                .collect::<Result<Vec<_>>>()?;
+            let last_calls = queries::last_calls(&tx, hall.hall.last_calls)?;
+            Ok(HallSnapshot {
+                hall: HallInfo {
+                    name: hall.hall.name.clone(),
+                    timezone: hall.hall.timezone_name.clone(),
+                    business_day: HallClock::business_day(&hall.hall, now.at),
+                    clock_trusted: now.trusted,
+                },
+                services,
+                counters,
+                last_calls,
+                last_event_id,
+            })
+        })
+        .await?;
+    Ok(Json(snapshot))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DayQuery {
+    /// The business day, `YYYY-MM-DD`; today when absent.
+    pub date: Option<String>,
+}
+
+/// The manager's metrics for one business day, per service, per counter and per hour.
+#[utoipa::path(get, path = "/api/v1/stats/day", params(DayQuery),
+    responses((status = 200, body = DayStats), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])), tag = "stats")]
+pub async fn day_stats(
+    State(st): State<AppState>,
+    caller: Caller,
+    Query(q): Query<DayQuery>,
+) -> Result<Json<DayStats>> {
+    caller.require(&[Role::Manager], "read statistics")?;
+    let now = st.clock.read();
+    let today = HallClock::business_day(&st.hall.hall, now.at);
+    let date = match q.date.as_deref() {
+        None => today,
+        Some(raw) => raw.parse::<Date>().map_err(|_| {
+            Error::BadRequest(format!(
+                "date \"{raw}\" is not a date; write it as YYYY-MM-DD"
+            ))
+        })?,
+    };
+    let hall = st.hall.clone();
+    let stats = st
+        .reads
+        .run(move |conn| {
+            let h = &hall.hall;
+            let start = |d: Date| {
+                d.to_datetime(h.day_starts_at)
+                    .to_zoned(h.timezone.clone())
+                    .map(|z| z.timestamp())
+                    .map_err(|e| Error::BadRequest(format!("date {d} is out of range: {e}")))
+            };
+            let from = start(date)?;
+            let next = date
+                .tomorrow()
+                .map_err(|e| Error::BadRequest(e.to_string()))?;
+            let to = start(next)?.min(now.at).max(from);
+            let tx = conn.unchecked_transaction()?;
+            let (tickets, counters) = reader::day_facts(&tx, &hall, date, from, to)?;
+            Ok(compute_day_stats(&DayInput {
+                date,
+                tz: &h.timezone,
+                services: hall
+                    .services
+                    .iter()
+                    .map(|s| (s.id.clone(), s.target_wait_min))
+                    .collect(),
+                tickets: &tickets,
+                counters: &counters,
+                from,
+                to,
+            }))
+        })
+        .await?;
+    Ok(Json(stats))
+}

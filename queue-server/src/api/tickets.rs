@@ -1,0 +1,87 @@
+//! Issuing, reading and cancelling tickets.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use hall_api::{ErrorBody, IssueTicket, Ticket};
+
+use crate::api::auth::Caller;
+use crate::api::{ApiJson, AppState, path_number};
+use crate::config::Role;
+use crate::error::{Error, Result};
+use crate::store::queries;
+use crate::store::writer::{Op, Outcome};
+
+/// Issue a ticket. The same idempotency key from the same device returns
+/// the ticket it already issued (200) instead of a second one.
+#[utoipa::path(post, path = "/api/v1/tickets", request_body = IssueTicket,
+    responses((status = 201, body = Ticket, description = "issued"),
+              (status = 200, body = Ticket, description = "already issued under this idempotency key"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])), tag = "tickets")]
+pub async fn issue(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<IssueTicket>,
+) -> Result<(StatusCode, Json<Ticket>)> {
+    caller.require(&[Role::Kiosk, Role::Manager], "issue tickets")?;
+    match st.writer.submit(caller.actor(), Op::Issue(req)).await? {
+        Outcome::Issued { ticket, created } => {
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok((status, Json(*ticket)))
+        }
+        other => Err(Error::Internal(format!("issue answered {other:?}"))),
+    }
+}
+
+/// A ticket with its current status, and its position while waiting.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "tickets")]
+pub async fn get(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Ticket>> {
+    caller.require(
+        &[Role::Kiosk, Role::Counter, Role::Billing, Role::Manager],
+        "read tickets",
+    )?;
+    let id: i64 = path_number("ticket id", &id)?;
+    let hall = st.hall.clone();
+    let ticket = st
+        .reads
+        .run(move |conn| {
+            let row = queries::ticket_by_id(conn, id)?
+                .ok_or_else(|| Error::NotFound(format!("no ticket with id {id}")))?;
+            queries::ticket_view(conn, &hall, &row)
+        })
+        .await?;
+    Ok(Json(ticket))
+}
+
+/// Cancel a waiting or called ticket, e.g. one the kiosk could not print.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/cancel", params(("id" = i64, Path)),
+    responses((status = 200, body = Ticket), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])), tag = "tickets")]
+pub async fn cancel(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Ticket>> {
+    caller.require(&[Role::Kiosk, Role::Manager], "cancel tickets")?;
+    let id: i64 = path_number("ticket id", &id)?;
+    match st
+        .writer
+        .submit(caller.actor(), Op::Cancel { ticket: id })
+        .await?
+    {
+        Outcome::Ticket(t) => Ok(Json(*t)),
+        other => Err(Error::Internal(format!("cancel answered {other:?}"))),
+    }
+}

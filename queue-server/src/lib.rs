@@ -1,0 +1,85 @@
+//! queue-server: the hall's single source of truth.
+//!
+//! - [`config`]: the hall's TOML configuration (or the embedded demo hall);
+//! - [`rules`]: numbering, life cycles, call-next policy, wait estimate and
+//!   statistics, all without I/O;
+//! - [`store`]: SQLite with one group-committing writer and read connections;
+//! - [`api`]: the HTTP API and the live event stream.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, watch};
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod rules;
+pub mod store;
+
+use crate::config::Config;
+use crate::store::reader::ReadPool;
+use crate::store::writer::Writer;
+
+/// Read-only connections beside the writer.
+const READ_CONNECTIONS: usize = 4;
+/// Live events buffered per subscriber before it is caught up from the log.
+const EVENT_BUFFER: usize = 1024;
+
+/// Where the database lives when `--db` is not given: systemd's
+/// `STATE_DIRECTORY`, else the user's data directory.
+pub fn default_db_path() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STATE_DIRECTORY") {
+        return PathBuf::from(dir).join("hall.db");
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    data.join("queue-server").join("hall.db")
+}
+
+/// Runs the server on `listener` until `shutdown` completes, then lets the
+/// writer finish what it has and closes the database.
+pub async fn serve(
+    hall: Arc<Config>,
+    db: &Path,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (writer, last) = Writer::open(db, hall.clone())?;
+    let clock = writer.clock();
+    let (events, _) = broadcast::channel(EVENT_BUFFER);
+    let (handle, writer_thread) = writer.spawn(events.clone());
+    let reads = ReadPool::open(db, READ_CONNECTIONS)?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let state = api::AppState {
+        hall,
+        writer: handle,
+        reads,
+        events,
+        clock: clock.clone(),
+        shutdown: stop_rx,
+    };
+    let reading = clock.read();
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        db = %db.display(),
+        last_event_id = last.map_or(0, |(id, _)| id),
+        clock_trusted = reading.trusted,
+        "queue-server ready"
+    );
+    axum::serve(listener, api::router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+        })
+        .await?;
+    writer_thread
+        .join()
+        .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
+    Ok(())
+}

@@ -1,0 +1,116 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use queue_server::config::{self, Config};
+
+/// The hall's queue server: tickets, counters and the live event stream.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The hall configuration (TOML). Without it the embedded demo hall runs.
+    #[arg(long, env = "QUEUE_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// The SQLite database file [default: $STATE_DIRECTORY/hall.db or ~/.local/share/queue-server/hall.db].
+    #[arg(long, env = "QUEUE_DB", global = true)]
+    db: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, env = "QUEUE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Copy the database to FILE while the server keeps running.
+    Backup { file: PathBuf },
+    /// Check the configuration and exit.
+    CheckConfig,
+    /// Print the token_sha256 for a device token, to keep tokens out of the config file.
+    HashToken { token: String },
+}
+
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
+    match path {
+        Some(p) => Config::load(p).map_err(|e| anyhow::anyhow!("{e}")),
+        None => {
+            tracing::warn!(
+                "no --config given: running the embedded DEMO hall with public demo tokens"
+            );
+            Ok(Config::demo())
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("queue-server: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let db = cli.db.clone().unwrap_or_else(queue_server::default_db_path);
+    match cli.command {
+        Some(Command::HashToken { token }) => {
+            println!(
+                "token_sha256 = \"{}\"",
+                config::to_hex(&config::sha256(&token))
+            );
+            Ok(())
+        }
+        Some(Command::CheckConfig) => {
+            let c = load_config(cli.config.as_ref())?;
+            println!(
+                "configuration OK: {} services, {} counters, {} devices",
+                c.services.len(),
+                c.counters.len(),
+                c.devices.len()
+            );
+            Ok(())
+        }
+        Some(Command::Backup { file }) => {
+            queue_server::store::schema::backup(&db, &file)?;
+            println!("backed up {} to {}", db.display(), file.display());
+            Ok(())
+        }
+        None => {
+            let hall = Arc::new(load_config(cli.config.as_ref())?);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(cli.listen)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "cannot listen on {}: {e}; is another server running there?",
+                            cli.listen
+                        )
+                    })?;
+                queue_server::serve(hall, &db, listener, shutdown_signal()).await
+            })
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

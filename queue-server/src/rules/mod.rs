@@ -1,0 +1,9 @@
+//! The hall's rules, free of I/O so they can be tested exhaustively:
+//! numbering and the business day, the ticket and counter life cycles, the
+//! call-next policy, the wait estimate and the day's statistics.
+
+pub mod estimate;
+pub mod lifecycle;
+pub mod numbering;
+pub mod policy;
+pub mod stats;

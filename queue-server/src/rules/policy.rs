@@ -1,0 +1,194 @@
+//! Which waiting ticket a counter gets next.
+//!
+//! Order: the service's priority (higher first), then tickets continuing
+//! after a transfer, then the counter's own preference among its services,
+//! then issue time (a transferred ticket keeps its original issue time), and
+//! the ticket id to break exact ties.
+
+use jiff::Timestamp;
+
+/// A waiting ticket as the policy sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub id: i64,
+    pub service: String,
+    pub transferred: bool,
+    pub issued_at: Timestamp,
+}
+
+/// One of the services a counter serves, in the counter's order of preference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedService<'a> {
+    pub id: &'a str,
+    pub priority: i32,
+}
+
+/// The key that sorts candidates into calling order; smaller is first.
+/// `None` when the counter does not serve the candidate's service.
+pub fn rank(
+    served: &[ServedService<'_>],
+    c: &Candidate,
+) -> Option<(i64, bool, usize, Timestamp, i64)> {
+    let (pref, s) = served.iter().enumerate().find(|(_, s)| s.id == c.service)?;
+    Some((
+        -i64::from(s.priority),
+        !c.transferred,
+        pref,
+        c.issued_at,
+        c.id,
+    ))
+}
+
+/// The ticket the counter calls next among `candidates`.
+///
+/// Within one service the calling order depends only on (transferred, issue
+/// time, id), so the server passes just the head of each service's queue.
+pub fn pick_next<'c>(
+    served: &[ServedService<'_>],
+    candidates: &'c [Candidate],
+) -> Option<&'c Candidate> {
+    candidates
+        .iter()
+        .filter_map(|c| rank(served, c).map(|k| (k, c)))
+        .min_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// How many tickets of the same service are called before `me`.
+pub fn ahead_in_service<'a>(
+    me: &Candidate,
+    waiting: impl IntoIterator<Item = &'a Candidate>,
+) -> u32 {
+    let key = |c: &Candidate| (!c.transferred, c.issued_at, c.id);
+    let count = waiting
+        .into_iter()
+        .filter(|c| c.service == me.service && key(c) < key(me))
+        .count();
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    fn cand(id: i64, service: &str, transferred: bool, at: i64) -> Candidate {
+        Candidate {
+            id,
+            service: service.into(),
+            transferred,
+            issued_at: t(at),
+        }
+    }
+
+    fn served<'a>(list: &[(&'a str, i32)]) -> Vec<ServedService<'a>> {
+        list.iter()
+            .map(|&(id, priority)| ServedService { id, priority })
+            .collect()
+    }
+
+    #[test]
+    fn priority_beats_everything_else() {
+        let s = served(&[("pay", 0), ("vip", 10)]);
+        let c = [cand(1, "pay", true, 0), cand(2, "vip", false, 100)];
+        assert_eq!(pick_next(&s, &c).unwrap().id, 2);
+    }
+
+    #[test]
+    fn transferred_first_within_equal_priority() {
+        let s = served(&[("pay", 0), ("open", 0)]);
+        let c = [cand(1, "pay", false, 0), cand(2, "open", true, 100)];
+        assert_eq!(pick_next(&s, &c).unwrap().id, 2);
+    }
+
+    #[test]
+    fn counter_preference_before_issue_time() {
+        let s = served(&[("open", 0), ("pay", 0)]);
+        let c = [cand(1, "pay", false, 0), cand(2, "open", false, 100)];
+        assert_eq!(pick_next(&s, &c).unwrap().id, 2);
+    }
+
+    #[test]
+    fn earlier_issue_first_then_lower_id() {
+        let s = served(&[("pay", 0)]);
+        let c = [
+            cand(3, "pay", false, 10),
+            cand(2, "pay", false, 5),
+            cand(1, "pay", false, 5),
+        ];
+        assert_eq!(pick_next(&s, &c).unwrap().id, 1);
+    }
+
+    #[test]
+    fn services_the_counter_does_not_serve_are_never_picked() {
+        let s = served(&[("pay", 0)]);
+        let c = [cand(1, "vip", false, 0)];
+        assert_eq!(pick_next(&s, &c), None);
+        assert_eq!(pick_next(&s, &[]), None);
+    }
+
+    #[test]
+    fn ahead_counts_transferred_and_earlier() {
+        let all = [
+            cand(1, "pay", false, 0),
+            cand(2, "pay", true, 50),
+            cand(3, "open", false, 1),
+            cand(4, "pay", false, 20),
+            cand(5, "pay", false, 30),
+        ];
+        assert_eq!(ahead_in_service(&all[3], &all), 2); // 1 and the transferred 2
+        assert_eq!(ahead_in_service(&all[1], &all), 0);
+        assert_eq!(ahead_in_service(&all[4], &all), 3);
+    }
+
+    fn arb_candidates() -> impl Strategy<Value = Vec<Candidate>> {
+        let services = prop::sample::select(vec!["pay", "vip", "open", "enquiry"]);
+        proptest::collection::vec((services, any::<bool>(), 0i64..50), 0..40).prop_map(|v| {
+            v.into_iter()
+                .enumerate()
+                .map(|(i, (s, tr, at))| cand(i as i64 + 1, s, tr, at))
+                .collect()
+        })
+    }
+
+    proptest! {
+        /// Picking from the heads of each service's queue gives the same
+        /// ticket as sorting every waiting ticket by the full policy order.
+        #[test]
+        fn heads_suffice(cands in arb_candidates(), prio_vip in 0i32..20) {
+            let s = served(&[("open", 0), ("vip", prio_vip), ("pay", 0)]);
+            let best_overall = pick_next(&s, &cands).cloned();
+            let mut heads = Vec::new();
+            for svc in ["pay", "vip", "open", "enquiry"] {
+                let head = cands.iter().filter(|c| c.service == svc)
+                    .min_by_key(|c| (!c.transferred, c.issued_at, c.id)).cloned();
+                heads.extend(head);
+            }
+            prop_assert_eq!(pick_next(&s, &heads).cloned(), best_overall);
+        }
+
+        /// Repeated picking drains exactly the served tickets, each once, and
+        /// the ahead count of every ticket equals how many of its own service
+        /// were called before it.
+        #[test]
+        fn draining_calls_each_once_in_order(cands in arb_candidates()) {
+            let s = served(&[("pay", 0), ("vip", 0)]);
+            let mut left = cands.clone();
+            let mut order = Vec::new();
+            while let Some(next) = pick_next(&s, &left).cloned() {
+                left.retain(|c| c.id != next.id);
+                order.push(next);
+            }
+            let served_count = cands.iter().filter(|c| c.service == "pay" || c.service == "vip").count();
+            prop_assert_eq!(order.len(), served_count);
+            for (i, c) in order.iter().enumerate() {
+                let before_same = order[..i].iter().filter(|o| o.service == c.service).count() as u32;
+                prop_assert_eq!(ahead_in_service(c, &cands), before_same);
+            }
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! The manager's metrics for one business day, computed from the day's
+//! tickets and counter state changes. Definitions (also in the README):
+//! - wait = first call − issue, for tickets as issued (not the entries a
+//!   transfer creates, whose issue time is the original one);
+//! - service time = end − start;
+//! - service level = called within the target ÷ (called + still waiting past
+//!   the target);
+//! - no-show rate = no-shows ÷ called; transfer rate = transfers ÷ called;
+//!   cancel rate = cancelled ÷ issued;
+//! - utilisation = serving time ÷ time the counter was open (not paused).
+
+use std::collections::BTreeMap;
+
+use hall_api::{
+    CounterDayStats, CounterState, DayStats, Distribution, HourStats, ServiceDayStats,
+    TicketGroupStats, TicketStatus,
+};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+/// One ticket row of the day, as the statistics need it.
+#[derive(Debug, Clone)]
+pub struct TicketFacts {
+    pub service: String,
+    pub counter: Option<u32>,
+    pub status: TicketStatus,
+    /// The waiting entry a transfer created (not a new customer).
+    pub continuation: bool,
+    pub issued_at: Timestamp,
+    pub called_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+}
+
+/// A counter's state changes during the day, with its state when the day began.
+#[derive(Debug, Clone)]
+pub struct CounterTimeline {
+    pub counter: u32,
+    pub state_at_start: CounterState,
+    pub changes: Vec<(Timestamp, CounterState)>,
+}
+
+pub struct DayInput<'a> {
+    pub date: Date,
+    pub tz: &'a TimeZone,
+    /// (service id, target wait in minutes), in configuration order.
+    pub services: Vec<(String, u32)>,
+    pub tickets: &'a [TicketFacts],
+    pub counters: &'a [CounterTimeline],
+    /// Start and end of the business day; the end is "now" for today.
+    pub from: Timestamp,
+    pub to: Timestamp,
+}
+
+pub fn distribution(mut values: Vec<f64>) -> Distribution {
+    if values.is_empty() {
+        return Distribution::default();
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let mean = values.iter().sum::<f64>() / n as f64;
+    Distribution {
+        count: u32::try_from(n).unwrap_or(u32::MAX),
+        mean_s: Some(round1(mean)),
+        median_s: Some(round1(quantile(&values, 0.5))),
+        p90_s: Some(round1(quantile(&values, 0.9))),
+    }
+}
+
+/// Linear interpolation between the closest ranks of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn secs(from: Timestamp, to: Timestamp) -> f64 {
+    (to.as_millisecond() - from.as_millisecond()).max(0) as f64 / 1000.0
+}
+
+fn ratio(part: u32, whole: u32) -> Option<f64> {
+    (whole > 0).then(|| f64::from(part) / f64::from(whole))
+}
+
+/// Counts and times of a group of tickets; `target_s` for the service level.
+pub fn group_stats<'a>(
+    tickets: impl IntoIterator<Item = &'a TicketFacts>,
+    target_s: Option<f64>,
+    now: Timestamp,
+) -> TicketGroupStats {
+    let mut g = TicketGroupStats::default();
+    let mut waits = Vec::new();
+    let mut services = Vec::new();
+    let mut within = 0u32;
+    let mut overdue_waiting = 0u32;
+    for t in tickets {
+        if !t.continuation {
+            g.issued += 1;
+        }
+        if t.called_at.is_some() {
+            g.called += 1;
+        }
+        match t.status {
+            TicketStatus::Done => g.done += 1,
+            TicketStatus::NoShow => g.no_show += 1,
+            TicketStatus::Cancelled => g.cancelled += 1,
+            TicketStatus::Transferred => g.transferred += 1,
+            TicketStatus::Waiting => g.waiting += 1,
+            TicketStatus::Called | TicketStatus::Serving => {}
+        }
+        if let (false, Some(called)) = (t.continuation, t.called_at) {
+            let w = secs(t.issued_at, called);
+            if target_s.is_some_and(|target| w <= target) {
+                within += 1;
+            }
+            waits.push(w);
+        }
+        if t.status == TicketStatus::Waiting
+            && !t.continuation
+            && target_s.is_some_and(|target| secs(t.issued_at, now) > target)
+        {
+            overdue_waiting += 1;
+        }
+        if let (Some(s), Some(e)) = (t.started_at, t.ended_at) {
+            services.push(secs(s, e));
+        }
+    }
+    let measured = u32::try_from(waits.len()).unwrap_or(u32::MAX);
+    g.service_level = target_s.and_then(|_| ratio(within, measured + overdue_waiting));
+    g.wait = distribution(waits);
+    g.service_time = distribution(services);
+    g.no_show_rate = ratio(g.no_show, g.called);
+    g.transfer_rate = ratio(g.transferred, g.called);
+    g.cancel_rate = ratio(g.cancelled, g.issued);
+    g
+}
+
+/// Seconds a counter spent open (not paused, not closed) between `from` and `to`.
+pub fn open_seconds(timeline: &CounterTimeline, from: Timestamp, to: Timestamp) -> u64 {
+    let mut state = timeline.state_at_start;
+    let mut since = from;
+    let mut total = 0.0;
+    for &(at, next) in &timeline.changes {
+        let at = at.clamp(from, to);
+        if state == CounterState::Open {
+            total += secs(since, at);
+        }
+        state = next;
+        since = at;
+    }
+    if state == CounterState::Open {
+        total += secs(since, to);
+    }
+    total.round() as u64
+}
+
+pub fn day_stats(input: &DayInput<'_>) -> DayStats {
+    let now = input.to;
+    let local_hour = |t: Timestamp| t.to_zoned(input.tz.clone()).hour() as u8;
+
+    let services = input
+        .services
+        .iter()
+        .map(|(id, target)| ServiceDayStats {
+            service: id.clone(),
+            target_wait_min: *target,
+            stats: group_stats(
+                input.tickets.iter().filter(|t| &t.service == id),
+                Some(f64::from(*target) * 60.0),
+                now,
+            ),
+        })
+        .collect::<Vec<_>>();
+
+    // The hall's service level weighs each ticket against its own service's target.
+    let mut hall = group_stats(input.tickets, None, now);
+    let (mut within, mut measured) = (0.0, 0.0);
+    for s in &services {
+        if let Some(level) = s.stats.service_level {
+            let n =
+                f64::from(s.stats.wait.count) + overdue(input, &s.service, s.target_wait_min, now);
+            within += level * n;
+            measured += n;
+        }
+    }
+    hall.service_level = (measured > 0.0).then(|| within / measured);
+
+    let counters = input
+        .counters
+        .iter()
+        .map(|tl| {
+            let mine: Vec<&TicketFacts> = input
+                .tickets
+                .iter()
+                .filter(|t| t.counter == Some(tl.counter))
+                .collect();
+            let times: Vec<f64> = mine
+                .iter()
+                .filter_map(|t| Some(secs(t.started_at?, t.ended_at?)))
+                .collect();
+            let serving_s = times.iter().sum::<f64>().round() as u64;
+            let open_s = open_seconds(tl, input.from, input.to);
+            let done = count(&mine, |t| t.status == TicketStatus::Done);
+            CounterDayStats {
+                counter: tl.counter,
+                called: count(&mine, |t| t.called_at.is_some()),
+                done,
+                no_show: count(&mine, |t| t.status == TicketStatus::NoShow),
+                service_time: distribution(times),
+                open_s,
+                serving_s,
+                utilisation: (open_s > 0).then(|| (serving_s as f64 / open_s as f64).min(1.0)),
+                throughput_per_hour: (open_s > 0)
+                    .then(|| round1(f64::from(done) * 3600.0 / open_s as f64)),
+            }
+        })
+        .collect();
+
+    let mut hours: BTreeMap<u8, (HourStats, Vec<f64>)> = BTreeMap::new();
+    fn hour(hours: &mut BTreeMap<u8, (HourStats, Vec<f64>)>, h: u8) -> &mut (HourStats, Vec<f64>) {
+        hours.entry(h).or_insert_with(|| {
+            (
+                HourStats {
+                    hour: h,
+                    issued: 0,
+                    called: 0,
+                    done: 0,
+                    wait: Distribution::default(),
+                },
+                Vec::new(),
+            )
+        })
+    }
+    for t in input.tickets {
+        if !t.continuation {
+            let entry = hour(&mut hours, local_hour(t.issued_at));
+            entry.0.issued += 1;
+            if let Some(c) = t.called_at {
+                entry.1.push(secs(t.issued_at, c));
+            }
+        }
+        if let Some(c) = t.called_at {
+            hour(&mut hours, local_hour(c)).0.called += 1;
+        }
+        if let (TicketStatus::Done, Some(e)) = (t.status, t.ended_at) {
+            hour(&mut hours, local_hour(e)).0.done += 1;
+        }
+    }
+    let hours: Vec<HourStats> = hours
+        .into_values()
+        .map(|(mut h, waits)| {
+            h.wait = distribution(waits);
+            h
+        })
+        .collect();
+    let peak_hour = hours
+        .iter()
+        .filter(|h| h.issued > 0)
+        .max_by(|a, b| a.issued.cmp(&b.issued).then(b.hour.cmp(&a.hour)))
+        .map(|h| h.hour);
+
+    let longest_current_wait_s = input
+        .tickets
+        .iter()
+        .filter(|t| t.status == TicketStatus::Waiting)
+        .map(|t| secs(t.issued_at, now).round() as u32)
+        .max();
+
+    DayStats {
+        date: input.date,
+        timezone: input.tz.iana_name().unwrap_or("UTC").to_string(),
+        hall,
+        services,
+        counters,
+        hours,
+        peak_hour,
+        longest_current_wait_s,
+    }
+}
+
+fn overdue(input: &DayInput<'_>, service: &str, target_min: u32, now: Timestamp) -> f64 {
+    let target = f64::from(target_min) * 60.0;
+    input
+        .tickets
+        .iter()
+        .filter(|t| {
+            t.service == service
+                && !t.continuation
+                && t.status == TicketStatus::Waiting
+                && secs(t.issued_at, now) > target
+        })
+        .count() as f64
+}
+
+fn count(tickets: &[&TicketFacts], pred: impl Fn(&TicketFacts) -> bool) -> u32 {
+    u32::try_from(tickets.iter().filter(|t| pred(t)).count()).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(min: i64) -> Timestamp {
+        // 2026-11-22 09:00 Asia/Shanghai plus `min` minutes
+        Timestamp::from_second(1_795_309_200 + min * 60).unwrap()
+    }
+
+    fn ticket(
+        service: &str,
+        status: TicketStatus,
+        issued: i64,
+        called: Option<i64>,
+        start_end: Option<(i64, i64)>,
+    ) -> TicketFacts {
+        TicketFacts {
+            service: service.into(),
+            counter: called.map(|_| 1),
+            status,
+            continuation: false,
+            issued_at: t(issued),
+            called_at: called.map(t),
+            started_at: start_end.map(|(s, _)| t(s)),
+            ended_at: start_end.map(|(_, e)| t(e)),
+        }
+    }
+
+    #[test]
+    fn distribution_of_known_values() {
+        let d = distribution(vec![
+            10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0,
+        ]);
+        assert_eq!(d.count, 10);
+        assert_eq!(d.mean_s, Some(55.0));
+        assert_eq!(d.median_s, Some(55.0));
+        assert_eq!(d.p90_s, Some(91.0));
+        assert_eq!(distribution(vec![]).mean_s, None);
+    }
+
+    #[test]
+    fn a_small_day_by_hand() {
+        use TicketStatus::*;
+        let tickets = vec![
+            ticket("pay", Done, 0, Some(5), Some((6, 10))), // waited 5 min
+            ticket("pay", Done, 1, Some(20), Some((21, 31))), // waited 19 min: over the 10-min target
+            ticket("pay", NoShow, 2, Some(30), None),
+            ticket("pay", Waiting, 50, None, None), // 10 min so far at "now" = 60: not over
+            ticket("pay", Cancelled, 3, None, None),
+            ticket("vip", Waiting, 30, None, None), // 30 min: over its 5-min target
+        ];
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let timeline = CounterTimeline {
+            counter: 1,
+            state_at_start: CounterState::Closed,
+            changes: vec![
+                (t(0), CounterState::Open),
+                (t(40), CounterState::Paused),
+                (t(50), CounterState::Open),
+            ],
+        };
+        let input = DayInput {
+            date: Date::constant(2026, 11, 22),
+            tz: &tz,
+            services: vec![("pay".into(), 10), ("vip".into(), 5)],
+            tickets: &tickets,
+            counters: std::slice::from_ref(&timeline),
+            from: t(-240),
+            to: t(60),
+        };
+        let s = day_stats(&input);
+        let pay = &s.services[0].stats;
+        assert_eq!(
+            (
+                pay.issued,
+                pay.called,
+                pay.done,
+                pay.no_show,
+                pay.cancelled,
+                pay.waiting
+            ),
+            (5, 3, 2, 1, 1, 1)
+        );
+        assert_eq!(pay.wait.count, 3);
+        assert_eq!(pay.wait.mean_s, Some(((5 + 19 + 28) * 60) as f64 / 3.0));
+        assert_eq!(pay.service_level, Some(1.0 / 3.0));
+        assert_eq!(pay.no_show_rate, Some(1.0 / 3.0));
+        assert_eq!(pay.cancel_rate, Some(0.2));
+        assert_eq!(pay.service_time.mean_s, Some(7.0 * 60.0));
+        let vip = &s.services[1].stats;
+        assert_eq!(vip.service_level, Some(0.0));
+        // Hall: one of four measured tickets within its target.
+        assert_eq!(s.hall.service_level, Some(0.25));
+        let c = &s.counters[0];
+        assert_eq!(c.open_s, 50 * 60); // 0–40 and 50–60
+        assert_eq!(c.serving_s, 14 * 60);
+        assert_eq!(c.utilisation, Some(14.0 / 50.0));
+        assert_eq!(c.done, 2);
+        assert_eq!(s.peak_hour, Some(9));
+        assert_eq!(s.longest_current_wait_s, Some(30 * 60));
+        assert_eq!(s.hours.iter().map(|h| h.issued).sum::<u32>(), 6);
+    }
+}

@@ -1,0 +1,383 @@
+//! Queries shared by the writer (inside its transaction) and the readers.
+
+use std::collections::HashMap;
+
+use hall_api::{
+    Call, CounterState, CounterView, Event, Lang, ServiceView, Ticket, TicketStatus, TicketSummary,
+};
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::rules::estimate::{self, OpenCounter};
+
+pub fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// A row of the tickets table.
+#[derive(Debug, Clone)]
+pub struct TicketRow {
+    pub id: i64,
+    pub number: String,
+    pub service: String,
+    pub business_day: String,
+    pub status: TicketStatus,
+    pub rank_class: i64,
+    pub issued_at: i64,
+    pub called_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub counter: Option<u32>,
+    pub recalls: u32,
+    pub channel: String,
+    pub idempotency_key: Option<String>,
+    pub tracking_code: String,
+    pub customer_ref: Option<String>,
+    pub lang: Option<String>,
+    pub transaction_ref: Option<String>,
+    pub transferred_from: Option<i64>,
+    pub transferred_to: Option<i64>,
+}
+
+pub const TICKET_COLUMNS: &str = "id, number, service, business_day, status, rank_class, issued_at, called_at, \
+     started_at, ended_at, counter, recalls, channel, idempotency_key, tracking_code, customer_ref, lang, \
+     transaction_ref, transferred_from, transferred_to";
+
+impl TicketRow {
+    pub fn from_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
+        let status: String = r.get(4)?;
+        Ok(TicketRow {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            service: r.get(2)?,
+            business_day: r.get(3)?,
+            status: TicketStatus::parse(&status).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    4,
+                    rusqlite::types::Type::Text,
+                    format!("unknown status {status}").into(),
+                )
+            })?,
+            rank_class: r.get(5)?,
+            issued_at: r.get(6)?,
+            called_at: r.get(7)?,
+            started_at: r.get(8)?,
+            ended_at: r.get(9)?,
+            counter: r.get(10)?,
+            recalls: r.get(11)?,
+            channel: r.get(12)?,
+            idempotency_key: r.get(13)?,
+            tracking_code: r.get(14)?,
+            customer_ref: r.get(15)?,
+            lang: r.get(16)?,
+            transaction_ref: r.get(17)?,
+            transferred_from: r.get(18)?,
+            transferred_to: r.get(19)?,
+        })
+    }
+
+    pub fn summary(&self) -> TicketSummary {
+        TicketSummary {
+            id: self.id,
+            number: self.number.clone(),
+            service: self.service.clone(),
+            status: self.status,
+            issued_at: ts(self.issued_at),
+            counter: self.counter,
+            recalls: self.recalls,
+            transferred: self.transferred_from.is_some(),
+        }
+    }
+
+    /// The full ticket; `position` is (people ahead, estimated seconds) while waiting.
+    pub fn to_ticket(&self, position: Option<(u32, Option<u32>)>) -> Ticket {
+        Ticket {
+            id: self.id,
+            number: self.number.clone(),
+            service: self.service.clone(),
+            status: self.status,
+            issued_at: ts(self.issued_at),
+            business_day: self.business_day.parse().unwrap_or(jiff::civil::Date::ZERO),
+            called_at: self.called_at.map(ts),
+            started_at: self.started_at.map(ts),
+            ended_at: self.ended_at.map(ts),
+            counter: self.counter,
+            recalls: self.recalls,
+            ahead: position.map(|p| p.0),
+            estimated_wait_s: position.and_then(|p| p.1),
+            tracking_code: self.tracking_code.clone(),
+            channel: self.channel.clone(),
+            customer_ref: self.customer_ref.clone(),
+            lang: self.lang.as_deref().and_then(|l| match l {
+                "zh" => Some(Lang::Zh),
+                "en" => Some(Lang::En),
+                _ => None,
+            }),
+            transaction_ref: self.transaction_ref.clone(),
+            transferred_from: self.transferred_from,
+            transferred_to: self.transferred_to,
+        }
+    }
+}
+
+pub fn ticket_by_id(conn: &Connection, id: i64) -> Result<Option<TicketRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?1"
+    ))?;
+    Ok(stmt.query_row([id], TicketRow::from_row).optional()?)
+}
+
+pub fn ticket_by_idempotency(
+    conn: &Connection,
+    channel: &str,
+    key: &str,
+) -> Result<Option<TicketRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE channel = ?1 AND idempotency_key = ?2"
+    ))?;
+    Ok(stmt
+        .query_row(params![channel, key], TicketRow::from_row)
+        .optional()?)
+}
+
+/// The first ticket of a service's queue: transferred entries first, then by issue time.
+pub fn queue_head(conn: &Connection, service: &str) -> Result<Option<TicketRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE status = 'waiting' AND service = ?1 \
+         ORDER BY rank_class, issued_at, id LIMIT 1"
+    ))?;
+    Ok(stmt.query_row([service], TicketRow::from_row).optional()?)
+}
+
+/// People of the same service called before this waiting ticket.
+pub fn ahead_of(conn: &Connection, t: &TicketRow) -> Result<u32> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ?1 \
+         AND (rank_class < ?2 OR (rank_class = ?2 AND (issued_at < ?3 OR (issued_at = ?3 AND id < ?4))))",
+    )?;
+    Ok(
+        stmt.query_row(params![t.service, t.rank_class, t.issued_at, t.id], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+pub fn waiting_counts(conn: &Connection) -> Result<HashMap<String, u32>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT service, COUNT(*) FROM tickets WHERE status = 'waiting' GROUP BY service",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Issue time of each service's longest-waiting ticket.
+pub fn oldest_waiting(conn: &Connection) -> Result<HashMap<String, i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT service, MIN(issued_at) FROM tickets WHERE status = 'waiting' AND rank_class = 1 GROUP BY service",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A counter's stored state and current ticket.
+#[derive(Debug, Clone)]
+pub struct CounterRow {
+    pub number: u32,
+    pub state: CounterState,
+    pub current_ticket: Option<i64>,
+}
+
+pub fn counter_rows(conn: &Connection) -> Result<HashMap<u32, CounterRow>> {
+    let mut stmt = conn.prepare_cached("SELECT number, state, current_ticket FROM counters")?;
+    let rows = stmt.query_map([], counter_from_row)?;
+    Ok(rows
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .map(|c| (c.number, c))
+        .collect())
+}
+
+pub fn counter_row(conn: &Connection, number: u32) -> Result<Option<CounterRow>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT number, state, current_ticket FROM counters WHERE number = ?1")?;
+    Ok(stmt.query_row([number], counter_from_row).optional()?)
+}
+
+fn counter_from_row(r: &Row<'_>) -> rusqlite::Result<CounterRow> {
+    let state: String = r.get(1)?;
+    Ok(CounterRow {
+        number: r.get(0)?,
+        state: CounterState::parse(&state).unwrap_or(CounterState::Closed),
+        current_ticket: r.get(2)?,
+    })
+}
+
+/// Recent seconds per customer (call to end) of a service, newest first.
+pub fn recent_service_seconds(conn: &Connection, service: &str) -> Result<Vec<f64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT ended_at - called_at FROM tickets WHERE service = ?1 AND ended_at IS NOT NULL \
+         AND called_at IS NOT NULL ORDER BY ended_at DESC LIMIT 20",
+    )?;
+    let rows = stmt.query_map([service], |r| r.get::<_, i64>(0))?;
+    Ok(rows
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .map(|ms| ms.max(0) as f64 / 1000.0)
+        .collect())
+}
+
+/// What the estimate needs to know about the hall right now.
+pub struct HallLoad {
+    pub waiting: HashMap<String, u32>,
+    pub counters: HashMap<u32, CounterRow>,
+}
+
+impl HallLoad {
+    pub fn read(conn: &Connection) -> Result<HallLoad> {
+        Ok(HallLoad {
+            waiting: waiting_counts(conn)?,
+            counters: counter_rows(conn)?,
+        })
+    }
+
+    /// The open counters serving `service`, as the estimate sees them.
+    pub fn open_counters(&self, hall: &Config, service: &str) -> Vec<OpenCounter> {
+        hall.counters
+            .iter()
+            .filter(|k| k.services.iter().any(|s| s == service))
+            .filter_map(|k| {
+                let row = self.counters.get(&k.number)?;
+                (row.state == CounterState::Open).then(|| OpenCounter {
+                    busy_queues: k
+                        .services
+                        .iter()
+                        .filter(|s| *s == service || self.waiting.get(*s).copied().unwrap_or(0) > 0)
+                        .count() as u32,
+                    occupied: row.current_ticket.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// Estimated seconds for a ticket of `service` with `ahead` before it.
+    pub fn estimate(
+        &self,
+        conn: &Connection,
+        hall: &Config,
+        service: &str,
+        ahead: u32,
+    ) -> Result<Option<u32>> {
+        let counters = self.open_counters(hall, service);
+        if counters.is_empty() {
+            return Ok(None);
+        }
+        let expected = hall
+            .service(service)
+            .map_or(300.0, |s| f64::from(s.expected_service_min) * 60.0);
+        let per = estimate::service_seconds(&recent_service_seconds(conn, service)?, expected);
+        Ok(estimate::wait_seconds(ahead, per, &counters))
+    }
+}
+
+/// The full ticket with its position when it is waiting.
+pub fn ticket_view(conn: &Connection, hall: &Config, row: &TicketRow) -> Result<Ticket> {
+    if row.status != TicketStatus::Waiting {
+        return Ok(row.to_ticket(None));
+    }
+    let ahead = ahead_of(conn, row)?;
+    let est = HallLoad::read(conn)?.estimate(conn, hall, &row.service, ahead)?;
+    Ok(row.to_ticket(Some((ahead, est))))
+}
+
+pub fn counter_view(conn: &Connection, hall: &Config, row: &CounterRow) -> Result<CounterView> {
+    let cfg = hall
+        .counter(row.number)
+        .ok_or_else(|| Error::NotFound(format!("counter {} is not configured", row.number)))?;
+    let current = match row.current_ticket {
+        Some(id) => ticket_by_id(conn, id)?.map(|t| t.summary()),
+        None => None,
+    };
+    Ok(CounterView {
+        number: row.number,
+        name: cfg.name.clone(),
+        services: cfg.services.clone(),
+        state: row.state,
+        current,
+    })
+}
+
+pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result<Vec<ServiceView>> {
+    let load = HallLoad::read(conn)?;
+    let oldest = oldest_waiting(conn)?;
+    hall.services
+        .iter()
+        .map(|s| {
+            let waiting = load.waiting.get(&s.id).copied().unwrap_or(0);
+            Ok(ServiceView {
+                id: s.id.clone(),
+                prefix: s.prefix.clone(),
+                name: s.name.clone(),
+                priority: s.priority,
+                target_wait_min: s.target_wait_min,
+                ask_account: s.ask_account,
+                waiting,
+                estimated_wait_s: load.estimate(conn, hall, &s.id, waiting)?,
+                open_counters: load.open_counters(hall, &s.id).len() as u32,
+                longest_wait_s: oldest
+                    .get(&s.id)
+                    .map(|&issued| ((ms(now) - issued).max(0) / 1000) as u32),
+            })
+        })
+        .collect()
+}
+
+/// The newest calls (and recalls), newest first.
+pub fn last_calls(conn: &Connection, limit: u32) -> Result<Vec<Call>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM events WHERE kind IN ('ticket.called', 'ticket.recalled') ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| r.get::<_, String>(0))?;
+    let mut calls = Vec::new();
+    for body in rows {
+        let ev: Event = serde_json::from_str(&body?)
+            .map_err(|e| Error::Internal(format!("stored event unreadable: {e}")))?;
+        if let (Some(t), Some(counter)) = (ev.ticket, ev.counter) {
+            calls.push(Call {
+                event_id: ev.id,
+                number: t.number,
+                service: t.service,
+                counter,
+                at: ev.at,
+                recall: ev.kind == hall_api::EventKind::TicketRecalled,
+            });
+        }
+    }
+    Ok(calls)
+}
+
+pub fn last_event(conn: &Connection) -> Result<Option<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, at FROM events ORDER BY id DESC LIMIT 1")?;
+    Ok(stmt
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Stored events after `after`, oldest first: (id, kind, body).
+pub fn events_after(
+    conn: &Connection,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<(i64, String, String)>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT id, kind, body FROM events WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let rows = stmt.query_map(params![after, limit], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

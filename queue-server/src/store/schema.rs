@@ -1,0 +1,154 @@
+//! Opening the database and the versioned migrations, applied at start.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+
+/// Each entry moves the schema one version up; never edit a released one,
+/// add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: tickets, counters, numbering, the event log.
+    r#"
+    CREATE TABLE ticket_numbers (
+        service      TEXT NOT NULL,
+        business_day TEXT NOT NULL,
+        last_number  INTEGER NOT NULL,
+        PRIMARY KEY (service, business_day)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE tickets (
+        id               INTEGER PRIMARY KEY,
+        number           TEXT NOT NULL,
+        service          TEXT NOT NULL,
+        business_day     TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        -- 0 for the waiting entry a transfer made (called first), else 1
+        rank_class       INTEGER NOT NULL,
+        issued_at        INTEGER NOT NULL,   -- ms since epoch; kept across transfers
+        created_at       INTEGER NOT NULL,
+        called_at        INTEGER,
+        started_at       INTEGER,
+        ended_at         INTEGER,
+        counter          INTEGER,
+        recalls          INTEGER NOT NULL DEFAULT 0,
+        channel          TEXT NOT NULL,
+        idempotency_key  TEXT,
+        tracking_code    TEXT NOT NULL,
+        customer_ref     TEXT,
+        lang             TEXT,
+        transaction_ref  TEXT,
+        transferred_from INTEGER REFERENCES tickets(id),
+        transferred_to   INTEGER REFERENCES tickets(id)
+    );
+    CREATE UNIQUE INDEX tickets_idempotency ON tickets(channel, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+    CREATE INDEX tickets_queue ON tickets(service, rank_class, issued_at, id)
+        WHERE status = 'waiting';
+    CREATE INDEX tickets_day ON tickets(business_day);
+    CREATE INDEX tickets_finished ON tickets(service, ended_at) WHERE ended_at IS NOT NULL;
+    CREATE INDEX tickets_tracking ON tickets(tracking_code);
+
+    CREATE TABLE counters (
+        number         INTEGER PRIMARY KEY,
+        state          TEXT NOT NULL,
+        current_ticket INTEGER REFERENCES tickets(id)
+    );
+
+    CREATE TABLE events (
+        id           INTEGER PRIMARY KEY,
+        at           INTEGER NOT NULL,
+        business_day TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        ticket_id    INTEGER,
+        counter      INTEGER,
+        body         TEXT NOT NULL          -- the event as sent to clients
+    );
+    CREATE INDEX events_calls ON events(id) WHERE kind IN ('ticket.called', 'ticket.recalled');
+    CREATE INDEX events_counter ON events(counter, id) WHERE kind LIKE 'counter.%';
+    CREATE INDEX events_day ON events(business_day);
+    "#,
+];
+
+fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Opens the database for writing, creating it if needed, and migrates it.
+pub fn open_writer(path: &Path) -> anyhow::Result<Connection> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            anyhow::anyhow!("cannot create the data directory {}: {e}", dir.display())
+        })?;
+    }
+    let conn = Connection::open(path)
+        .map_err(|e| anyhow::anyhow!("cannot open the hall database {}: {e}", path.display()))?;
+    // WAL lets readers run beside the writer; FULL makes every commit
+    // durable before the client hears of it.
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        anyhow::bail!(
+            "the database {} cannot use WAL mode (got {mode}); put it on a local disk",
+            path.display()
+        );
+    }
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    set_pragmas(&conn)?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+/// A read-only connection for queries beside the writer.
+pub fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    set_pragmas(&conn)?;
+    Ok(conn)
+}
+
+pub fn migrate(conn: &Connection) -> anyhow::Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        anyhow::bail!(
+            "the database is at schema version {version}, newer than this queue-server knows ({}); run the newer version or restore a backup",
+            MIGRATIONS.len()
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "database migrated");
+    }
+    Ok(())
+}
+
+/// An online, consistent copy of the database into `target`, safe while the
+/// server runs.
+pub fn backup(db: &Path, target: &Path) -> anyhow::Result<()> {
+    if target.exists() {
+        anyhow::bail!(
+            "{} already exists; choose a new file name for the backup",
+            target.display()
+        );
+    }
+    if !db.exists() {
+        anyhow::bail!(
+            "no hall database at {}; pass the server's --db",
+            db.display()
+        );
+    }
+    let conn = open_reader(db)?;
+    let target = target
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("the backup path must be valid UTF-8"))?;
+    conn.execute("VACUUM INTO ?1", [target])?;
+    Ok(())
+}
