@@ -1,1 +1,264 @@
-//! placeholder
+//! Helpers for the hall's integration tests: a real queue-server process on
+//! 127.0.0.1 with its own SQLite file, that a test can stop, kill and
+//! restart, and clients for it.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hall_api::client::HallClient;
+
+/// Demo-hall tokens (see queue-server/demo.toml).
+pub mod demo {
+    pub const KIOSK: &str = "demo-kiosk";
+    pub const DISPLAY: &str = "demo-display";
+    pub const BILLING: &str = "demo-billing";
+    pub const MANAGER: &str = "demo-manager";
+    pub fn counter(n: u32) -> String {
+        format!("demo-counter-{n}")
+    }
+}
+
+/// The queue-server binary built next to the running test, for crates whose
+/// tests cannot name it with `CARGO_BIN_EXE_queue-server`.
+pub fn queue_server_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let bin = dir.join("queue-server");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build -p queue-server`",
+        bin.display()
+    );
+    bin
+}
+
+/// libfaketime, from Debian's libfaketime package.
+pub fn libfaketime() -> PathBuf {
+    let candidates = std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("faketime/libfaketime.so.1"));
+    candidates
+        .into_iter()
+        .find(|p| p.exists())
+        .expect("libfaketime is missing: apt-get install faketime (scripts/test installs it)")
+}
+
+/// A free port on 127.0.0.1 (the OS picks it; the server binds it next).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+/// How to start the server.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// TOML configuration; `None` runs the embedded demo hall.
+    pub config: Option<String>,
+    /// Run with libfaketime's clock starting at this time (e.g. "@1970-01-01 00:00:00", UTC).
+    pub faketime: Option<String>,
+}
+
+pub struct ServerProcess {
+    pub bin: PathBuf,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    options: ServerOptions,
+    child: Option<Child>,
+    starts: u32,
+}
+
+impl ServerProcess {
+    /// Starts the server in a new temporary directory and waits until it answers.
+    pub async fn start(bin: impl Into<PathBuf>, options: ServerOptions) -> ServerProcess {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let mut server = ServerProcess {
+            bin: bin.into(),
+            addr,
+            dir,
+            options,
+            child: None,
+            starts: 0,
+        };
+        server.launch().await;
+        server
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("hall.db")
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn client(&self, token: &str) -> HallClient {
+        HallClient::new(self.base_url(), token)
+    }
+
+    /// The server's log so far (stderr of every start).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    /// Sets the faketime specification for the next (re)start.
+    pub fn set_faketime(&mut self, spec: Option<&str>) {
+        self.options.faketime = spec.map(str::to_string);
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        if let Some(spec) = &self.options.faketime {
+            // Preloaded straight into the server (not through the `faketime`
+            // wrapper), so that killing the child kills the server itself.
+            // Tokio's timers use the monotonic clock: only the wall clock jumps.
+            cmd.env("LD_PRELOAD", libfaketime())
+                .env("FAKETIME", spec)
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+                .env("FAKETIME_NO_CACHE", "1")
+                .env("TZ", "UTC");
+        }
+        if let Some(text) = &self.options.config {
+            let path = self.dir.path().join("hall.toml");
+            std::fs::write(&path, text).expect("writing the test configuration");
+            cmd.arg("--config").arg(path);
+        }
+        cmd.arg("--db")
+            .arg(self.db_path())
+            .arg("--listen")
+            .arg(self.addr.to_string());
+        cmd
+    }
+
+    async fn launch(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("server.log"))
+            .expect("the server log file");
+        let child = self
+            .command()
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.bin.display()));
+        self.child = Some(child);
+        self.starts += 1;
+        self.wait_ready().await;
+    }
+
+    async fn wait_ready(&mut self) {
+        let client = self.client("");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if client.health().await.is_ok() {
+                // Whatever answered must be the process just started, not
+                // an earlier one still holding the port.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if let Some(status) = self
+                    .child
+                    .as_mut()
+                    .and_then(|c| c.try_wait().ok().flatten())
+                {
+                    panic!("queue-server exited with {status}:\n{}", self.log());
+                }
+                return;
+            }
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!(
+                    "queue-server exited with {status} before it was ready:\n{}",
+                    self.log()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "queue-server did not answer within 20 s:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// SIGKILL: no chance to flush or close anything, like a power cut for
+    /// the process.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM and wait: the orderly stop systemd does.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while child.try_wait().ok().flatten().is_none() {
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    panic!(
+                        "queue-server did not stop within 10 s of SIGTERM:\n{}",
+                        self.log()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+
+    /// Starts again on the same address and database.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.launch().await;
+    }
+
+    /// Starts again after `kill`, without stopping first.
+    pub async fn start_again(&mut self) {
+        assert!(self.child.is_none(), "the server is still running");
+        self.launch().await;
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs the server binary with `args` to completion: (exit success, stdout, stderr).
+pub fn run_to_end(bin: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running the binary");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

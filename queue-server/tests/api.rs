@@ -1,0 +1,820 @@
+//! The whole HTTP API against a real queue-server process on 127.0.0.1 with
+//! a real SQLite file, through a real HTTP client.
+
+use std::time::Duration;
+
+use hall_api::client::{ActionOutcome, ClientError, EventStream, HallClient};
+use hall_api::{
+    CounterAction, CounterActionBody, CounterState, Event, EventKind, IssueTicket, Lang,
+    TicketStatus,
+};
+use hall_testkit::{ServerOptions, ServerProcess, demo, run_to_end};
+
+const BIN: &str = env!("CARGO_BIN_EXE_queue-server");
+
+async fn demo_server() -> ServerProcess {
+    ServerProcess::start(BIN, ServerOptions::default()).await
+}
+
+fn issue_req(service: &str, key: &str) -> IssueTicket {
+    IssueTicket {
+        service: service.into(),
+        idempotency_key: key.into(),
+        customer_ref: None,
+        lang: None,
+    }
+}
+
+async fn issue(c: &HallClient, service: &str, key: &str) -> hall_api::Ticket {
+    let (t, created) = c
+        .issue_ticket(&issue_req(service, key))
+        .await
+        .expect("issue");
+    assert!(created, "{key} should be new");
+    t
+}
+
+async fn act(
+    c: &HallClient,
+    counter: u32,
+    action: CounterAction,
+) -> Result<ActionOutcome, ClientError> {
+    c.counter_action(counter, action, &CounterActionBody::default())
+        .await
+}
+
+fn ticket_of(o: ActionOutcome) -> hall_api::Ticket {
+    match o {
+        ActionOutcome::Ticket(t) => *t,
+        other => panic!("expected a ticket, got {other:?}"),
+    }
+}
+
+fn status_of<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String) {
+    match r {
+        Err(ClientError::Api {
+            status,
+            code,
+            message,
+        }) => {
+            assert!(!message.is_empty(), "an error must say what to do");
+            (status, code)
+        }
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+async fn raw(
+    server: &ServerProcess,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let http = reqwest::Client::new();
+    let mut req = http.request(
+        method.parse().unwrap(),
+        format!("{}{}", server.base_url(), path),
+    );
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+#[tokio::test]
+async fn health_and_openapi_need_no_token() {
+    let s = demo_server().await;
+    let h = s.client("").health().await.unwrap();
+    assert_eq!(h.status, "ok");
+    assert!(h.clock_trusted);
+    let (status, doc) = raw(&s, "GET", "/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    for path in [
+        "/api/v1/tickets",
+        "/api/v1/tickets/{id}",
+        "/api/v1/tickets/{id}/cancel",
+        "/api/v1/counters/{number}/{action}",
+        "/api/v1/hall",
+        "/api/v1/events",
+        "/api/v1/stats/day",
+        "/healthz",
+    ] {
+        assert!(doc["paths"][path].is_object(), "openapi lacks {path}");
+    }
+    assert!(doc["components"]["schemas"]["Ticket"].is_object());
+}
+
+#[tokio::test]
+async fn metrics_count_what_happened() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    issue(&kiosk, "pay", "m1").await;
+    issue(&kiosk, "pay", "m2").await;
+    let _ = act(&kiosk, 1, CounterAction::CallNext).await; // refused by role: never reaches the writer
+    let _ = s
+        .client(demo::MANAGER)
+        .counter_action(1, CounterAction::Start, &CounterActionBody::default())
+        .await; // 409
+    let _stream = s.client(demo::DISPLAY).events(None).await.unwrap();
+    let text = reqwest::get(format!("{}/metrics", s.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+    };
+    assert_eq!(value("queue_writer_requests_total"), 3.0);
+    assert_eq!(value("queue_writer_refused_total"), 1.0);
+    assert!(value("queue_writer_commits_total") >= 1.0);
+    assert_eq!(value("queue_event_streams"), 1.0);
+    assert_eq!(value("queue_waiting_tickets{service=\"pay\"}"), 2.0);
+    assert_eq!(value("queue_waiting_tickets{service=\"vip\"}"), 0.0);
+    assert_eq!(value("queue_last_event_id"), 2.0);
+    assert_eq!(value("queue_clock_trusted"), 1.0);
+}
+
+#[tokio::test]
+async fn tokens_and_roles_are_enforced() {
+    let s = demo_server().await;
+    // No token, a wrong token: 401 in the error format.
+    let (status, body) = raw(&s, "GET", "/api/v1/hall", None, None).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "unauthorized");
+    let (status, _) = raw(&s, "GET", "/api/v1/hall", Some("not-a-token"), None).await;
+    assert_eq!(status, 401);
+
+    let kiosk = s.client(demo::KIOSK);
+    let t = issue(&kiosk, "pay", "k1").await;
+    // A kiosk cannot call next; a display cannot issue or read stats.
+    assert_eq!(
+        status_of(act(&kiosk, 1, CounterAction::CallNext).await),
+        (403, "forbidden".into())
+    );
+    let display = s.client(demo::DISPLAY);
+    assert_eq!(
+        status_of(display.issue_ticket(&issue_req("pay", "d1")).await).0,
+        403
+    );
+    assert_eq!(
+        status_of(display.day_stats(jiff::civil::date(2026, 1, 1)).await).0,
+        403
+    );
+    assert_eq!(
+        status_of(kiosk.day_stats(jiff::civil::date(2026, 1, 1)).await).0,
+        403
+    );
+    // A counter acts on its own counter only.
+    let c1 = s.client(&demo::counter(1));
+    assert_eq!(status_of(act(&c1, 2, CounterAction::CallNext).await).0, 403);
+    assert_eq!(
+        status_of(c1.issue_ticket(&issue_req("pay", "c1")).await).0,
+        403
+    );
+    assert_eq!(c1.call_next(1).await.unwrap().unwrap().id, t.id);
+    // Billing and manager act on any counter.
+    issue(&kiosk, "pay", "k2").await;
+    issue(&kiosk, "enquiry", "k3").await;
+    assert!(
+        s.client(demo::BILLING)
+            .call_next(2)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        s.client(demo::MANAGER)
+            .call_next(5)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Every role reads the hall.
+    for token in [
+        demo::KIOSK,
+        demo::DISPLAY,
+        demo::BILLING,
+        demo::MANAGER,
+        &demo::counter(3),
+    ] {
+        s.client(token).hall().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn issuing_is_idempotent_and_validated() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let req = IssueTicket {
+        customer_ref: Some("8800123456".into()),
+        lang: Some(Lang::Zh),
+        ..issue_req("pay", "tap-1")
+    };
+    let (first, created) = kiosk.issue_ticket(&req).await.unwrap();
+    assert!(created);
+    assert_eq!(first.number, "A001");
+    assert_eq!(first.status, TicketStatus::Waiting);
+    assert_eq!(first.ahead, Some(0));
+    assert!(first.estimated_wait_s.is_some());
+    assert_eq!(first.customer_ref.as_deref(), Some("8800123456"));
+    assert_eq!(first.lang, Some(Lang::Zh));
+    assert_eq!(first.tracking_code.len(), 32);
+    assert!(first.tracking_code.chars().all(|c| c.is_ascii_hexdigit()));
+
+    // A retry with the same key: the same ticket, 200, not a second one.
+    let (again, created) = kiosk.issue_ticket(&req).await.unwrap();
+    assert!(!created);
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.tracking_code, first.tracking_code);
+    // The same key for another service is a client bug: 409.
+    assert_eq!(
+        status_of(kiosk.issue_ticket(&issue_req("vip", "tap-1")).await).0,
+        409
+    );
+    // Keys belong to the device: the manager's "tap-1" is its own ticket.
+    let (other, created) = s
+        .client(demo::MANAGER)
+        .issue_ticket(&issue_req("pay", "tap-1"))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(other.number, "A002");
+    assert_eq!(other.ahead, Some(1));
+    let t2 = issue(&kiosk, "pay", "tap-2").await;
+    assert_ne!(t2.tracking_code, first.tracking_code);
+
+    // Bad input: 400 with a message, and nothing issued.
+    for body in [
+        r#"{"service":"nope","idempotency_key":"x1"}"#,
+        r#"{"service":"pay","idempotency_key":""}"#,
+        r#"{"service":"pay"}"#,
+        r#"{"service":"pay","idempotency_key":"x2","colour":"red"}"#,
+        r#"{"service":"pay","idempotency_key":"x3","customer_ref":"01234567890123456789012345678901234567890123456789012345678901234"}"#,
+        r#"{"service":"pay","idempotency_key":"x4","lang":"fr"}"#,
+        r#"{"service":"pay","#,
+    ] {
+        let (status, err) = raw(&s, "POST", "/api/v1/tickets", Some(demo::KIOSK), Some(body)).await;
+        assert_eq!(status, 400, "{body} -> {err}");
+        assert_eq!(err["error"]["code"], "bad_request");
+    }
+    let (status, err) = raw(&s, "GET", "/api/v1/tickets/abc", Some(demo::MANAGER), None).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+    assert_eq!(status_of(kiosk.ticket(9999).await).0, 404);
+    assert_eq!(
+        s.client(demo::MANAGER).hall().await.unwrap().services[1].waiting,
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_counter_works_through_the_life_cycle() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let c3 = s.client(&demo::counter(3));
+    // Nothing called yet: every ticket action is a 409 that says what to do.
+    for a in [
+        CounterAction::Start,
+        CounterAction::Recall,
+        CounterAction::Complete,
+        CounterAction::NoShow,
+    ] {
+        assert_eq!(
+            status_of(act(&c3, 3, a).await),
+            (409, "conflict".into()),
+            "{a:?}"
+        );
+    }
+    assert!(
+        c3.call_next(3).await.unwrap().is_none(),
+        "204 when nobody waits"
+    );
+
+    let a1 = issue(&kiosk, "pay", "a1").await;
+    let a2 = issue(&kiosk, "pay", "a2").await;
+    let called = c3.call_next(3).await.unwrap().unwrap();
+    assert_eq!(
+        (called.id, called.status, called.counter),
+        (a1.id, TicketStatus::Called, Some(3))
+    );
+    let recalled = ticket_of(act(&c3, 3, CounterAction::Recall).await.unwrap());
+    assert_eq!(recalled.recalls, 1);
+    let serving = ticket_of(act(&c3, 3, CounterAction::Start).await.unwrap());
+    assert_eq!(serving.status, TicketStatus::Serving);
+    assert_eq!(status_of(act(&c3, 3, CounterAction::Start).await).0, 409);
+    assert_eq!(status_of(act(&c3, 3, CounterAction::Recall).await).0, 409);
+    let done = ticket_of(
+        c3.counter_action(
+            3,
+            CounterAction::Complete,
+            &CounterActionBody {
+                transaction_ref: Some("TX-991".into()),
+                service: None,
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        (done.status, done.transaction_ref.as_deref()),
+        (TicketStatus::Done, Some("TX-991"))
+    );
+    assert!(done.ended_at.is_some() && done.started_at.is_some());
+
+    // No-show frees the counter.
+    assert_eq!(c3.call_next(3).await.unwrap().unwrap().id, a2.id);
+    let gone = ticket_of(act(&c3, 3, CounterAction::NoShow).await.unwrap());
+    assert_eq!(gone.status, TicketStatus::NoShow);
+    assert_eq!(status_of(act(&c3, 3, CounterAction::Start).await).0, 409);
+
+    // Pause: nothing is called; close needs the current ticket finished.
+    let a3 = issue(&kiosk, "pay", "a3").await;
+    match act(&c3, 3, CounterAction::Pause).await.unwrap() {
+        ActionOutcome::Counter(v) => assert_eq!(v.state, CounterState::Paused),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(status_of(act(&c3, 3, CounterAction::CallNext).await).0, 409);
+    assert_eq!(status_of(act(&c3, 3, CounterAction::Pause).await).0, 409);
+    act(&c3, 3, CounterAction::Resume).await.unwrap();
+    assert_eq!(c3.call_next(3).await.unwrap().unwrap().id, a3.id);
+    assert_eq!(status_of(act(&c3, 3, CounterAction::Close).await).0, 409);
+    assert_eq!(status_of(act(&c3, 3, CounterAction::Open).await).0, 409);
+    // Calling next while the last one never started closes it as a no-show.
+    let a4 = issue(&kiosk, "pay", "a4").await;
+    assert_eq!(c3.call_next(3).await.unwrap().unwrap().id, a4.id);
+    assert_eq!(
+        kiosk.ticket(a3.id).await.unwrap().status,
+        TicketStatus::NoShow
+    );
+    act(&c3, 3, CounterAction::Start).await.unwrap();
+    assert!(c3.call_next(3).await.unwrap().is_none());
+    assert_eq!(
+        kiosk.ticket(a4.id).await.unwrap().status,
+        TicketStatus::Done,
+        "a served ticket is closed as done"
+    );
+    match act(&c3, 3, CounterAction::Close).await.unwrap() {
+        ActionOutcome::Counter(v) => assert_eq!((v.state, v.current), (CounterState::Closed, None)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(status_of(act(&c3, 3, CounterAction::CallNext).await).0, 409);
+
+    // Unknown counters and actions, and bodies that do not fit the action.
+    let m = s.client(demo::MANAGER);
+    assert_eq!(status_of(act(&m, 42, CounterAction::Open).await).0, 404);
+    let (status, _) = raw(
+        &s,
+        "POST",
+        "/api/v1/counters/1/dance",
+        Some(demo::MANAGER),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = raw(
+        &s,
+        "POST",
+        "/api/v1/counters/one/call-next",
+        Some(demo::MANAGER),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = raw(
+        &s,
+        "POST",
+        "/api/v1/counters/1/pause",
+        Some(demo::MANAGER),
+        Some(r#"{"service":"pay"}"#),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = raw(
+        &s,
+        "POST",
+        "/api/v1/counters/1/pause",
+        Some(demo::MANAGER),
+        Some("{oops"),
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn transfer_keeps_the_number_and_goes_first() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let m = s.client(demo::MANAGER);
+    let pay = issue(&kiosk, "pay", "p").await;
+    let open_early = issue(&kiosk, "open", "o1").await;
+    // Counter 1 serves vip, pay; counter 4 prefers open.
+    assert_eq!(m.call_next(1).await.unwrap().unwrap().id, pay.id);
+    // Transfer needs a serving ticket and a real target.
+    assert_eq!(
+        status_of(
+            m.counter_action(
+                1,
+                CounterAction::Transfer,
+                &CounterActionBody {
+                    service: Some("open".into()),
+                    ..Default::default()
+                }
+            )
+            .await
+        )
+        .0,
+        409
+    );
+    act(&m, 1, CounterAction::Start).await.unwrap();
+    assert_eq!(status_of(act(&m, 1, CounterAction::Transfer).await).0, 400);
+    assert_eq!(
+        status_of(
+            m.counter_action(
+                1,
+                CounterAction::Transfer,
+                &CounterActionBody {
+                    service: Some("moon".into()),
+                    ..Default::default()
+                }
+            )
+            .await
+        )
+        .0,
+        400
+    );
+    let moved = ticket_of(
+        m.counter_action(
+            1,
+            CounterAction::Transfer,
+            &CounterActionBody {
+                service: Some("open".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(moved.number, pay.number);
+    assert_eq!(moved.service, "open");
+    assert_eq!(moved.status, TicketStatus::Waiting);
+    assert_eq!(moved.issued_at, pay.issued_at);
+    assert_eq!(moved.transferred_from, Some(pay.id));
+    assert_eq!(moved.tracking_code, pay.tracking_code);
+    assert_eq!(
+        moved.ahead,
+        Some(0),
+        "a transferred customer is next in the new queue"
+    );
+    let old = m.ticket(pay.id).await.unwrap();
+    assert_eq!(
+        (old.status, old.transferred_to),
+        (TicketStatus::Transferred, Some(moved.id))
+    );
+    assert_eq!(m.ticket(open_early.id).await.unwrap().ahead, Some(1));
+    // Counter 4 calls the transferred customer before the earlier "open" ticket.
+    assert_eq!(m.call_next(4).await.unwrap().unwrap().id, moved.id);
+    assert_eq!(m.call_next(4).await.unwrap().unwrap().id, open_early.id);
+}
+
+#[tokio::test]
+async fn call_order_follows_the_policy() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let m = s.client(demo::MANAGER);
+    let p1 = issue(&kiosk, "pay", "p1").await;
+    let o1 = issue(&kiosk, "open", "o1").await;
+    let v1 = issue(&kiosk, "vip", "v1").await;
+    let p2 = issue(&kiosk, "pay", "p2").await;
+    // Counter 1 (vip, pay): VIP first by priority, though issued later.
+    assert_eq!(m.call_next(1).await.unwrap().unwrap().id, v1.id);
+    // Counter 4 (open, transfer, pay): its preference before issue time.
+    assert_eq!(m.call_next(4).await.unwrap().unwrap().id, o1.id);
+    // Then issue time within pay.
+    assert_eq!(m.call_next(4).await.unwrap().unwrap().id, p1.id);
+    assert_eq!(m.call_next(1).await.unwrap().unwrap().id, p2.id);
+    // Counter 5 (complaint, enquiry, vip) has nothing it serves.
+    assert!(m.call_next(5).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn position_and_estimate_follow_the_queue() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let m = s.client(demo::MANAGER);
+    // Only counter 5 serves complaints; keep it busy so the estimate is not zero.
+    let first = issue(&kiosk, "complaint", "c0").await;
+    m.call_next(5).await.unwrap();
+    let mut tickets = Vec::new();
+    for i in 0..4 {
+        tickets.push(issue(&kiosk, "complaint", &format!("c{}", i + 1)).await);
+    }
+    let aheads: Vec<_> = tickets.iter().map(|t| t.ahead.unwrap()).collect();
+    assert_eq!(aheads, vec![0, 1, 2, 3]);
+    let waits: Vec<_> = tickets
+        .iter()
+        .map(|t| t.estimated_wait_s.unwrap())
+        .collect();
+    assert!(waits.windows(2).all(|w| w[0] < w[1]), "{waits:?}");
+    // The first wait is part of one 8-minute complaint (the configured
+    // expectation before any history), not zero: the counter is busy.
+    assert!(waits[0] > 0 && waits[0] <= 8 * 60, "{waits:?}");
+    assert_eq!(
+        m.ticket(first.id).await.unwrap().ahead,
+        None,
+        "a called ticket has no position"
+    );
+    // A call moves everyone up.
+    m.call_next(5).await.unwrap();
+    assert_eq!(m.ticket(tickets[3].id).await.unwrap().ahead, Some(2));
+    // Closing the only counter: no estimate, and the hall shows why.
+    act(&m, 5, CounterAction::NoShow).await.unwrap();
+    act(&m, 5, CounterAction::Close).await.unwrap();
+    let t = m.ticket(tickets[3].id).await.unwrap();
+    assert_eq!((t.ahead, t.estimated_wait_s), (Some(2), None));
+    let hall = m.hall().await.unwrap();
+    let complaint = hall.services.iter().find(|s| s.id == "complaint").unwrap();
+    assert_eq!(
+        (
+            complaint.waiting,
+            complaint.open_counters,
+            complaint.estimated_wait_s
+        ),
+        (3, 0, None)
+    );
+}
+
+#[tokio::test]
+async fn cancel_refuses_what_is_not_the_callers() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let m = s.client(demo::MANAGER);
+    let t = issue(&kiosk, "pay", "x").await;
+    let theirs = issue(&m, "pay", "y").await;
+    assert_eq!(status_of(kiosk.cancel_ticket(theirs.id).await).0, 403);
+    assert_eq!(
+        kiosk.cancel_ticket(t.id).await.unwrap().status,
+        TicketStatus::Cancelled
+    );
+    assert_eq!(status_of(kiosk.cancel_ticket(t.id).await).0, 409);
+    assert_eq!(
+        m.call_next(1).await.unwrap().unwrap().id,
+        theirs.id,
+        "a cancelled ticket is never called"
+    );
+    // A called ticket can be cancelled and frees the counter.
+    assert_eq!(
+        m.cancel_ticket(theirs.id).await.unwrap().status,
+        TicketStatus::Cancelled
+    );
+    assert!(m.hall().await.unwrap().counters[0].current.is_none());
+    assert_eq!(
+        status_of(s.client(&demo::counter(1)).cancel_ticket(theirs.id).await).0,
+        403
+    );
+}
+
+async fn next_event(stream: &mut EventStream) -> Event {
+    tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .expect("an event within 5 s")
+        .expect("the stream is open")
+        .expect("a well-formed event")
+}
+
+#[tokio::test]
+async fn the_event_stream_resumes_without_gaps() {
+    let mut s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let m = s.client(demo::MANAGER);
+    let board = s.client(demo::DISPLAY);
+    let first = issue(&kiosk, "pay", "before").await; // event 1, before anyone listens
+
+    // Live from now on: the old event is not replayed without Last-Event-ID.
+    let mut live = board.events(None).await.unwrap();
+    issue(&kiosk, "pay", "e2").await;
+    m.call_next(1).await.unwrap();
+    let e2 = next_event(&mut live).await;
+    assert_eq!((e2.id, e2.kind), (2, EventKind::TicketIssued));
+    assert!(e2.ticket.as_ref().unwrap().number.starts_with('A'));
+    let e3 = next_event(&mut live).await;
+    assert_eq!(
+        (e3.id, e3.kind, e3.counter),
+        (3, EventKind::TicketCalled, Some(1))
+    );
+    assert_eq!(e3.by, "manager");
+    drop(live);
+
+    // Missed while disconnected: replayed in order from the log.
+    act(&m, 1, CounterAction::Recall).await.unwrap();
+    act(&m, 1, CounterAction::Start).await.unwrap();
+    let mut resumed = board.events(Some(3)).await.unwrap();
+    let ids_kinds = [
+        next_event(&mut resumed).await,
+        next_event(&mut resumed).await,
+    ]
+    .map(|e| (e.id, e.kind));
+    assert_eq!(
+        ids_kinds,
+        [
+            (4, EventKind::TicketRecalled),
+            (5, EventKind::TicketStarted)
+        ]
+    );
+    // And then live again on the same connection.
+    act(&m, 1, CounterAction::Complete).await.unwrap();
+    let e6 = next_event(&mut resumed).await;
+    assert_eq!(
+        (e6.id, e6.kind, e6.ticket.unwrap().id),
+        (6, EventKind::TicketCompleted, first.id)
+    );
+    drop(resumed);
+
+    // Browsers' EventSource cannot send headers: the token and the resume
+    // point may come in the query.
+    let resp = reqwest::get(format!(
+        "{}/api/v1/events?last_event_id=5&access_token={}",
+        s.base_url(),
+        demo::DISPLAY
+    ))
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    drop(resp);
+
+    // Across a server restart: the log is durable, ids continue.
+    s.restart().await;
+    issue(&kiosk, "vip", "after-restart").await;
+    let mut again = board.events(Some(5)).await.unwrap();
+    assert_eq!(next_event(&mut again).await.id, 6);
+    let e7 = next_event(&mut again).await;
+    assert_eq!((e7.id, e7.kind), (7, EventKind::TicketIssued));
+
+    let (status, body) = raw(&s, "GET", "/api/v1/events", None, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+}
+
+#[tokio::test]
+async fn hall_snapshot_and_day_statistics() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let m = s.client(demo::MANAGER);
+    issue(&kiosk, "pay", "1").await;
+    issue(&kiosk, "pay", "2").await;
+    issue(&kiosk, "enquiry", "3").await;
+    let t = m.call_next(2).await.unwrap().unwrap();
+    act(&m, 2, CounterAction::Recall).await.unwrap();
+    act(&m, 2, CounterAction::Start).await.unwrap();
+    act(&m, 2, CounterAction::Complete).await.unwrap();
+    let hall = m.hall().await.unwrap();
+    assert_eq!(hall.hall.name.en, "East Side Service Hall");
+    assert_eq!(hall.services.len(), 6);
+    assert_eq!(hall.counters.len(), 5);
+    let waiting = |id: &str| hall.services.iter().find(|s| s.id == id).unwrap().waiting;
+    assert_eq!(
+        (waiting("pay"), waiting("enquiry"), waiting("vip")),
+        (1, 1, 0)
+    );
+    assert_eq!(hall.last_calls.len(), 2);
+    assert!(
+        hall.last_calls[0].recall && !hall.last_calls[1].recall,
+        "newest first"
+    );
+    assert_eq!(
+        (
+            hall.last_calls[1].number.as_str(),
+            hall.last_calls[1].counter
+        ),
+        (t.number.as_str(), 2)
+    );
+    assert_eq!(hall.last_event_id, 7);
+
+    let stats = m.day_stats(hall.hall.business_day).await.unwrap();
+    assert_eq!(
+        (
+            stats.hall.issued,
+            stats.hall.called,
+            stats.hall.done,
+            stats.hall.waiting
+        ),
+        (3, 1, 1, 2)
+    );
+    let pay = stats.services.iter().find(|s| s.service == "pay").unwrap();
+    assert_eq!(
+        (pay.stats.issued, pay.stats.done, pay.stats.wait.count),
+        (2, 1, 1)
+    );
+    assert_eq!(pay.stats.service_level, Some(1.0));
+    let c2 = stats.counters.iter().find(|c| c.counter == 2).unwrap();
+    assert_eq!((c2.called, c2.done), (1, 1));
+    assert!(c2.open_s > 0, "the demo counters are open");
+    assert_eq!(stats.hours.iter().map(|h| h.issued).sum::<u32>(), 3);
+    assert!(stats.peak_hour.is_some());
+    // Another day has nothing; a bad date is a 400.
+    let empty = m.day_stats(jiff::civil::date(2025, 3, 1)).await.unwrap();
+    assert_eq!(empty.hall.issued, 0);
+    let (status, _) = raw(
+        &s,
+        "GET",
+        "/api/v1/stats/day?date=yesterday",
+        Some(demo::MANAGER),
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn bad_configuration_fails_at_start_naming_file_line_and_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("hall.toml");
+    std::fs::write(
+        &cfg,
+        "[hall]\nname = { zh = \"厅\", en = \"Hall\" }\ntimezone = \"Asia/Shanghai\"\n\n[[service]]\nid = \"pay\"\nprefix = \"A\"\nname = { zh = \"缴费\", en = \"Payment\" }\n\n[[counter]]\nnumber = 1\nname = { zh = \"1\", en = \"1\" }\nservices = [\"pya\"]\n",
+    )
+    .unwrap();
+    let (ok, _, err) = run_to_end(
+        BIN.as_ref(),
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--db",
+            dir.path().join("x.db").to_str().unwrap(),
+        ],
+    );
+    assert!(!ok);
+    assert!(err.contains(&format!("{}:13:", cfg.display())), "{err}");
+    assert!(
+        err.contains("unknown service \"pya\"") && err.contains("fix:"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("x.db").exists(),
+        "nothing is created from a bad configuration"
+    );
+
+    let (ok, out, _) = run_to_end(BIN.as_ref(), &["check-config"]);
+    assert!(ok && out.contains("6 services, 5 counters"), "{out}");
+}
+
+#[tokio::test]
+async fn online_backup_is_a_working_database() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    for i in 0..5 {
+        issue(&kiosk, "pay", &format!("b{i}")).await;
+    }
+    let copy = s.dir.path().join("copy.db");
+    let (ok, out, err) = run_to_end(
+        BIN.as_ref(),
+        &[
+            "backup",
+            copy.to_str().unwrap(),
+            "--db",
+            s.db_path().to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    // Refuses to overwrite.
+    let (ok, _, err) = run_to_end(
+        BIN.as_ref(),
+        &[
+            "backup",
+            copy.to_str().unwrap(),
+            "--db",
+            s.db_path().to_str().unwrap(),
+        ],
+    );
+    assert!(!ok && err.contains("already exists"), "{err}");
+    // The copy serves the same hall: five waiting, numbering continues.
+    let mut from_copy = ServerProcess::start(BIN, ServerOptions::default()).await;
+    from_copy.stop();
+    std::fs::copy(&copy, from_copy.db_path()).unwrap();
+    for ext in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", from_copy.db_path().display()));
+    }
+    from_copy.start_again().await;
+    let c = from_copy.client(demo::KIOSK);
+    assert_eq!(c.hall().await.unwrap().services[1].waiting, 5);
+    assert_eq!(issue(&c, "pay", "after").await.number, "A006");
+}

@@ -1,0 +1,304 @@
+//! What must hold under load, on a crash and when the clock misbehaves, all
+//! against a real queue-server process and its SQLite file.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use hall_api::client::{ClientError, HallClient};
+use hall_api::{IssueTicket, Ticket};
+use hall_testkit::{ServerOptions, ServerProcess, demo};
+
+const BIN: &str = env!("CARGO_BIN_EXE_queue-server");
+
+/// A hall with `counters` counters that all serve "pay", every one open.
+fn big_hall(counters: u32) -> String {
+    let mut toml = String::from(
+        "[hall]\nname = { zh = \"测试厅\", en = \"Test Hall\" }\ntimezone = \"Asia/Shanghai\"\nday_starts_at = \"05:00\"\n\n\
+         [[service]]\nid = \"pay\"\nprefix = \"A\"\nname = { zh = \"缴费\", en = \"Payment\" }\n\n\
+         [[device]]\nname = \"kiosk\"\nrole = \"kiosk\"\ntoken = \"kiosk-token\"\n\n\
+         [[device]]\nname = \"billing\"\nrole = \"billing\"\ntoken = \"billing-token\"\n",
+    );
+    for n in 1..=counters {
+        toml.push_str(&format!(
+            "\n[[counter]]\nnumber = {n}\nname = {{ zh = \"{n}号窗口\", en = \"Counter {n}\" }}\nservices = [\"pay\"]\ninitial_state = \"open\"\n"
+        ));
+    }
+    toml
+}
+
+fn req(key: String) -> IssueTicket {
+    IssueTicket {
+        service: "pay".into(),
+        idempotency_key: key,
+        customer_ref: None,
+        lang: None,
+    }
+}
+
+fn seq(number: &str) -> u32 {
+    number[1..].parse().expect("a ticket number like A012")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_counters_call_each_ticket_exactly_once() {
+    const TICKETS: usize = 1000;
+    const COUNTERS: u32 = 64;
+    let s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(big_hall(COUNTERS)),
+            faketime: None,
+        },
+    )
+    .await;
+    let kiosk = s.client("kiosk-token");
+    // Issue from 16 clients at once (this is group commit's job).
+    let mut issuers = Vec::new();
+    for w in 0..16 {
+        let kiosk = kiosk.clone();
+        issuers.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            for i in (w..TICKETS).step_by(16) {
+                let (t, created) = kiosk.issue_ticket(&req(format!("t{i}"))).await.unwrap();
+                assert!(created);
+                mine.push(t.id);
+            }
+            mine
+        }));
+    }
+    let mut issued = HashSet::new();
+    for h in issuers {
+        issued.extend(h.await.unwrap());
+    }
+    assert_eq!(issued.len(), TICKETS);
+
+    // 64 counters press call-next at once, over and over, until none is left.
+    let billing = s.client("billing-token");
+    let mut callers = Vec::new();
+    for counter in 1..=COUNTERS {
+        let billing = billing.clone();
+        callers.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(t) = billing.call_next(counter).await.unwrap() {
+                assert_eq!(t.counter, Some(counter));
+                got.push(t.id);
+            }
+            got
+        }));
+    }
+    let mut called: HashMap<i64, usize> = HashMap::new();
+    let mut busy_counters = 0;
+    for h in callers {
+        let got = h.await.unwrap();
+        busy_counters += usize::from(!got.is_empty());
+        for id in got {
+            *called.entry(id).or_default() += 1;
+        }
+    }
+    assert_eq!(called.len(), TICKETS, "every ticket is called");
+    assert!(
+        called.values().all(|&n| n == 1),
+        "no ticket is called twice"
+    );
+    assert_eq!(called.keys().copied().collect::<HashSet<_>>(), issued);
+    assert!(busy_counters > 1, "the counters really competed");
+    let hall = billing.hall().await.unwrap();
+    assert_eq!(hall.services[0].waiting, 0);
+}
+
+/// SIGKILL while 16 clients issue tickets: every acknowledged ticket is
+/// there after the restart, and numbering continues with no repeat and no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_kill_during_issue_loses_nothing_acknowledged() {
+    let mut s = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let kiosk = s.client(demo::KIOSK);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for w in 0..16 {
+        let kiosk = kiosk.clone();
+        let stop = stop.clone();
+        clients.push(tokio::spawn(async move {
+            let mut acked: Vec<Ticket> = Vec::new();
+            let mut in_flight = None;
+            for i in 0..100_000 {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let key = format!("w{w}-{i}");
+                match kiosk.issue_ticket(&req(key.clone())).await {
+                    Ok((t, _)) => acked.push(t),
+                    Err(ClientError::Transport(_)) => {
+                        in_flight = Some(key);
+                        break;
+                    }
+                    Err(e) => panic!("unexpected answer: {e}"),
+                }
+            }
+            (acked, in_flight)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.kill();
+    stop.store(true, Ordering::Relaxed);
+    let mut acked = Vec::new();
+    let mut in_flight = Vec::new();
+    for c in clients {
+        let (a, f) = c.await.unwrap();
+        acked.extend(a);
+        in_flight.extend(f);
+    }
+    assert!(
+        acked.len() > 100,
+        "the load ran ({} acknowledged)",
+        acked.len()
+    );
+
+    s.start_again().await;
+    let m = s.client(demo::MANAGER);
+    for t in &acked {
+        let stored = m.ticket(t.id).await.unwrap();
+        assert_eq!(
+            (stored.number.as_str(), stored.tracking_code.as_str()),
+            (t.number.as_str(), t.tracking_code.as_str())
+        );
+    }
+    // A retry of what was in flight gets its ticket exactly once.
+    let mut retried = BTreeSet::new();
+    for key in &in_flight {
+        let (t, _) = kiosk.issue_ticket(&req(key.clone())).await.unwrap();
+        let (again, created) = kiosk.issue_ticket(&req(key.clone())).await.unwrap();
+        assert!(!created && again.id == t.id);
+        retried.insert(t.id);
+    }
+    // All tickets there are: ids 1..=n, numbers A001..A(n), each once.
+    let waiting = m
+        .hall()
+        .await
+        .unwrap()
+        .services
+        .iter()
+        .map(|s| s.waiting)
+        .sum::<u32>();
+    let mut numbers = BTreeSet::new();
+    for id in 1..=i64::from(waiting) {
+        assert!(
+            numbers.insert(seq(&m.ticket(id).await.unwrap().number)),
+            "number repeated"
+        );
+    }
+    assert_eq!(
+        numbers,
+        (1..=waiting).collect::<BTreeSet<_>>(),
+        "no gap and no repeat"
+    );
+    assert!(acked.len() + retried.len() <= waiting as usize);
+    let next = kiosk
+        .issue_ticket(&req("after-restart".into()))
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(seq(&next.number), waiting + 1);
+}
+
+fn faketime_available() {
+    hall_testkit::libfaketime();
+}
+
+async fn number(c: &HallClient, key: &str) -> Ticket {
+    c.issue_ticket(&req(key.into())).await.unwrap().0
+}
+
+/// A Raspberry Pi has no real-time clock: after a power cut it may boot at
+/// 1970, or NTP may set the clock back. Numbers must not repeat.
+#[tokio::test]
+async fn numbers_never_repeat_when_the_clock_goes_back() {
+    faketime_available();
+    // A morning at the hall: 10:00 in Shanghai.
+    let mut s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: None,
+            faketime: Some("@2026-11-23 02:00:00".into()),
+        },
+    )
+    .await;
+    let kiosk = s.client(demo::KIOSK);
+    assert_eq!(number(&kiosk, "1").await.number, "A001");
+    assert_eq!(number(&kiosk, "2").await.number, "A002");
+    let day = kiosk.health().await.unwrap().business_day;
+    assert_eq!(day, jiff::civil::date(2026, 11, 23));
+
+    // Power cut; the box boots at 1970.
+    s.kill();
+    s.set_faketime(Some("@1970-01-01 00:00:00"));
+    s.start_again().await;
+    let h = kiosk.health().await.unwrap();
+    assert!(!h.clock_trusted, "the server knows its clock is wrong");
+    assert_eq!(h.business_day, day, "it stays on the last business day");
+    let t = number(&kiosk, "3").await;
+    assert_eq!((t.number.as_str(), t.business_day), ("A003", day));
+    assert!(
+        t.issued_at >= "2026-11-23T02:00:00Z".parse().unwrap(),
+        "recorded times never go back"
+    );
+
+    // NTP sets the clock to an hour before the last ticket: still no repeat.
+    s.restart_with_faketime("@2026-11-23 01:00:00").await;
+    assert_eq!(number(&kiosk, "4").await.number, "A004");
+
+    // The clock is right again, later the same day: trusted, numbering goes on.
+    s.restart_with_faketime("@2026-11-23 03:00:00").await;
+    assert!(kiosk.health().await.unwrap().clock_trusted);
+    assert_eq!(number(&kiosk, "5").await.number, "A005");
+}
+
+/// Numbering starts again at 1 when the business day turns at day_starts_at.
+#[tokio::test]
+async fn numbering_resets_at_the_start_of_the_business_day() {
+    faketime_available();
+    // 04:59:58 in Shanghai; the demo hall's day starts at 05:00.
+    let s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: None,
+            faketime: Some("@2026-11-22 20:59:58".into()),
+        },
+    )
+    .await;
+    let kiosk = s.client(demo::KIOSK);
+    let before = number(&kiosk, "late").await;
+    assert_eq!(
+        (before.number.as_str(), before.business_day),
+        ("A001", jiff::civil::date(2026, 11, 22))
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let after = number(&kiosk, "early").await;
+    assert_eq!(
+        (after.number.as_str(), after.business_day),
+        ("A001", jiff::civil::date(2026, 11, 23))
+    );
+    // Yesterday's ticket still waits and is still called first.
+    assert_eq!(
+        s.client(demo::MANAGER)
+            .call_next(1)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        before.id
+    );
+}
+
+trait RestartWithClock {
+    async fn restart_with_faketime(&mut self, spec: &str);
+}
+
+impl RestartWithClock for ServerProcess {
+    async fn restart_with_faketime(&mut self, spec: &str) {
+        self.stop();
+        self.set_faketime(Some(spec));
+        self.start_again().await;
+    }
+}
