@@ -16,6 +16,8 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod http;
+pub mod metrics;
 pub mod rules;
 pub mod store;
 
@@ -24,7 +26,7 @@ use crate::store::reader::ReadPool;
 use crate::store::writer::Writer;
 
 /// Read-only connections beside the writer.
-const READ_CONNECTIONS: usize = 4;
+pub const READ_CONNECTIONS: usize = 4;
 /// Live events buffered per subscriber before it is caught up from the log.
 const EVENT_BUFFER: usize = 1024;
 
@@ -52,7 +54,8 @@ pub async fn serve(
     let (writer, last) = Writer::open(db, hall.clone())?;
     let clock = writer.clock();
     let (events, _) = broadcast::channel(EVENT_BUFFER);
-    let (handle, writer_thread) = writer.spawn(events.clone());
+    let metrics = Arc::new(metrics::Metrics::default());
+    let (handle, writer_thread) = writer.spawn(events.clone(), metrics.clone());
     let reads = ReadPool::open(db, READ_CONNECTIONS)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let state = api::AppState {
@@ -61,6 +64,7 @@ pub async fn serve(
         reads,
         events,
         clock: clock.clone(),
+        metrics,
         shutdown: stop_rx,
     };
     let reading = clock.read();
@@ -71,15 +75,39 @@ pub async fn serve(
         clock_trusted = reading.trusted,
         "queue-server ready"
     );
-    axum::serve(listener, api::router(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            let _ = stop_tx.send(true);
-        })
-        .await?;
+    let watchdog = tokio::spawn(systemd_watchdog(state.reads.clone(), state.writer.clone()));
+    // Tell systemd (Type=notify) we are serving; a no-op elsewhere.
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    http::serve(listener, api::router(state), async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        // Ends the live event streams, so their connections can close.
+        let _ = stop_tx.send(true);
+    })
+    .await;
+    watchdog.abort();
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     writer_thread
         .join()
         .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
     Ok(())
+}
+
+/// Pings systemd's watchdog while the database answers and the writer runs,
+/// so a wedged server is restarted instead of leaving the hall without
+/// tickets.
+async fn systemd_watchdog(reads: Arc<ReadPool>, writer: store::writer::WriterHandle) {
+    let Some(period) = sd_notify::watchdog_enabled() else {
+        return;
+    };
+    let mut tick = tokio::time::interval(period / 2);
+    loop {
+        tick.tick().await;
+        let db_ok = reads.run(store::queries::last_event).await.is_ok();
+        if db_ok && writer.is_running() {
+            let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+        } else {
+            tracing::error!(db_ok, "health check failed; not pinging the watchdog");
+        }
+    }
 }

@@ -88,8 +88,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         None => {
             let hall = Arc::new(load_config(cli.config.as_ref())?);
+            // Blocking threads only run database reads, on a handful of
+            // connections: more threads would only wait, each with its own
+            // stack and allocator arena.
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
+                .max_blocking_threads(queue_server::READ_CONNECTIONS * 2)
                 .build()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(cli.listen)

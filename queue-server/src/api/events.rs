@@ -20,8 +20,9 @@ use crate::api::auth::Caller;
 use crate::error::{Error, Result};
 use crate::store::queries;
 
-/// Events read from the log per query while catching up.
-const CATCH_UP_PAGE: u32 = 500;
+/// Events read from the log per query while catching up: small, because
+/// every lagging subscriber holds one page in memory.
+const CATCH_UP_PAGE: u32 = 64;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct EventsQuery {
@@ -47,6 +48,15 @@ struct Feed {
     last: i64,
     backlog: VecDeque<(i64, String, String)>,
     catch_up: bool,
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.st
+            .metrics
+            .event_streams
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Feed {
@@ -122,6 +132,9 @@ pub async fn stream(
             false,
         ),
     };
+    st.metrics
+        .event_streams
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let feed = Feed {
         st,
         rx,

@@ -132,3 +132,23 @@ pub async fn day_stats(
         .await?;
     Ok(Json(stats))
 }
+
+/// Prometheus text format: writer batches, event streams, waiting tickets.
+/// No token: it carries counts only.
+pub async fn metrics(State(st): State<AppState>) -> Result<String> {
+    let trusted = st.clock.read().trusted;
+    let hall = st.hall.clone();
+    let (waiting, last) = st
+        .reads
+        .run(move |conn| {
+            let counts = queries::waiting_counts(conn)?;
+            let waiting: Vec<(String, u32)> = hall
+                .services
+                .iter()
+                .map(|s| (s.id.clone(), counts.get(&s.id).copied().unwrap_or(0)))
+                .collect();
+            Ok((waiting, queries::last_event(conn)?.map_or(0, |(id, _)| id)))
+        })
+        .await?;
+    Ok(st.metrics.render(&waiting, last, trusted))
+}

@@ -30,6 +30,7 @@ pub struct AppState {
     pub reads: Arc<ReadPool>,
     pub events: broadcast::Sender<StoredEvent>,
     pub clock: Arc<HallClock>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Flips to true when the server shuts down, ending live streams.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(hall::health))
         .route("/openapi.json", get(openapi::serve))
+        .route("/metrics", get(hall::metrics))
         .route("/api/v1/tickets", post(tickets::issue))
         .route("/api/v1/tickets/{id}", get(tickets::get))
         .route("/api/v1/tickets/{id}/cancel", post(tickets::cancel))

@@ -168,10 +168,10 @@ pub fn ahead_of(conn: &Connection, t: &TicketRow) -> Result<u32> {
     )
 }
 
+/// Waiting tickets per service (kept by triggers, see the schema).
 pub fn waiting_counts(conn: &Connection) -> Result<HashMap<String, u32>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT service, COUNT(*) FROM tickets WHERE status = 'waiting' GROUP BY service",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT service, waiting FROM waiting_counts WHERE waiting > 0")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -8,6 +8,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use hall_api::{
     CounterAction, CounterActionBody, CounterState, CounterView, Event, EventKind, IssueTicket,
@@ -19,6 +20,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::clock::HallClock;
 use crate::config::{Config, Role};
 use crate::error::{Error, Result};
+use crate::metrics::Metrics;
 use crate::rules::lifecycle::{CounterStep, TicketStep, counter_after, ticket_after};
 use crate::rules::numbering::{Reading, format_number};
 use crate::rules::policy::{Candidate, ServedService, pick_next};
@@ -77,6 +79,11 @@ pub struct WriterHandle {
 }
 
 impl WriterHandle {
+    /// False once the writer thread has ended.
+    pub fn is_running(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
     pub async fn submit(&self, actor: Actor, op: Op) -> Result<Outcome> {
         let (reply, answer) = oneshot::channel();
         self.tx
@@ -129,16 +136,22 @@ impl Writer {
     pub fn spawn(
         self,
         events: broadcast::Sender<StoredEvent>,
+        metrics: Arc<Metrics>,
     ) -> (WriterHandle, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let thread = std::thread::Builder::new()
             .name("hall-writer".into())
-            .spawn(move || self.run(rx, events))
+            .spawn(move || self.run(rx, events, &metrics))
             .expect("spawning the writer thread");
         (WriterHandle { tx }, thread)
     }
 
-    fn run(mut self, mut rx: mpsc::Receiver<Command>, events: broadcast::Sender<StoredEvent>) {
+    fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Command>,
+        events: broadcast::Sender<StoredEvent>,
+        metrics: &Metrics,
+    ) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while let Some(first) = rx.blocking_recv() {
             batch.push(first);
@@ -148,12 +161,21 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.commit_batch(&mut batch, &events);
+            metrics.commits.fetch_add(1, Ordering::Relaxed);
+            metrics
+                .requests
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            self.commit_batch(&mut batch, &events, metrics);
         }
         tracing::info!("writer stopped");
     }
 
-    fn commit_batch(&mut self, batch: &mut Vec<Command>, events: &broadcast::Sender<StoredEvent>) {
+    fn commit_batch(
+        &mut self,
+        batch: &mut Vec<Command>,
+        events: &broadcast::Sender<StoredEvent>,
+        metrics: &Metrics,
+    ) {
         let first_event_id = self.next_event_id;
         let mut results = Vec::with_capacity(batch.len());
         let mut made = Vec::new();
@@ -190,6 +212,7 @@ impl Writer {
         })();
         if let Err(e) = committed {
             tracing::error!(error = %e, requests = batch.len(), "commit failed; the batch was rolled back");
+            metrics.failed_commits.fetch_add(1, Ordering::Relaxed);
             let _ = self.conn.execute_batch("ROLLBACK");
             self.next_event_id = first_event_id;
             let message =
@@ -203,6 +226,8 @@ impl Writer {
             // No subscriber is fine: the event is in the log.
             let _ = events.send(ev);
         }
+        let refused = results.iter().filter(|r| r.is_err()).count();
+        metrics.refused.fetch_add(refused as u64, Ordering::Relaxed);
         for (cmd, result) in batch.drain(..).zip(results) {
             let _ = cmd.reply.send(result);
         }
