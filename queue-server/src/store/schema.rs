@@ -133,6 +133,9 @@ pub fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
             | OpenFlags::SQLITE_OPEN_URI,
     )?;
     set_pragmas(&conn)?;
+    // Readers touch recent events and small tables; a small cache each
+    // keeps the appliance's memory flat (SQLite's default is 2 MiB).
+    conn.pragma_update(None, "cache_size", -512)?;
     Ok(conn)
 }
 
