@@ -451,7 +451,7 @@ pub struct TicketGroupStats {
     pub no_show: u32,
     pub cancelled: u32,
     pub transferred: u32,
-    /// Still waiting (or called and not yet finished) now.
+    /// Waiting now (not yet called).
     pub waiting: u32,
     /// Call time minus issue time, first call only.
     pub wait: Distribution,
@@ -481,7 +481,7 @@ pub struct CounterDayStats {
     pub done: u32,
     pub no_show: u32,
     pub service_time: Distribution,
-    /// Seconds open (open or paused) during the day.
+    /// Seconds in the open state (not paused, not closed) during the day.
     pub open_s: u64,
     /// Seconds spent serving (start to end).
     pub serving_s: u64,

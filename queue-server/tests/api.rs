@@ -379,42 +379,19 @@ async fn a_counter_works_through_the_life_cycle() {
     // Unknown counters and actions, and bodies that do not fit the action.
     let m = s.client(demo::MANAGER);
     assert_eq!(status_of(act(&m, 42, CounterAction::Open).await).0, 404);
-    let (status, _) = raw(
-        &s,
-        "POST",
-        "/api/v1/counters/1/dance",
-        Some(demo::MANAGER),
-        None,
-    )
-    .await;
-    assert_eq!(status, 404);
-    let (status, _) = raw(
-        &s,
-        "POST",
-        "/api/v1/counters/one/call-next",
-        Some(demo::MANAGER),
-        None,
-    )
-    .await;
-    assert_eq!(status, 400);
-    let (status, _) = raw(
-        &s,
-        "POST",
-        "/api/v1/counters/1/pause",
-        Some(demo::MANAGER),
-        Some(r#"{"service":"pay"}"#),
-    )
-    .await;
-    assert_eq!(status, 400);
-    let (status, _) = raw(
-        &s,
-        "POST",
-        "/api/v1/counters/1/pause",
-        Some(demo::MANAGER),
-        Some("{oops"),
-    )
-    .await;
-    assert_eq!(status, 400);
+    for (path, body, expected) in [
+        ("/api/v1/counters/1/dance", None, 404),
+        ("/api/v1/counters/one/call-next", None, 400),
+        (
+            "/api/v1/counters/1/pause",
+            Some(r#"{"service":"pay"}"#),
+            400,
+        ),
+        ("/api/v1/counters/1/pause", Some("{oops"), 400),
+    ] {
+        let (status, err) = raw(&s, "POST", path, Some(demo::MANAGER), body).await;
+        assert_eq!(status, expected, "{path} {body:?}: {err}");
+    }
 }
 
 #[tokio::test]

@@ -9,24 +9,9 @@ use std::time::Duration;
 use hall_api::client::{ClientError, HallClient};
 use hall_api::{IssueTicket, Ticket};
 use hall_testkit::{ServerOptions, ServerProcess, demo};
+use queue_server::config::{LOAD_TEST_BILLING, LOAD_TEST_KIOSK, load_test_hall};
 
 const BIN: &str = env!("CARGO_BIN_EXE_queue-server");
-
-/// A hall with `counters` counters that all serve "pay", every one open.
-fn big_hall(counters: u32) -> String {
-    let mut toml = String::from(
-        "[hall]\nname = { zh = \"测试厅\", en = \"Test Hall\" }\ntimezone = \"Asia/Shanghai\"\nday_starts_at = \"05:00\"\n\n\
-         [[service]]\nid = \"pay\"\nprefix = \"A\"\nname = { zh = \"缴费\", en = \"Payment\" }\n\n\
-         [[device]]\nname = \"kiosk\"\nrole = \"kiosk\"\ntoken = \"kiosk-token\"\n\n\
-         [[device]]\nname = \"billing\"\nrole = \"billing\"\ntoken = \"billing-token\"\n",
-    );
-    for n in 1..=counters {
-        toml.push_str(&format!(
-            "\n[[counter]]\nnumber = {n}\nname = {{ zh = \"{n}号窗口\", en = \"Counter {n}\" }}\nservices = [\"pay\"]\ninitial_state = \"open\"\n"
-        ));
-    }
-    toml
-}
 
 fn req(key: String) -> IssueTicket {
     IssueTicket {
@@ -48,12 +33,12 @@ async fn sixty_four_counters_call_each_ticket_exactly_once() {
     let s = ServerProcess::start(
         BIN,
         ServerOptions {
-            config: Some(big_hall(COUNTERS)),
+            config: Some(load_test_hall(COUNTERS)),
             faketime: None,
         },
     )
     .await;
-    let kiosk = s.client("kiosk-token");
+    let kiosk = s.client(LOAD_TEST_KIOSK);
     // Issue from 16 clients at once (this is group commit's job).
     let mut issuers = Vec::new();
     for w in 0..16 {
@@ -75,7 +60,7 @@ async fn sixty_four_counters_call_each_ticket_exactly_once() {
     assert_eq!(issued.len(), TICKETS);
 
     // 64 counters press call-next at once, over and over, until none is left.
-    let billing = s.client("billing-token");
+    let billing = s.client(LOAD_TEST_BILLING);
     let mut callers = Vec::new();
     for counter in 1..=COUNTERS {
         let billing = billing.clone();

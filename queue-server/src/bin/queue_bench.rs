@@ -19,6 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 use clap::Parser;
 use hall_api::IssueTicket;
 use hall_api::client::HallClient;
+use queue_server::config::{LOAD_TEST_BILLING, LOAD_TEST_DISPLAY, LOAD_TEST_KIOSK, load_test_hall};
 use tokio::sync::Mutex;
 
 #[derive(Parser)]
@@ -42,22 +43,6 @@ struct Args {
     /// Steady issue rate for the latency phase, tickets per second.
     #[arg(long, default_value_t = 200)]
     rate: u64,
-}
-
-fn hall_config(counters: u32) -> String {
-    let mut toml = String::from(
-        "[hall]\nname = { zh = \"压测厅\", en = \"Bench Hall\" }\ntimezone = \"Asia/Shanghai\"\n\n\
-         [[service]]\nid = \"pay\"\nprefix = \"A\"\nname = { zh = \"缴费\", en = \"Payment\" }\n\n\
-         [[device]]\nname = \"kiosk\"\nrole = \"kiosk\"\ntoken = \"bench-kiosk\"\n\n\
-         [[device]]\nname = \"board\"\nrole = \"display\"\ntoken = \"bench-board\"\n\n\
-         [[device]]\nname = \"billing\"\nrole = \"billing\"\ntoken = \"bench-billing\"\n",
-    );
-    for n in 1..=counters {
-        toml.push_str(&format!(
-            "\n[[counter]]\nnumber = {n}\nname = {{ zh = \"{n}\", en = \"{n}\" }}\nservices = [\"pay\"]\ninitial_state = \"open\"\n"
-        ));
-    }
-    toml
 }
 
 /// p-th percentile (0–100) of unsorted milliseconds.
@@ -123,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let dir = std::env::temp_dir().join(format!("queue-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("hall.toml"), hall_config(args.counters))?;
+    std::fs::write(dir.join("hall.toml"), load_test_hall(args.counters))?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -146,7 +131,7 @@ async fn main() -> anyhow::Result<()> {
         })?;
     let server = Server { child, dir };
     let pid = server.child.id();
-    let kiosk = HallClient::new(&base, "bench-kiosk");
+    let kiosk = HallClient::new(&base, LOAD_TEST_KIOSK);
     let started = Instant::now();
     while kiosk.health().await.is_err() {
         anyhow::ensure!(
@@ -219,7 +204,7 @@ async fn main() -> anyhow::Result<()> {
     // Subscribers: record, per event, receipt time minus the event's own time.
     let delivery_ms = Arc::new(Mutex::new(Vec::<f64>::new()));
     let measuring = Arc::new(AtomicBool::new(false));
-    let board = HallClient::new(&base, "bench-board");
+    let board = HallClient::new(&base, LOAD_TEST_DISPLAY);
     for _ in 0..args.subscribers {
         let mut stream = board.events(None).await?;
         let (delivery_ms, measuring) = (delivery_ms.clone(), measuring.clone());
@@ -297,7 +282,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // 3. Every counter calls next at once until nobody waits.
-    let billing = HallClient::new(&base, "bench-billing");
+    let billing = HallClient::new(&base, LOAD_TEST_BILLING);
     let waiting: u32 = billing
         .hall()
         .await?
