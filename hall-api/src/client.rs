@@ -194,6 +194,16 @@ impl HallClient {
         self.get(&format!("/api/v1/stats/day?date={date}")).await
     }
 
+    /// The billing system's view of an account, through the server.
+    pub async fn account(&self, account_ref: &str) -> Result<AccountInfo, ClientError> {
+        self.get(&format!("/api/v1/accounts/{account_ref}")).await
+    }
+
+    /// Delivery state of every webhook (manager).
+    pub async fn webhooks(&self) -> Result<Vec<WebhookStatus>, ClientError> {
+        self.get("/api/v1/webhooks").await
+    }
+
     pub async fn health(&self) -> Result<Health, ClientError> {
         self.get("/healthz").await
     }

@@ -23,6 +23,29 @@ pub struct Config {
     pub services: Vec<ServiceConfig>,
     pub counters: Vec<CounterConfig>,
     pub devices: Vec<DeviceConfig>,
+    pub webhooks: Vec<WebhookConfig>,
+    pub billing: BillingConfig,
+}
+
+/// An outbound webhook: events POSTed, signed, in order, until acknowledged.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub name: String,
+    pub url: String,
+    pub secret: String,
+    pub events: Vec<hall_api::EventKind>,
+    /// Undelivered this long: shown to the manager as overdue.
+    pub alert_after_min: u32,
+    /// Longest wait between two attempts.
+    pub retry_max_s: u32,
+}
+
+/// The billing system's account lookup, for the kiosk.
+#[derive(Debug, Clone, Default)]
+pub struct BillingConfig {
+    /// With `{ref}` where the account number goes.
+    pub account_url: Option<String>,
+    pub timeout_ms: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +135,57 @@ struct RawConfig {
     counter: Vec<RawCounter>,
     #[serde(default)]
     device: Vec<RawDevice>,
+    #[serde(default)]
+    webhook: Vec<RawWebhook>,
+    #[serde(default)]
+    billing: Option<RawBilling>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    name: Spanned<String>,
+    url: Spanned<String>,
+    secret: Spanned<String>,
+    events: Vec<Spanned<String>>,
+    #[serde(default = "default_alert_after")]
+    alert_after_min: u32,
+    #[serde(default = "default_retry_max")]
+    retry_max_s: u32,
+}
+
+fn default_alert_after() -> u32 {
+    10
+}
+
+fn default_retry_max() -> u32 {
+    60
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBilling {
+    account_url: Option<Spanned<String>>,
+    #[serde(default = "default_lookup_timeout")]
+    timeout_ms: u32,
+}
+
+fn default_lookup_timeout() -> u32 {
+    800
+}
+
+/// The HTTP client has no TLS: a billing system on https needs a local
+/// proxy (say so rather than fail at the first delivery).
+fn check_http_url(c: &Checker<'_>, url: &Spanned<String>, what: &str) -> Result<(), ConfigError> {
+    let u = url.get_ref();
+    if !u.starts_with("http://") || u.len() <= "http://".len() {
+        return c.err(
+            url.span(),
+            format!("{what} \"{u}\" is not an http:// URL"),
+            "give the billing system's address as http://host:port/path (for https, put a local TLS proxy in front)",
+        );
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -526,7 +600,79 @@ impl Config {
             });
         }
 
+        let mut webhooks = Vec::new();
+        let mut webhook_names = HashSet::new();
+        for w in raw.webhook {
+            if !webhook_names.insert(w.name.get_ref().clone()) {
+                return c.err(
+                    w.name.span(),
+                    format!("webhook \"{}\" is configured twice", w.name.get_ref()),
+                    "give every webhook its own name",
+                );
+            }
+            check_http_url(&c, &w.url, "webhook url")?;
+            if w.secret.get_ref().len() < 16 {
+                return c.err(
+                    w.secret.span(),
+                    format!("the secret of webhook \"{}\" is shorter than 16 characters", w.name.get_ref()),
+                    "use a long random secret shared with the billing system, e.g. from `openssl rand -hex 32`",
+                );
+            }
+            let mut events = Vec::new();
+            for e in &w.events {
+                match hall_api::EventKind::parse(e.get_ref()) {
+                    Some(kind) => events.push(kind),
+                    None => {
+                        return c.err(
+                            e.span(),
+                            format!("unknown event \"{}\"", e.get_ref()),
+                            &format!(
+                                "use event names such as: {}",
+                                hall_api::EventKind::ALL.map(|k| k.as_str()).join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+            if events.is_empty() {
+                return c.err(
+                    w.name.span(),
+                    format!("webhook \"{}\" subscribes to no event", w.name.get_ref()),
+                    "list the events it wants, e.g. events = [\"ticket.called\"]",
+                );
+            }
+            webhooks.push(WebhookConfig {
+                name: w.name.get_ref().clone(),
+                url: w.url.get_ref().clone(),
+                secret: w.secret.get_ref().clone(),
+                events,
+                alert_after_min: w.alert_after_min.max(1),
+                retry_max_s: w.retry_max_s.max(1),
+            });
+        }
+        let billing = match raw.billing {
+            None => BillingConfig::default(),
+            Some(b) => {
+                if let Some(url) = &b.account_url {
+                    check_http_url(&c, url, "account_url")?;
+                    if !url.get_ref().contains("{ref}") {
+                        return c.err(
+                            url.span(),
+                            "account_url has no {ref} for the account number".into(),
+                            "write it like http://billing:9090/accounts/{ref}",
+                        );
+                    }
+                }
+                BillingConfig {
+                    account_url: b.account_url.map(|u| u.into_inner()),
+                    timeout_ms: b.timeout_ms.clamp(50, 10_000),
+                }
+            }
+        };
+
         Ok(Config {
+            webhooks,
+            billing,
             hall: HallConfig {
                 name: raw.hall.name,
                 timezone_name: tz_name,
@@ -619,6 +765,15 @@ services = ["vip", "pay"]        # in the order this counter prefers them
 name = "kiosk-1"
 role = "kiosk"                   # kiosk | display | counter | billing | manager
 token = "kiosk-secret-1"
+
+[[webhook]]
+name = "billing"
+url = "http://127.0.0.1:9090/hall/events"
+secret = "0123456789abcdef0123"
+events = ["ticket.called"]
+
+[billing]
+account_url = "http://127.0.0.1:9090/accounts/{ref}"
 
 [[device]]
 name = "c1"
@@ -716,6 +871,21 @@ counter = 1                      # for role = counter: the counter it may act on
             ),
             ("counter = 1 ", "counter = 7 ", "not configured"),
             ("role = \"kiosk\"", "role = \"printer\"", "unknown variant"),
+            (
+                "events = [\"ticket.called\"]",
+                "events = [\"ticket.caled\"]",
+                "unknown event",
+            ),
+            (
+                "url = \"http://127.0.0.1:9090/hall/events\"",
+                "url = \"https://billing/x\"",
+                "not an http:// URL",
+            ),
+            (
+                "secret = \"0123456789abcdef0123\"",
+                "secret = \"short\"",
+                "shorter than 16",
+            ),
         ];
         for (from, to, expect) in cases {
             let bad = SPEC_EXAMPLE.replacen(from, to, 1);

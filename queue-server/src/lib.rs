@@ -20,6 +20,7 @@ pub mod http;
 pub mod metrics;
 pub mod rules;
 pub mod store;
+pub mod webhooks;
 
 use crate::config::Config;
 use crate::store::reader::ReadPool;
@@ -66,7 +67,15 @@ pub async fn serve(
         clock: clock.clone(),
         metrics,
         shutdown: stop_rx,
+        http: reqwest::Client::new(),
     };
+    webhooks::spawn_all(
+        &state.hall,
+        &state.reads,
+        &state.writer,
+        &state.events,
+        &state.shutdown,
+    );
     let reading = clock.read();
     tracing::info!(
         listen = %listener.local_addr()?,

@@ -75,8 +75,10 @@ pub async fn act(
             Outcome::Ticket(t) => Json(*t).into_response(),
             Outcome::Counter(c) => Json::<CounterView>(c).into_response(),
             Outcome::NobodyWaiting => StatusCode::NO_CONTENT.into_response(),
-            Outcome::Issued { .. } => {
-                return Err(Error::Internal("a counter action issued a ticket".into()));
+            other @ (Outcome::Issued { .. } | Outcome::Recorded) => {
+                return Err(Error::Internal(format!(
+                    "a counter action answered {other:?}"
+                )));
             }
         },
     )

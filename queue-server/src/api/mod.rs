@@ -16,6 +16,7 @@ use crate::store::reader::ReadPool;
 use crate::store::writer::{StoredEvent, WriterHandle};
 
 pub mod auth;
+pub mod billing;
 pub mod counters;
 pub mod error;
 pub mod events;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Flips to true when the server shuts down, ending live streams.
     pub shutdown: watch::Receiver<bool>,
+    /// For asking the billing system about accounts.
+    pub http: reqwest::Client,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -47,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/hall", get(hall::snapshot))
         .route("/api/v1/events", get(events::stream))
         .route("/api/v1/stats/day", get(hall::day_stats))
+        .route("/api/v1/webhooks", get(billing::webhooks))
+        .route("/api/v1/accounts/{account_ref}", get(billing::account))
         .fallback(|| async { Error::NotFound("no such endpoint; see /openapi.json".into()) })
         .with_state(state)
 }

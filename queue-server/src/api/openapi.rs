@@ -16,6 +16,8 @@ use utoipa::{Modify, OpenApi};
         crate::api::hall::snapshot,
         crate::api::events::stream,
         crate::api::hall::day_stats,
+        crate::api::billing::webhooks,
+        crate::api::billing::account,
     ),
     components(schemas(hall_api::Event, hall_api::EventKind, hall_api::CounterView)),
     modifiers(&BearerAuth)

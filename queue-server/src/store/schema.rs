@@ -89,6 +89,21 @@ const MIGRATIONS: &[&str] = &[
         UPDATE waiting_counts SET waiting = waiting - 1 WHERE service = OLD.service;
     END;
     "#,
+    // 3: the webhook outbox, written in the same transaction as its event.
+    r#"
+    CREATE TABLE webhook_outbox (
+        id           INTEGER PRIMARY KEY,
+        webhook      TEXT NOT NULL,
+        event_id     INTEGER NOT NULL REFERENCES events(id),
+        kind         TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        delivered_at INTEGER
+    );
+    CREATE INDEX webhook_pending ON webhook_outbox(webhook, id) WHERE delivered_at IS NULL;
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {

@@ -47,6 +47,11 @@ pub struct Actor {
 
 #[derive(Debug)]
 pub enum Op {
+    /// The outcome of one webhook delivery attempt (from the delivery worker).
+    Delivery {
+        outbox_id: i64,
+        error: Option<String>,
+    },
     Issue(IssueTicket),
     Cancel {
         ticket: i64,
@@ -60,10 +65,15 @@ pub enum Op {
 
 #[derive(Debug)]
 pub enum Outcome {
-    Issued { ticket: Box<Ticket>, created: bool },
+    Issued {
+        ticket: Box<Ticket>,
+        created: bool,
+    },
     Ticket(Box<Ticket>),
     Counter(CounterView),
     NobodyWaiting,
+    /// An internal record was written.
+    Recorded,
 }
 
 struct Command {
@@ -263,6 +273,7 @@ fn validate_text(field: &str, value: &str, max: usize) -> Result<()> {
 impl Ctx<'_> {
     fn apply(&mut self, op: &Op) -> Result<Outcome> {
         match op {
+            Op::Delivery { outbox_id, error } => self.delivery(*outbox_id, error.as_deref()),
             Op::Issue(req) => self.issue(req),
             Op::Cancel { ticket } => self.cancel(*ticket),
             Op::Counter {
@@ -313,12 +324,40 @@ impl Ctx<'_> {
                 body
             ])?;
         *self.next_event_id += 1;
+        // Into each subscribed webhook's outbox in this same transaction:
+        // if the event exists, so does its delivery.
+        for w in self
+            .hall
+            .webhooks
+            .iter()
+            .filter(|w| w.events.contains(&kind))
+        {
+            self.conn
+                .prepare_cached(
+                    "INSERT INTO webhook_outbox (webhook, event_id, kind, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![w.name, id, kind.as_str(), body, self.at_ms()])?;
+        }
         self.events.push(StoredEvent {
             id,
             kind,
             body: body.into(),
         });
         Ok(())
+    }
+
+    fn delivery(&mut self, outbox_id: i64, error: Option<&str>) -> Result<Outcome> {
+        match error {
+            None => self
+                .conn
+                .prepare_cached("UPDATE webhook_outbox SET delivered_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1")?
+                .execute(params![outbox_id, self.at_ms()])?,
+            Some(e) => self
+                .conn
+                .prepare_cached("UPDATE webhook_outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1")?
+                .execute(params![outbox_id, e])?,
+        };
+        Ok(Outcome::Recorded)
     }
 
     fn issue(&mut self, req: &IssueTicket) -> Result<Outcome> {

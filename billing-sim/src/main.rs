@@ -1,0 +1,265 @@
+//! billing-sim: a small, real billing system for the demo and the tests.
+//!
+//! `billing-sim serve` receives the hall's webhooks and checks their
+//! signatures (a tampered body is refused with 401), remembers what arrived
+//! (`GET /received`), and answers account lookups from a data file.
+//! `billing-sim act` drives a counter through the queue server's API, as a
+//! billing system's own "next customer" button does.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use clap::{Parser, Subcommand};
+use hall_api::client::{ActionOutcome, HallClient};
+use hall_api::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, verify};
+use hall_api::{AccountInfo, CounterAction, CounterActionBody, Event};
+use serde::{Deserialize, Serialize};
+
+const DEMO_ACCOUNTS: &str = include_str!("../accounts.toml");
+
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the simulated billing system.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        listen: SocketAddr,
+        /// The webhook secret shared with the hall's configuration.
+        #[arg(long, env = "BILLING_WEBHOOK_SECRET")]
+        secret: String,
+        /// Accounts (TOML, see accounts.toml) [default: the built-in demo accounts].
+        #[arg(long)]
+        accounts: Option<PathBuf>,
+    },
+    /// Act on a counter through the queue server, as the billing system's button does.
+    Act {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, env = "BILLING_TOKEN", default_value = "demo-billing")]
+        token: String,
+        #[arg(long)]
+        counter: u32,
+        /// call-next, recall, start, complete, no-show, transfer, pause, resume, open, close
+        action: String,
+        #[arg(long)]
+        transaction_ref: Option<String>,
+        /// For transfer: the target service.
+        #[arg(long)]
+        service: Option<String>,
+    },
+}
+
+#[derive(Deserialize)]
+struct AccountsFile {
+    account: Vec<AccountInfo>,
+}
+
+/// One event as the simulator saw it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Received {
+    pub event_id: i64,
+    pub kind: String,
+    pub ticket: Option<String>,
+    /// How many times it was delivered (more than one after a lost answer).
+    pub deliveries: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReceivedLog {
+    /// In arrival order of first delivery.
+    pub events: Vec<Received>,
+    /// Deliveries refused for a bad or missing signature.
+    pub rejected: u32,
+}
+
+#[derive(Clone)]
+struct Sim {
+    secret: Arc<Vec<u8>>,
+    accounts: Arc<HashMap<String, AccountInfo>>,
+    log: Arc<Mutex<ReceivedLog>>,
+}
+
+async fn webhook(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut log = sim.log.lock().unwrap_or_else(|p| p.into_inner());
+    if !verify(&sim.secret, &body, signature) {
+        log.rejected += 1;
+        tracing::warn!("refused a webhook with a bad signature");
+        return (StatusCode::UNAUTHORIZED, "bad signature");
+    }
+    let Ok(event) = serde_json::from_slice::<Event>(&body) else {
+        return (StatusCode::BAD_REQUEST, "not an event");
+    };
+    let header_id = headers.get(EVENT_ID_HEADER).and_then(|v| v.to_str().ok());
+    if header_id != Some(event.id.to_string().as_str()) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "event id header does not match the body",
+        );
+    }
+    match log.events.iter_mut().find(|r| r.event_id == event.id) {
+        Some(seen) => seen.deliveries += 1,
+        None => {
+            tracing::info!(id = event.id, kind = event.kind.as_str(), ticket = ?event.ticket.as_ref().map(|t| &t.number), counter = ?event.counter, "event received");
+            log.events.push(Received {
+                event_id: event.id,
+                kind: event.kind.as_str().to_string(),
+                ticket: event.ticket.map(|t| t.number),
+                deliveries: 1,
+            });
+        }
+    }
+    (StatusCode::OK, "ok")
+}
+
+async fn received(State(sim): State<Sim>) -> Json<ReceivedLog> {
+    Json(sim.log.lock().unwrap_or_else(|p| p.into_inner()).clone())
+}
+
+async fn account(
+    State(sim): State<Sim>,
+    Path(account_ref): Path<String>,
+) -> Result<Json<AccountInfo>, StatusCode> {
+    sim.accounts
+        .get(&account_ref)
+        .cloned()
+        .map(Json)
+        .ok_or(StatusCode::NOT_FOUND)
+}
+
+async fn serve(
+    listen: SocketAddr,
+    secret: String,
+    accounts: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let text = match &accounts {
+        Some(p) => std::fs::read_to_string(p)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?,
+        None => DEMO_ACCOUNTS.to_string(),
+    };
+    let file: AccountsFile =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("accounts file: {e}"))?;
+    let sim = Sim {
+        secret: Arc::new(secret.into_bytes()),
+        accounts: Arc::new(
+            file.account
+                .into_iter()
+                .map(|a| (a.account_ref.clone(), a))
+                .collect(),
+        ),
+        log: Arc::default(),
+    };
+    let app = Router::new()
+        .route("/hall/events", post(webhook))
+        .route("/received", get(received))
+        .route("/accounts/{account_ref}", get(account))
+        .with_state(sim);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    tracing::info!(%listen, "billing simulator ready: webhooks at /hall/events, accounts at /accounts/{{ref}}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+async fn act(
+    server: String,
+    token: String,
+    counter: u32,
+    action: String,
+    transaction_ref: Option<String>,
+    service: Option<String>,
+) -> anyhow::Result<()> {
+    let action = CounterAction::parse(&action).ok_or_else(|| {
+        anyhow::anyhow!(
+            "unknown action {action}; use one of {}",
+            CounterAction::ALL.map(|a| a.as_str()).join(", ")
+        )
+    })?;
+    let client = HallClient::new(server, token);
+    let outcome = client
+        .counter_action(
+            counter,
+            action,
+            &CounterActionBody {
+                transaction_ref,
+                service,
+            },
+        )
+        .await?;
+    match outcome {
+        ActionOutcome::Ticket(t) => println!(
+            "counter {counter}: {} {} ({})",
+            t.number,
+            t.status.as_str(),
+            t.service
+        ),
+        ActionOutcome::Counter(c) => println!("counter {counter}: {}", c.state.as_str()),
+        ActionOutcome::NobodyWaiting => println!("counter {counter}: nobody waits"),
+    }
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let result = runtime.block_on(async {
+        match Cli::parse().command {
+            Command::Serve {
+                listen,
+                secret,
+                accounts,
+            } => serve(listen, secret, accounts).await,
+            Command::Act {
+                server,
+                token,
+                counter,
+                action,
+                transaction_ref,
+                service,
+            } => act(server, token, counter, action, transaction_ref, service).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("billing-sim: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! The link to the billing system: webhook delivery state for the manager,
+//! and account lookups for the kiosk.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use hall_api::{AccountInfo, ErrorBody, WebhookStatus};
+
+use crate::api::AppState;
+use crate::api::auth::Caller;
+use crate::config::Role;
+use crate::error::{Error, Result};
+use crate::webhooks;
+
+/// Every webhook with what is still undelivered, so nothing is dropped silently.
+#[utoipa::path(get, path = "/api/v1/webhooks",
+    responses((status = 200, body = Vec<WebhookStatus>), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])), tag = "billing")]
+pub async fn webhooks(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<WebhookStatus>>> {
+    caller.require(&[Role::Manager], "see webhook deliveries")?;
+    let now = st.clock.read().at;
+    let hall = st.hall.clone();
+    Ok(Json(
+        st.reads
+            .run(move |conn| webhooks::status(conn, &hall, now))
+            .await?,
+    ))
+}
+
+/// Ask the billing system about an account (masked name, amount due). When it
+/// does not answer in time this is a 503 at once: issue the ticket without it.
+#[utoipa::path(get, path = "/api/v1/accounts/{account_ref}", params(("account_ref" = String, Path)),
+    responses((status = 200, body = AccountInfo), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = [])), tag = "billing")]
+pub async fn account(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(account_ref): Path<String>,
+) -> Result<Json<AccountInfo>> {
+    caller.require(
+        &[Role::Kiosk, Role::Counter, Role::Manager],
+        "look up accounts",
+    )?;
+    if account_ref.is_empty()
+        || account_ref.len() > 32
+        || !account_ref
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(Error::BadRequest(
+            "an account number is 1 to 32 letters, digits or '-'".into(),
+        ));
+    }
+    let template =
+        st.hall.billing.account_url.as_deref().ok_or_else(|| {
+            Error::NotFound("account lookup is not configured in this hall".into())
+        })?;
+    let url = template.replace("{ref}", &account_ref);
+    let timeout = Duration::from_millis(u64::from(st.hall.billing.timeout_ms));
+    let unavailable = |why: String| {
+        tracing::warn!(%why, "account lookup failed");
+        Error::Unavailable(format!(
+            "the billing system did not answer ({why}); issue the ticket without the account details"
+        ))
+    };
+    let resp = st
+        .http
+        .get(&url)
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| unavailable(e.to_string()))?;
+    match resp.status().as_u16() {
+        200 => {
+            let info: AccountInfo = resp
+                .json()
+                .await
+                .map_err(|e| unavailable(format!("unreadable answer: {e}")))?;
+            Ok(Json(info))
+        }
+        404 => Err(Error::NotFound(format!(
+            "the billing system knows no account {account_ref}"
+        ))),
+        other => Err(unavailable(format!("it answered {other}"))),
+    }
+}
