@@ -199,6 +199,39 @@ impl HallClient {
         self.get(&format!("/api/v1/accounts/{account_ref}")).await
     }
 
+    /// Who this client's token belongs to.
+    pub async fn whoami(&self) -> Result<Whoami, ClientError> {
+        self.get("/api/v1/me").await
+    }
+
+    /// Sets a counter's PIN (manager).
+    pub async fn set_pin(&self, counter: u32, pin: &str) -> Result<(), ClientError> {
+        let req = self
+            .request(Method::PUT, &format!("/api/v1/counters/{counter}/pin"))
+            .json(&PinRequest { pin: pin.into() });
+        self.send::<serde_json::Value>(req).await.map(|_| ())
+    }
+
+    /// Opens a counter session with its PIN; no token needed.
+    pub async fn sign_in(&self, counter: u32, pin: &str) -> Result<CounterSession, ClientError> {
+        let req = self
+            .request(Method::POST, &format!("/api/v1/counters/{counter}/sign-in"))
+            .json(&PinRequest { pin: pin.into() });
+        let (_, body) = self.send(req).await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to sign-in".into()))
+    }
+
+    /// The tickets a counter would call, in calling order.
+    pub async fn counter_queue(&self, counter: u32) -> Result<Vec<TicketSummary>, ClientError> {
+        self.get(&format!("/api/v1/counters/{counter}/queue")).await
+    }
+
+    /// A ticket as its holder sees it; no token needed.
+    pub async fn public_ticket(&self, tracking_code: &str) -> Result<PublicTicket, ClientError> {
+        self.get(&format!("/api/v1/public/tickets/{tracking_code}"))
+            .await
+    }
+
     /// Delivery state of every webhook (manager).
     pub async fn webhooks(&self) -> Result<Vec<WebhookStatus>, ClientError> {
         self.get("/api/v1/webhooks").await

@@ -555,6 +555,56 @@ pub struct WebhookStatus {
     pub overdue: bool,
 }
 
+/// `GET /api/v1/me`: who the token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Whoami {
+    pub name: String,
+    /// kiosk, display, counter, billing or manager.
+    pub role: String,
+    /// For counter devices and PIN sessions: the counter they act on.
+    pub counter: Option<u32>,
+}
+
+/// `PUT /api/v1/counters/{number}/pin` (manager) and
+/// `POST /api/v1/counters/{number}/sign-in` (anyone with the PIN).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PinRequest {
+    /// 4 to 8 digits.
+    pub pin: String,
+}
+
+/// A counter session opened with the counter's PIN.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CounterSession {
+    /// Bearer token acting as this counter only, until `expires_at`.
+    pub token: String,
+    pub counter: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub expires_at: Timestamp,
+}
+
+/// `GET /api/v1/public/tickets/{tracking_code}`: what the holder of a ticket
+/// may see of it, and nothing about anyone else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PublicTicket {
+    pub hall_name: I18nText,
+    pub number: String,
+    pub service: I18nText,
+    pub status: TicketStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub issued_at: Timestamp,
+    pub ahead: Option<u32>,
+    pub estimated_wait_s: Option<u32>,
+    /// The counter to go to, once called.
+    pub counter: Option<u32>,
+    pub counter_name: Option<I18nText>,
+}
+
 /// `GET /healthz`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -14,6 +14,9 @@ pub enum Error {
     /// The request is valid but not in the current state (illegal transition).
     #[error("{0}")]
     Conflict(String),
+    /// Too many attempts (wrong PINs); wait.
+    #[error("{0}")]
+    TooMany(String),
     /// Storage failed or the server is shutting down; the client may retry.
     #[error("{0}")]
     Unavailable(String),

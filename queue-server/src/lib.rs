@@ -68,6 +68,7 @@ pub async fn serve(
         metrics,
         shutdown: stop_rx,
         http: reqwest::Client::new(),
+        pin_guard: Default::default(),
     };
     webhooks::spawn_all(
         &state.hall,

@@ -795,3 +795,139 @@ async fn online_backup_is_a_working_database() {
     assert_eq!(c.hall().await.unwrap().services[1].waiting, 5);
     assert_eq!(issue(&c, "pay", "after").await.number, "A006");
 }
+
+#[tokio::test]
+async fn counter_pins_open_sessions_for_one_counter() {
+    let s = demo_server().await;
+    let m = s.client(demo::MANAGER);
+    let anyone = s.client("");
+    // Only the manager sets PINs, and a PIN is 4 to 8 digits.
+    assert_eq!(
+        status_of(s.client(demo::KIOSK).set_pin(1, "2468").await).0,
+        403
+    );
+    assert_eq!(status_of(m.set_pin(1, "12ab").await).0, 400);
+    assert_eq!(
+        status_of(anyone.sign_in(1, "2468").await).0,
+        401,
+        "no PIN set yet"
+    );
+    m.set_pin(1, "2468").await.unwrap();
+    assert_eq!(
+        status_of(anyone.sign_in(1, "1357").await),
+        (401, "unauthorized".into())
+    );
+    let session = anyone.sign_in(1, "2468").await.unwrap();
+    assert_eq!(session.counter, 1);
+    let staff = s.client(&session.token);
+    let who = staff.whoami().await.unwrap();
+    assert_eq!((who.role.as_str(), who.counter), ("counter", Some(1)));
+    // The session acts on its counter, not another, and cannot issue tickets.
+    issue(&s.client(demo::KIOSK), "pay", "p1").await;
+    let called = staff.call_next(1).await.unwrap().unwrap();
+    assert_eq!(called.number, "A001");
+    assert_eq!(status_of(staff.call_next(2).await).0, 403);
+    assert_eq!(
+        status_of(staff.issue_ticket(&issue_req("pay", "x")).await).0,
+        403
+    );
+    // A new PIN ends the old sessions.
+    m.set_pin(1, "97531").await.unwrap();
+    assert_eq!(status_of(staff.hall().await).0, 401);
+    // Guessing is slowed down: after five wrong PINs, a lockout (429).
+    for _ in 0..5 {
+        assert_eq!(status_of(anyone.sign_in(1, "0000").await).0, 401);
+    }
+    assert_eq!(
+        status_of(anyone.sign_in(1, "97531").await),
+        (429, "too_many_requests".into())
+    );
+    assert!(
+        anyone.sign_in(2, "0000").await.is_err(),
+        "other counters are not locked, just without a PIN"
+    );
+}
+
+#[tokio::test]
+async fn a_counter_sees_its_waiting_list_in_calling_order() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let p1 = issue(&kiosk, "pay", "p1").await;
+    let e1 = issue(&kiosk, "enquiry", "e1").await;
+    let v1 = issue(&kiosk, "vip", "v1").await;
+    // Counter 1 serves vip, pay: VIP first, no enquiry.
+    let list = s.client(&demo::counter(1)).counter_queue(1).await.unwrap();
+    assert_eq!(
+        list.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![v1.id, p1.id]
+    );
+    // Counter 2 serves pay, enquiry: its own preference.
+    let list = s.client(demo::MANAGER).counter_queue(2).await.unwrap();
+    assert_eq!(
+        list.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![p1.id, e1.id]
+    );
+    assert_eq!(
+        status_of(s.client(&demo::counter(1)).counter_queue(2).await).0,
+        403
+    );
+    // What it shows is what call-next then does.
+    assert_eq!(
+        s.client(&demo::counter(1))
+            .call_next(1)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        v1.id
+    );
+}
+
+#[tokio::test]
+async fn the_public_ticket_shows_only_that_ticket() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let first = issue(&kiosk, "pay", "p1").await;
+    let mine = issue(&kiosk, "pay", "p2").await;
+    let public = s.client("");
+    let t = public.public_ticket(&mine.tracking_code).await.unwrap();
+    assert_eq!(
+        (t.number.as_str(), t.service.en.as_str(), t.ahead),
+        ("A002", "Payment", Some(1))
+    );
+    assert!(t.estimated_wait_s.is_some());
+    // Nothing else: the raw answer carries no other ticket, id or account.
+    let raw_text = reqwest::get(format!(
+        "{}/api/v1/public/tickets/{}",
+        s.base_url(),
+        mine.tracking_code
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        !raw_text.contains(&first.tracking_code)
+            && !raw_text.contains("\"id\"")
+            && !raw_text.contains("customer_ref")
+    );
+    // Called: it says where to go.
+    s.client(demo::MANAGER).call_next(1).await.unwrap();
+    s.client(demo::MANAGER).call_next(2).await.unwrap();
+    let t = public.public_ticket(&mine.tracking_code).await.unwrap();
+    assert_eq!(
+        (t.status, t.counter, t.counter_name.unwrap().en.as_str()),
+        (TicketStatus::Called, Some(2), "Counter 2")
+    );
+    assert_eq!(
+        status_of(
+            public
+                .public_ticket("00000000000000000000000000000000")
+                .await
+        )
+        .0,
+        404
+    );
+    assert_eq!(status_of(public.public_ticket("../../etc").await).0, 404);
+}

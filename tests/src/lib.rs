@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use hall_api::client::HallClient;
 
+pub mod browser;
+
 /// Demo-hall tokens (see queue-server/demo.toml).
 pub mod demo {
     pub const KIOSK: &str = "demo-kiosk";

@@ -82,15 +82,29 @@ impl FromRequestParts<AppState> for Caller {
                     .into(),
             )
         })?;
-        let device = state.hall.device_by_token(token).ok_or_else(|| {
-            Error::Unauthorized(
-                "unknown token: check the device's token against the hall configuration".into(),
-            )
-        })?;
+        if let Some(device) = state.hall.device_by_token(token) {
+            return Ok(Caller {
+                name: device.name.clone(),
+                role: device.role,
+                counter: device.counter,
+            });
+        }
+        // Not a device: perhaps a session a counter PIN opened.
+        let hash = crate::config::sha256(token);
+        let now = crate::store::queries::ms(state.clock.read().at);
+        let counter = state
+            .reads
+            .run(move |conn| crate::store::queries::session_counter(conn, &hash, now))
+            .await?
+            .ok_or_else(|| {
+                Error::Unauthorized(
+                    "unknown or expired token: sign in again, or check the device's token in the hall configuration".into(),
+                )
+            })?;
         Ok(Caller {
-            name: device.name.clone(),
-            role: device.role,
-            counter: device.counter,
+            name: format!("counter-{counter} (PIN)"),
+            role: Role::Counter,
+            counter: Some(counter),
         })
     }
 }

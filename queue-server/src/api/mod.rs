@@ -22,6 +22,8 @@ pub mod error;
 pub mod events;
 pub mod hall;
 pub mod openapi;
+pub mod public;
+pub mod station;
 pub mod tickets;
 
 #[derive(Clone)]
@@ -36,6 +38,7 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// For asking the billing system about accounts.
     pub http: reqwest::Client,
+    pub pin_guard: Arc<station::PinGuard>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -51,6 +54,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events", get(events::stream))
         .route("/api/v1/stats/day", get(hall::day_stats))
         .route("/api/v1/webhooks", get(billing::webhooks))
+        .route("/api/v1/me", get(station::me))
+        .route(
+            "/api/v1/counters/{number}/pin",
+            axum::routing::put(station::set_pin),
+        )
+        .route("/api/v1/counters/{number}/sign-in", post(station::sign_in))
+        .route("/api/v1/counters/{number}/queue", get(station::queue))
+        .route(
+            "/api/v1/public/tickets/{tracking_code}",
+            get(public::ticket),
+        )
+        .route("/counter", get(public::counter_page))
+        .route("/t/{tracking_code}", get(public::ticket_page))
+        .route("/assets/counter.js", get(public::counter_js))
+        .route("/assets/style.css", get(public::style_css))
         .route("/api/v1/accounts/{account_ref}", get(billing::account))
         .fallback(|| async { Error::NotFound("no such endpoint; see /openapi.json".into()) })
         .with_state(state)

@@ -18,6 +18,11 @@ use utoipa::{Modify, OpenApi};
         crate::api::hall::day_stats,
         crate::api::billing::webhooks,
         crate::api::billing::account,
+        crate::api::station::me,
+        crate::api::station::set_pin,
+        crate::api::station::sign_in,
+        crate::api::station::queue,
+        crate::api::public::ticket,
     ),
     components(schemas(hall_api::Event, hall_api::EventKind, hall_api::CounterView)),
     modifiers(&BearerAuth)

@@ -381,3 +381,48 @@ pub fn events_after(
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The counter a live PIN session acts on.
+pub fn session_counter(
+    conn: &Connection,
+    token_sha256: &[u8; 32],
+    now_ms: i64,
+) -> Result<Option<u32>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT counter FROM sessions WHERE token_sha256 = ?1 AND expires_at > ?2",
+    )?;
+    Ok(stmt
+        .query_row(params![&token_sha256[..], now_ms], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn pin_hash(conn: &Connection, counter: u32) -> Result<Option<String>> {
+    let mut stmt = conn.prepare_cached("SELECT pin_hash FROM counter_pins WHERE counter = ?1")?;
+    Ok(stmt.query_row([counter], |r| r.get(0)).optional()?)
+}
+
+/// The waiting tickets of these services, at most `limit` of each, for a
+/// counter's waiting list.
+pub fn waiting_in(conn: &Connection, services: &[String], limit: u32) -> Result<Vec<TicketRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE status = 'waiting' AND service = ?1 \
+         ORDER BY rank_class, issued_at, id LIMIT ?2"
+    ))?;
+    let mut out = Vec::new();
+    for s in services {
+        let rows = stmt.query_map(params![s, limit], TicketRow::from_row)?;
+        for r in rows {
+            out.push(r?);
+        }
+    }
+    Ok(out)
+}
+
+/// The newest ticket row carrying a tracking code (after a transfer, the
+/// waiting entry that continues it).
+pub fn ticket_by_tracking_code(conn: &Connection, code: &str) -> Result<Option<TicketRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE tracking_code = ?1 ORDER BY id DESC LIMIT 1"
+    ))?;
+    Ok(stmt.query_row([code], TicketRow::from_row).optional()?)
+}

@@ -104,6 +104,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX webhook_pending ON webhook_outbox(webhook, id) WHERE delivered_at IS NULL;
     "#,
+    // 4: counter PINs (Argon2 hashes) and the sessions a PIN sign-in opens.
+    r#"
+    CREATE TABLE counter_pins (
+        counter  INTEGER PRIMARY KEY,
+        pin_hash TEXT NOT NULL,
+        set_at   INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_sha256 BLOB PRIMARY KEY,
+        counter      INTEGER NOT NULL,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {

@@ -52,6 +52,17 @@ pub enum Op {
         outbox_id: i64,
         error: Option<String>,
     },
+    /// Stores a counter's PIN hash (hashed beforehand, off this thread).
+    SetPin {
+        counter: u32,
+        pin_hash: String,
+    },
+    /// Opens a counter session after the PIN was verified.
+    OpenSession {
+        counter: u32,
+        token_sha256: [u8; 32],
+        expires_at: i64,
+    },
     Issue(IssueTicket),
     Cancel {
         ticket: i64,
@@ -274,6 +285,12 @@ impl Ctx<'_> {
     fn apply(&mut self, op: &Op) -> Result<Outcome> {
         match op {
             Op::Delivery { outbox_id, error } => self.delivery(*outbox_id, error.as_deref()),
+            Op::SetPin { counter, pin_hash } => self.set_pin(*counter, pin_hash),
+            Op::OpenSession {
+                counter,
+                token_sha256,
+                expires_at,
+            } => self.open_session(*counter, token_sha256, *expires_at),
             Op::Issue(req) => self.issue(req),
             Op::Cancel { ticket } => self.cancel(*ticket),
             Op::Counter {
@@ -344,6 +361,38 @@ impl Ctx<'_> {
             body: body.into(),
         });
         Ok(())
+    }
+
+    fn set_pin(&mut self, counter: u32, pin_hash: &str) -> Result<Outcome> {
+        self.hall
+            .counter(counter)
+            .ok_or_else(|| Error::NotFound(format!("counter {counter} is not configured")))?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO counter_pins (counter, pin_hash, set_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (counter) DO UPDATE SET pin_hash = excluded.pin_hash, set_at = excluded.set_at",
+            )?
+            .execute(params![counter, pin_hash, self.at_ms()])?;
+        // A new PIN ends the sessions the old one opened.
+        self.conn
+            .prepare_cached("DELETE FROM sessions WHERE counter = ?1")?
+            .execute([counter])?;
+        Ok(Outcome::Recorded)
+    }
+
+    fn open_session(
+        &mut self,
+        counter: u32,
+        token_sha256: &[u8; 32],
+        expires_at: i64,
+    ) -> Result<Outcome> {
+        self.conn
+            .prepare_cached("DELETE FROM sessions WHERE expires_at < ?1")?
+            .execute([self.at_ms()])?;
+        self.conn
+            .prepare_cached("INSERT INTO sessions (token_sha256, counter, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![&token_sha256[..], counter, self.at_ms(), expires_at])?;
+        Ok(Outcome::Recorded)
     }
 
     fn delivery(&mut self, outbox_id: i64, error: Option<&str>) -> Result<Outcome> {

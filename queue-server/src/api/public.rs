@@ -1,0 +1,87 @@
+//! The pages a browser opens: the counter station and the public ticket page
+//! behind the ticket's QR code (plain HTML, CSS and JS built into the binary,
+//! no build step), and the ticket page's data, which shows only that ticket.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use hall_api::{ErrorBody, PublicTicket};
+
+use crate::api::AppState;
+use crate::error::{Error, Result};
+use crate::store::queries;
+
+const COUNTER_HTML: &str = include_str!("../../web/counter.html");
+const COUNTER_JS: &str = include_str!("../../web/counter.js");
+const TICKET_HTML: &str = include_str!("../../web/ticket.html");
+const STYLE_CSS: &str = include_str!("../../web/style.css");
+
+pub async fn counter_page() -> Html<&'static str> {
+    Html(COUNTER_HTML)
+}
+
+pub async fn ticket_page() -> Html<&'static str> {
+    Html(TICKET_HTML)
+}
+
+pub async fn counter_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        COUNTER_JS,
+    )
+}
+
+pub async fn style_css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        STYLE_CSS,
+    )
+}
+
+/// A ticket as its holder sees it on a phone; no token, the tracking code is
+/// the key, and nothing about other customers is in it.
+#[utoipa::path(get, path = "/api/v1/public/tickets/{tracking_code}", params(("tracking_code" = String, Path)),
+    responses((status = 200, body = PublicTicket), (status = 404, body = ErrorBody)), tag = "public")]
+pub async fn ticket(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Json<PublicTicket>> {
+    let not_found =
+        || Error::NotFound("no ticket has this code; check the QR code on the ticket".into());
+    if code.len() != 32 || !code.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(not_found());
+    }
+    let hall = st.hall.clone();
+    let found = st
+        .reads
+        .run(move |conn| {
+            let Some(row) = queries::ticket_by_tracking_code(conn, &code)? else {
+                return Ok(None);
+            };
+            let t = queries::ticket_view(conn, &hall, &row)?;
+            let service = hall
+                .service(&t.service)
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| hall_api::I18nText {
+                    zh: t.service.clone(),
+                    en: t.service.clone(),
+                });
+            Ok(Some(PublicTicket {
+                hall_name: hall.hall.name.clone(),
+                number: t.number,
+                service,
+                status: t.status,
+                issued_at: t.issued_at,
+                ahead: t.ahead,
+                estimated_wait_s: t.estimated_wait_s,
+                counter: t.counter,
+                counter_name: t
+                    .counter
+                    .and_then(|n| hall.counter(n))
+                    .map(|c| c.name.clone()),
+            }))
+        })
+        .await?;
+    found.map(Json).ok_or_else(not_found)
+}

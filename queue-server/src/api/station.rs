@@ -1,0 +1,242 @@
+//! What the counter station page needs beyond the counter actions: who am I,
+//! PIN sign-in (the manager sets each counter's PIN), and the waiting list.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use hall_api::{CounterSession, ErrorBody, PinRequest, TicketSummary, Whoami};
+
+use crate::api::auth::{Caller, role_name};
+use crate::api::{ApiJson, AppState, path_number};
+use crate::config::Role;
+use crate::error::{Error, Result};
+use crate::rules::policy::{Candidate, ServedService, rank};
+use crate::store::queries::{self, ms};
+use crate::store::writer::{Actor, Op};
+
+/// How long a PIN session lasts: one working day.
+const SESSION: jiff::SignedDuration = jiff::SignedDuration::from_hours(12);
+/// Wrong PINs allowed before a counter's sign-in is locked for a while.
+const MAX_FAILURES: u32 = 5;
+const LOCKOUT: Duration = Duration::from_secs(60);
+/// Entries shown in a counter's waiting list.
+const QUEUE_LIMIT: u32 = 50;
+
+/// Wrong PIN attempts per counter, to slow down guessing.
+#[derive(Debug, Default)]
+pub struct PinGuard {
+    failures: Mutex<HashMap<u32, (u32, Instant)>>,
+}
+
+impl PinGuard {
+    fn check(&self, counter: u32) -> Result<()> {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((n, since)) = map.get(&counter)
+            && *n >= MAX_FAILURES
+            && since.elapsed() < LOCKOUT
+        {
+            return Err(Error::TooMany(format!(
+                "too many wrong PINs for counter {counter}; wait {} s or ask the manager",
+                (LOCKOUT - since.elapsed()).as_secs() + 1
+            )));
+        }
+        Ok(())
+    }
+
+    fn record(&self, counter: u32, ok: bool) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if ok {
+            map.remove(&counter);
+        } else {
+            let entry = map.entry(counter).or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= LOCKOUT {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+            entry.1 = Instant::now();
+        }
+    }
+}
+
+fn valid_pin(pin: &str) -> Result<()> {
+    if (4..=8).contains(&pin.len()) && pin.chars().all(|c| c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(Error::BadRequest("a PIN is 4 to 8 digits".into()))
+    }
+}
+
+/// Who this token belongs to.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Whoami), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])), tag = "counters")]
+pub async fn me(caller: Caller) -> Json<Whoami> {
+    Json(Whoami {
+        name: caller.name,
+        role: role_name(caller.role).into(),
+        counter: caller.counter,
+    })
+}
+
+/// Set a counter's PIN (manager). Sessions the old PIN opened end.
+#[utoipa::path(put, path = "/api/v1/counters/{number}/pin", params(("number" = u32, Path)), request_body = PinRequest,
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "counters")]
+pub async fn set_pin(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+    ApiJson(req): ApiJson<PinRequest>,
+) -> Result<StatusCode> {
+    caller.require(&[Role::Manager], "set counter PINs")?;
+    let counter: u32 = path_number("counter number", &number)?;
+    valid_pin(&req.pin)?;
+    // Argon2 is slow on purpose: hash off the async threads and the writer.
+    let pin_hash = tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt)
+            .map_err(|e| Error::Internal(format!("no randomness for the salt: {e}")))?;
+        let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
+        Argon2::default()
+            .hash_password(req.pin.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(format!("hashing the PIN failed: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))??;
+    st.writer
+        .submit(caller.actor(), Op::SetPin { counter, pin_hash })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sign in at a counter with its PIN: a session token acting as that counter.
+#[utoipa::path(post, path = "/api/v1/counters/{number}/sign-in", params(("number" = u32, Path)), request_body = PinRequest,
+    responses((status = 200, body = CounterSession), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+    tag = "counters")]
+pub async fn sign_in(
+    State(st): State<AppState>,
+    Path(number): Path<String>,
+    ApiJson(req): ApiJson<PinRequest>,
+) -> Result<Json<CounterSession>> {
+    let counter: u32 = path_number("counter number", &number)?;
+    st.hall
+        .counter(counter)
+        .ok_or_else(|| Error::NotFound(format!("counter {counter} is not configured")))?;
+    st.pin_guard.check(counter)?;
+    valid_pin(&req.pin)?;
+    let stored = st
+        .reads
+        .run(move |conn| queries::pin_hash(conn, counter))
+        .await?
+        .ok_or_else(|| {
+            Error::Unauthorized(format!(
+                "counter {counter} has no PIN yet; ask the manager to set one"
+            ))
+        })?;
+    let pin = req.pin;
+    let ok = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(pin.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    st.pin_guard.record(counter, ok);
+    if !ok {
+        return Err(Error::Unauthorized(format!(
+            "wrong PIN for counter {counter}"
+        )));
+    }
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw)
+        .map_err(|e| Error::Internal(format!("no randomness for the session: {e}")))?;
+    let token = crate::config::to_hex(&raw);
+    let expires_at = st
+        .clock
+        .read()
+        .at
+        .saturating_add(SESSION)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let actor = Actor {
+        name: format!("counter-{counter} (PIN)"),
+        role: Role::Counter,
+    };
+    st.writer
+        .submit(
+            actor,
+            Op::OpenSession {
+                counter,
+                token_sha256: crate::config::sha256(&token),
+                expires_at: ms(expires_at),
+            },
+        )
+        .await?;
+    Ok(Json(CounterSession {
+        token,
+        counter,
+        expires_at,
+    }))
+}
+
+/// The tickets this counter would call, in the order it would call them.
+#[utoipa::path(get, path = "/api/v1/counters/{number}/queue", params(("number" = u32, Path)),
+    responses((status = 200, body = Vec<TicketSummary>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "counters")]
+pub async fn queue(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(number): Path<String>,
+) -> Result<Json<Vec<TicketSummary>>> {
+    let counter: u32 = path_number("counter number", &number)?;
+    caller.require(
+        &[Role::Counter, Role::Billing, Role::Manager],
+        "see a counter's waiting list",
+    )?;
+    if caller.role == Role::Counter && caller.counter != Some(counter) {
+        return Err(Error::Forbidden(format!(
+            "this session acts on counter {} only",
+            caller.counter.unwrap_or_default()
+        )));
+    }
+    let hall = st.hall.clone();
+    let list = st
+        .reads
+        .run(move |conn| {
+            let cfg = hall
+                .counter(counter)
+                .ok_or_else(|| Error::NotFound(format!("counter {counter} is not configured")))?;
+            let served: Vec<ServedService<'_>> = cfg
+                .services
+                .iter()
+                .filter_map(|id| hall.service(id))
+                .map(|s| ServedService {
+                    id: &s.id,
+                    priority: s.priority,
+                })
+                .collect();
+            let mut rows = queries::waiting_in(conn, &cfg.services, QUEUE_LIMIT)?;
+            rows.sort_by_key(|t| {
+                rank(
+                    &served,
+                    &Candidate {
+                        id: t.id,
+                        service: t.service.clone(),
+                        transferred: t.rank_class == 0,
+                        issued_at: queries::ts(t.issued_at),
+                    },
+                )
+            });
+            rows.truncate(QUEUE_LIMIT as usize);
+            Ok(rows.iter().map(|t| t.summary()).collect())
+        })
+        .await?;
+    Ok(Json(list))
+}

@@ -1,0 +1,189 @@
+//! The counter station and the public ticket page in a real browser
+//! (headless chromium over WebDriver), against a real server.
+
+use hall_api::{IssueTicket, TicketStatus};
+use hall_testkit::browser::Browser;
+use hall_testkit::{ServerOptions, ServerProcess, demo};
+
+const BIN: &str = env!("CARGO_BIN_EXE_queue-server");
+
+fn issue_req(service: &str, key: &str) -> IssueTicket {
+    IssueTicket {
+        service: service.into(),
+        idempotency_key: key.into(),
+        customer_ref: None,
+        lang: None,
+    }
+}
+
+/// Waits until the page's current ticket is `number` ("" for none).
+async fn current_is(b: &Browser, number: &str) {
+    let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
+    loop {
+        let shown = b
+            .find("#current-number")
+            .await
+            .attr("data-number")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if shown == number {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "current ticket shows {shown:?}, expected {number:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_work_a_counter_from_the_page() {
+    let server = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let manager = server.client(demo::MANAGER);
+    let kiosk = server.client(demo::KIOSK);
+    manager.set_pin(1, "2468").await.unwrap();
+    let b = Browser::start(1024, 600, "en-US").await;
+    b.goto(&format!("{}/counter", server.base_url())).await;
+
+    // A wrong PIN is refused, and says so.
+    b.type_into("#signin-counter", "1").await;
+    b.type_into("#signin-secret", "1111").await;
+    b.click("#signin-button").await;
+    b.wait_text("#signin-error", "the refusal", |t| t.contains("wrong PIN"))
+        .await;
+    b.type_into("#signin-secret", "2468").await;
+    b.click("#signin-button").await;
+    b.wait_text("#counter-state", "open", |t| t == "Open").await;
+
+    // Tickets taken at the kiosk appear without a reload.
+    let a1 = kiosk
+        .issue_ticket(&IssueTicket {
+            customer_ref: Some("8800123456".into()),
+            ..issue_req("pay", "a1")
+        })
+        .await
+        .unwrap()
+        .0;
+    let a2 = kiosk.issue_ticket(&issue_req("pay", "a2")).await.unwrap().0;
+    b.wait_for("#queue-list li[data-number='A002']").await;
+
+    // Call next with a click; start with the S key; complete with a click.
+    b.click("#btn-call-next").await;
+    current_is(&b, "A001").await;
+    b.wait_text("#current-account", "the account number", |t| {
+        t.contains("8800123456")
+    })
+    .await;
+    b.press('s').await;
+    b.wait_text("#current-status", "serving", |t| t.contains("serving"))
+        .await;
+    b.screenshot("counter-1024x600-en").await;
+    b.click("#btn-complete").await;
+    current_is(&b, "").await;
+    assert_eq!(
+        manager.ticket(a1.id).await.unwrap().status,
+        TicketStatus::Done
+    );
+
+    // Transfer to another service.
+    b.press('n').await;
+    current_is(&b, "A002").await;
+    b.click("#btn-start").await;
+    b.wait_text("#current-status", "serving", |t| t.contains("serving"))
+        .await;
+    b.find("#transfer-service")
+        .await
+        .select_by_value("open")
+        .await
+        .unwrap();
+    b.click("#btn-transfer").await;
+    current_is(&b, "").await;
+    let moved = manager.ticket(a2.id).await.unwrap();
+    assert_eq!(moved.status, TicketStatus::Transferred);
+
+    // Another counter's action shows up live here.
+    let taken = manager.call_next(4).await.unwrap().unwrap();
+    assert_eq!(taken.number, "A002");
+    b.wait_text(
+        "#hall-counters li[data-counter='4']",
+        "A002 at counter 4",
+        |t| t.contains("A002"),
+    )
+    .await;
+
+    // Nobody waiting: the page says so instead of failing.
+    b.click("#btn-call-next").await;
+    b.wait_text("#message", "nobody waits", |t| {
+        t.contains("Nobody is waiting")
+    })
+    .await;
+
+    // Pause with P: call-next is disabled until resumed.
+    b.press('p').await;
+    b.wait_text("#counter-state", "paused", |t| t == "Paused")
+        .await;
+    assert!(!b.find("#btn-call-next").await.is_enabled().await.unwrap());
+    b.press('p').await;
+    b.wait_text("#counter-state", "open", |t| t == "Open").await;
+
+    // Chinese, and the same page on a phone.
+    kiosk.issue_ticket(&issue_req("vip", "v1")).await.unwrap();
+    b.press('n').await;
+    current_is(&b, "V001").await;
+    b.click("#lang-toggle").await;
+    b.wait_text("#btn-call-next", "Chinese", |t| t.contains("叫下一位"))
+        .await;
+    b.screenshot("counter-1024x600-zh").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.screenshot("counter-phone-zh").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_follows_the_ticket_on_a_phone() {
+    let server = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let kiosk = server.client(demo::KIOSK);
+    kiosk
+        .issue_ticket(&issue_req("pay", "before"))
+        .await
+        .unwrap();
+    let mine = kiosk
+        .issue_ticket(&issue_req("pay", "mine"))
+        .await
+        .unwrap()
+        .0;
+    let b = Browser::start(390, 844, "zh-CN").await;
+    b.goto(&format!("{}/t/{}", server.base_url(), mine.tracking_code))
+        .await;
+    b.wait_text("#number", "the number", |t| t == "A002").await;
+    b.wait_text("#ahead", "one ahead", |t| t.contains('1'))
+        .await;
+    b.wait_text("#status", "waiting", |t| t.contains("等候"))
+        .await;
+    b.screenshot("ticket-phone-zh-waiting").await;
+    // Called at counter 2: the page tells the customer where to go, by itself.
+    let m = server.client(demo::MANAGER);
+    m.call_next(1).await.unwrap();
+    m.call_next(2).await.unwrap();
+    b.wait_text("#status", "the counter", |t| t.contains("2号窗口"))
+        .await;
+    b.click("#lang-toggle").await;
+    b.wait_text("#status", "English", |t| {
+        t.contains("Please go to Counter 2")
+    })
+    .await;
+    b.screenshot("ticket-phone-en-called").await;
+    // A wrong code says so.
+    b.goto(&format!(
+        "{}/t/0123456789abcdef0123456789abcdef",
+        server.base_url()
+    ))
+    .await;
+    b.wait_text("#status", "not found", |t| {
+        t.contains("No ticket has this code")
+    })
+    .await;
+    b.close().await;
+}

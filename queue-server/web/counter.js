@@ -1,0 +1,287 @@
+// The counter station: sign in with the counter's PIN (or a device token),
+// then act with one press or one key, while the hall updates live over the
+// event stream. Plain JS, no build step.
+"use strict";
+
+const TEXT = {
+  zh: {
+    counter_number: "窗口号", pin_or_token: "PIN 或设备令牌", sign_in: "登录", sign_out: "退出",
+    call_next: "叫下一位", recall: "重呼", start: "开始办理", complete: "办结", no_show: "过号",
+    transfer: "转办", pause: "暂停", resume: "恢复", waiting_here: "本窗口等候", hall: "大厅",
+    nobody: "暂无客户", waited: "已等", account: "户号", offline: "连接中断，正在重连…",
+    open: "营业", paused: "暂停", closed: "关闭", waiting: "等候", called: "已呼叫", serving: "办理中",
+    nobody_waits: "没有等候的客户", transfer_to: "转到…", signin_failed: "登录失败：",
+    wrong_counter: "此令牌不能操作该窗口", lang: "English", none_waiting: "无人等候", idle: "空闲",
+  },
+  en: {
+    counter_number: "Counter number", pin_or_token: "PIN or device token", sign_in: "Sign in", sign_out: "Sign out",
+    call_next: "Call next", recall: "Recall", start: "Start", complete: "Complete", no_show: "No-show",
+    transfer: "Transfer", pause: "Pause", resume: "Resume", waiting_here: "Waiting for this counter", hall: "Hall",
+    nobody: "No customer", waited: "Waited", account: "Account", offline: "Connection lost, reconnecting…",
+    open: "Open", paused: "Paused", closed: "Closed", waiting: "waiting", called: "called", serving: "serving",
+    nobody_waits: "Nobody is waiting", transfer_to: "Transfer to…", signin_failed: "Sign-in failed: ",
+    wrong_counter: "This token cannot act on that counter", lang: "中文", none_waiting: "Nobody waiting", idle: "idle",
+  },
+};
+
+const EVENT_KINDS = [
+  "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.completed",
+  "ticket.no_show", "ticket.cancelled", "ticket.transferred",
+  "counter.opened", "counter.closed", "counter.paused", "counter.resumed",
+];
+
+const $ = (id) => document.getElementById(id);
+let lang = localStorage.getItem("lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
+let session = JSON.parse(localStorage.getItem("counterSession") || "null");
+let hall = null;
+let me = null; // this counter's view
+let current = null; // full current ticket
+let events = null;
+let refreshTimer = null;
+
+const t = (key) => TEXT[lang][key] || key;
+const name = (i18n) => (i18n ? i18n[lang] : "");
+
+function minutes(fromIso) {
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(fromIso)) / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+async function api(method, path, body, token) {
+  const response = await fetch(path, {
+    method,
+    headers: { authorization: `Bearer ${token || session.token}`, "content-type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = new Error((data && data.error && data.error.message) || response.statusText);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = lang;
+  document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+  $("lang-toggle").textContent = t("lang");
+  $("sign-out").textContent = t("sign_out");
+  render();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  $("signin-error").textContent = "";
+  const counter = Number($("signin-counter").value);
+  const secret = $("signin-secret").value.trim();
+  try {
+    let token = secret;
+    if (/^\d{4,8}$/.test(secret)) {
+      const opened = await api("POST", `/api/v1/counters/${counter}/sign-in`, { pin: secret }, "none");
+      token = opened.token;
+    } else {
+      const who = await api("GET", "/api/v1/me", null, token);
+      const allowed = who.role === "billing" || who.role === "manager" || (who.role === "counter" && who.counter === counter);
+      if (!allowed) throw new Error(t("wrong_counter"));
+    }
+    session = { token, counter };
+    localStorage.setItem("counterSession", JSON.stringify(session));
+    $("signin-secret").value = "";
+    start();
+  } catch (error) {
+    $("signin-error").textContent = t("signin_failed") + error.message;
+  }
+}
+
+function signOut() {
+  localStorage.removeItem("counterSession");
+  session = null;
+  if (events) events.close();
+  $("station").classList.add("hidden");
+  $("signin").classList.remove("hidden");
+  $("sign-out").classList.add("hidden");
+}
+
+function start() {
+  $("signin").classList.add("hidden");
+  $("station").classList.remove("hidden");
+  $("sign-out").classList.remove("hidden");
+  connect();
+  refresh();
+}
+
+// The event stream tells us something changed; the snapshot says what.
+// EventSource reconnects by itself and resumes with Last-Event-ID.
+function connect() {
+  if (events) events.close();
+  events = new EventSource(`/api/v1/events?access_token=${encodeURIComponent(session.token)}`);
+  EVENT_KINDS.forEach((kind) => events.addEventListener(kind, scheduleRefresh));
+  events.onopen = () => { $("link-state").classList.add("hidden"); refresh(); };
+  events.onerror = () => {
+    $("link-state").textContent = t("offline");
+    $("link-state").classList.remove("hidden");
+  };
+}
+
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 30);
+}
+
+async function refresh() {
+  if (!session) return;
+  try {
+    const [snapshot, queue] = await Promise.all([
+      api("GET", "/api/v1/hall"),
+      api("GET", `/api/v1/counters/${session.counter}/queue`),
+    ]);
+    hall = snapshot;
+    hall.queue = queue;
+    me = hall.counters.find((c) => c.number === session.counter) || null;
+    current = me && me.current ? await api("GET", `/api/v1/tickets/${me.current.id}`) : null;
+    render();
+  } catch (error) {
+    if (error.status === 401) signOut();
+    else say(error.message);
+  }
+}
+
+function say(text) {
+  $("message").textContent = text;
+}
+
+function render() {
+  if (!hall || !session) return;
+  const counterName = me ? name(me.name) : `#${session.counter}`;
+  $("title").textContent = `${name(hall.hall.name)} · ${counterName}`;
+  const state = me ? me.state : "closed";
+  $("counter-state").textContent = t(state);
+  $("counter-state").className = `badge ${state}`;
+
+  const number = $("current-number");
+  if (current) {
+    number.textContent = current.number;
+    number.classList.remove("none");
+    const service = hall.services.find((s) => s.id === current.service);
+    $("current-service").textContent = service ? name(service.name) : current.service;
+    $("current-status").textContent = `· ${t(current.status)}`;
+    $("current-waited").textContent = `${t("waited")} ${minutes(current.issued_at)}`;
+    $("current-account").textContent = current.customer_ref ? `· ${t("account")} ${current.customer_ref}` : "";
+  } else {
+    number.textContent = t("nobody");
+    number.classList.add("none");
+    ["current-service", "current-status", "current-waited", "current-account"].forEach((id) => { $(id).textContent = ""; });
+  }
+  number.dataset.number = current ? current.number : "";
+
+  const status = current ? current.status : null;
+  $("btn-call-next").disabled = state !== "open";
+  $("btn-recall").disabled = status !== "called";
+  $("btn-start").disabled = status !== "called";
+  $("btn-no-show").disabled = status !== "called";
+  $("btn-complete").disabled = status !== "serving";
+  $("btn-transfer").disabled = status !== "serving";
+  $("pause-label").textContent = state === "paused" ? t("resume") : t("pause");
+  $("btn-pause").disabled = state === "closed";
+
+  // Rebuilt only when the choice changes, so a refresh never pulls the
+  // list from under a finger that is choosing.
+  const select = $("transfer-service");
+  const targets = hall.services.filter((s) => !current || s.id !== current.service);
+  const key = lang + targets.map((s) => s.id).join(",");
+  if (select.dataset.key !== key) {
+    const chosen = select.value;
+    select.innerHTML = "";
+    select.append(new Option(t("transfer_to"), ""));
+    targets.forEach((s) => select.append(new Option(name(s.name), s.id)));
+    select.value = chosen;
+    select.dataset.key = key;
+  }
+
+  const queue = $("queue-list");
+  queue.innerHTML = "";
+  if (hall.queue.length === 0) {
+    const li = document.createElement("li");
+    li.textContent = t("none_waiting");
+    queue.append(li);
+  }
+  hall.queue.forEach((ticket) => {
+    const li = document.createElement("li");
+    li.dataset.number = ticket.number;
+    const service = hall.services.find((s) => s.id === ticket.service);
+    li.innerHTML = `<span class="num"></span><span></span><span></span>`;
+    li.children[0].textContent = ticket.number;
+    li.children[1].textContent = service ? name(service.name) : ticket.service;
+    li.children[2].textContent = minutes(ticket.issued_at);
+    queue.append(li);
+  });
+
+  const counters = $("hall-counters");
+  counters.innerHTML = "";
+  hall.counters.forEach((c) => {
+    const li = document.createElement("li");
+    li.dataset.counter = String(c.number);
+    li.innerHTML = `<span></span><span class="num"></span><span></span>`;
+    li.children[0].textContent = name(c.name);
+    li.children[1].textContent = c.current ? c.current.number : "—";
+    li.children[2].textContent = t(c.state);
+    counters.append(li);
+  });
+}
+
+async function act(action, body) {
+  say("");
+  try {
+    const answer = await api("POST", `/api/v1/counters/${session.counter}/${action}`, body || {});
+    if (action === "call-next" && answer === null) say(t("nobody_waits"));
+    await refresh();
+  } catch (error) {
+    say(error.message);
+    if (error.status === 401) signOut();
+  }
+}
+
+async function transfer() {
+  const select = $("transfer-service");
+  if (!select.value) { select.focus(); return; }
+  const service = select.value;
+  select.value = "";
+  await act("transfer", { service });
+}
+
+function pauseOrResume() {
+  act(me && me.state === "paused" ? "resume" : "pause");
+}
+
+const BUTTONS = {
+  "btn-call-next": () => act("call-next"),
+  "btn-recall": () => act("recall"),
+  "btn-start": () => act("start"),
+  "btn-complete": () => act("complete"),
+  "btn-no-show": () => act("no-show"),
+  "btn-transfer": transfer,
+  "btn-pause": pauseOrResume,
+};
+// One key per action, like a hardware caller.
+const KEYS = { n: "btn-call-next", r: "btn-recall", s: "btn-start", c: "btn-complete", x: "btn-no-show", t: "btn-transfer", p: "btn-pause" };
+
+Object.entries(BUTTONS).forEach(([id, run]) => $(id).addEventListener("click", run));
+document.addEventListener("keydown", (event) => {
+  if (!session || event.ctrlKey || event.altKey || event.metaKey) return;
+  if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName)) return;
+  const id = KEYS[event.key.toLowerCase()];
+  if (id && !$(id).disabled) { event.preventDefault(); BUTTONS[id](); }
+});
+$("signin").addEventListener("submit", signIn);
+$("sign-out").addEventListener("click", signOut);
+$("lang-toggle").addEventListener("click", () => {
+  lang = lang === "zh" ? "en" : "zh";
+  localStorage.setItem("lang", lang);
+  applyLanguage();
+});
+setInterval(() => { if (current) $("current-waited").textContent = `${t("waited")} ${minutes(current.issued_at)}`; }, 1000);
+
+applyLanguage();
+if (session) start();
