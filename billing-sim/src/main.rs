@@ -76,6 +76,8 @@ pub struct Received {
     pub ticket: Option<String>,
     /// How many times it was delivered (more than one after a lost answer).
     pub deliveries: u32,
+    /// When it first arrived, in ms since the Unix epoch.
+    pub first_received_unix_ms: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -127,6 +129,9 @@ async fn webhook(
                 kind: event.kind.as_str().to_string(),
                 ticket: event.ticket.map(|t| t.number),
                 deliveries: 1,
+                first_received_unix_ms: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64),
             });
         }
     }

@@ -1,88 +1,20 @@
 //! The billing link end to end: a real queue-server and a real billing-sim,
 //! both processes on 127.0.0.1.
 
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hall_api::client::{ClientError, HallClient};
 use hall_api::signature::{EVENT_ID_HEADER, SIGNATURE_HEADER, sign};
 use hall_api::{CounterAction, CounterActionBody, IssueTicket};
+use hall_testkit::billing::{BillingSim, SECRET, linked_hall};
 use hall_testkit::{ServerOptions, ServerProcess, demo, free_port, queue_server_bin};
 
 const SIM: &str = env!("CARGO_BIN_EXE_billing-sim");
-const SECRET: &str = "test-secret-0123456789";
-const DEMO_HALL: &str = include_str!("../../queue-server/demo.toml");
 
-/// The demo hall, with its webhook and account lookup pointing at `sim_port`.
-fn linked_hall(sim_port: u16) -> String {
-    format!(
-        "{DEMO_HALL}\n\
-         [[webhook]]\nname = \"billing\"\nurl = \"http://127.0.0.1:{sim_port}/hall/events\"\nsecret = \"{SECRET}\"\n\
-         events = [\"ticket.called\", \"ticket.completed\", \"ticket.no_show\", \"ticket.transferred\"]\n\
-         retry_max_s = 1\n\n\
-         [billing]\naccount_url = \"http://127.0.0.1:{sim_port}/accounts/{{ref}}\"\ntimeout_ms = 500\n"
-    )
-}
-
-struct Sim {
-    child: Child,
-    port: u16,
-}
-
-impl Sim {
-    async fn start(port: u16) -> Sim {
-        let child = Command::new(SIM)
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--secret",
-                SECRET,
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting billing-sim");
-        let sim = Sim { child, port };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while sim.received().await.is_err() {
-            assert!(Instant::now() < deadline, "billing-sim did not start");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        sim
-    }
-
-    async fn received(&self) -> Result<serde_json::Value, reqwest::Error> {
-        reqwest::get(format!("http://127.0.0.1:{}/received", self.port))
-            .await?
-            .json()
-            .await
-    }
-
-    /// Waits until `n` events have arrived, and returns the log.
-    async fn wait_for(&self, n: usize) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let log = self.received().await.expect("billing-sim answers");
-            if log["events"].as_array().unwrap().len() >= n {
-                return log;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {n} events arrived: {log}",
-                log["events"]
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+async fn start_sim(port: u16) -> BillingSim {
+    BillingSim::start(Path::new(SIM), port).await
 }
 
 async fn act(c: &HallClient, counter: u32, action: CounterAction) {
@@ -176,7 +108,7 @@ async fn every_event_arrives_in_order_after_the_billing_system_was_down() {
     server.kill();
     server.start_again().await;
 
-    let sim = Sim::start(sim_port).await;
+    let sim = start_sim(sim_port).await;
     let log = sim.wait_for(6).await;
     let got = kinds(&log);
     let expected = [
@@ -227,7 +159,7 @@ async fn every_event_arrives_in_order_after_the_billing_system_was_down() {
 
 #[tokio::test]
 async fn a_tampered_or_unsigned_body_is_refused() {
-    let sim = Sim::start(free_port()).await;
+    let sim = start_sim(free_port()).await;
     let http = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{}/hall/events", sim.port);
     let body = r#"{"id":5,"kind":"ticket.called","at":"2026-11-22T10:00:00Z","ticket":null,"counter":3,"by":"counter-3"}"#;
@@ -278,7 +210,7 @@ async fn account_lookup_goes_through_and_fails_fast() {
         }) => assert!(message.contains("without the account"), "{message}"),
         other => panic!("{other:?}"),
     }
-    let _sim = Sim::start(sim_port).await;
+    let _sim = start_sim(sim_port).await;
     let info = kiosk.account("8800123456").await.unwrap();
     assert_eq!(
         (

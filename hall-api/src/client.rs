@@ -120,6 +120,21 @@ impl HallClient {
         body.ok_or_else(|| ClientError::Decode(format!("empty answer to GET {path}")))
     }
 
+    /// A GET answering any text (for endpoints outside the API's types).
+    pub async fn get_text(&self, path: &str) -> Result<String, ClientError> {
+        let resp = self.request(Method::GET, path).send().await?;
+        let status = resp.status();
+        let text = resp.text().await?;
+        if !status.is_success() {
+            return Err(ClientError::Api {
+                status: status.as_u16(),
+                code: "http".into(),
+                message: text,
+            });
+        }
+        Ok(text)
+    }
+
     /// Issues a ticket; the flag is true when it is new (201), false when the
     /// idempotency key had already issued it (200).
     pub async fn issue_ticket(&self, req: &IssueTicket) -> Result<(Ticket, bool), ClientError> {

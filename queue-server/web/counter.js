@@ -232,6 +232,8 @@ function render() {
 }
 
 async function act(action, body) {
+  // Marks the press for the browser's performance timeline (devtools, benchmarks).
+  performance.mark("press");
   say("");
   try {
     const answer = await api("POST", `/api/v1/counters/${session.counter}/${action}`, body || {});

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use hall_api::client::HallClient;
 
+pub mod billing;
 pub mod browser;
 
 /// Demo-hall tokens (see queue-server/demo.toml).
@@ -22,21 +23,28 @@ pub mod demo {
     }
 }
 
-/// The queue-server binary built next to the running test, for crates whose
-/// tests cannot name it with `CARGO_BIN_EXE_queue-server`.
+/// A workspace binary built in the same profile as the running program: next
+/// to it for a binary, one level up for a test (which runs from deps/).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the running program's path");
+    let here = exe.parent().expect("the program's directory");
+    [Some(here), here.parent()]
+        .into_iter()
+        .flatten()
+        .map(|dir| dir.join(name))
+        .find(|bin| bin.exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is missing next to {}: build it first (cargo build --workspace --bins)",
+                exe.display()
+            )
+        })
+}
+
+/// The queue-server binary, for crates whose tests cannot name it with
+/// `CARGO_BIN_EXE_queue-server`.
 pub fn queue_server_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps");
-    let bin = dir.join("queue-server");
-    assert!(
-        bin.exists(),
-        "{} is missing: build it first with `cargo build -p queue-server`",
-        bin.display()
-    );
-    bin
+    workspace_bin("queue-server")
 }
 
 /// libfaketime, from Debian's libfaketime package.
