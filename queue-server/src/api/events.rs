@@ -123,14 +123,24 @@ pub async fn stream(
     let resume = requested_resume(&headers, &q)?;
     // Subscribe before reading where the log ends, so nothing falls between.
     let rx = st.events.subscribe();
+    let newest = st
+        .reads
+        .run(|conn| Ok(queries::last_event(conn)?.map_or(0, |(id, _)| id)))
+        .await?;
     let (last, catch_up) = match resume {
+        // A resume point beyond the log means the database was restored
+        // from a backup: skipping ids up to it would hide new calls, so the
+        // client gets everything from now on instead.
+        Some(id) if id > newest => {
+            tracing::warn!(
+                asked = id,
+                newest,
+                "a client resumed after an event this log does not have; sending from now"
+            );
+            (newest, false)
+        }
         Some(id) => (id.max(0), true),
-        None => (
-            st.reads
-                .run(|conn| Ok(queries::last_event(conn)?.map_or(0, |(id, _)| id)))
-                .await?,
-            false,
-        ),
+        None => (newest, false),
     };
     st.metrics
         .event_streams

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use hall_api::CounterState;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -93,7 +93,7 @@ pub fn day_facts(
     for k in &hall.counters {
         let at_start: Option<String> = before
             .query_row(params![k.number, ms(from)], |r| r.get(0))
-            .ok();
+            .optional()?;
         let state_at_start = at_start
             .as_deref()
             .and_then(state_of)
