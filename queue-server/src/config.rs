@@ -259,9 +259,9 @@ struct RawDevice {
 
 /// Turns a byte offset into a 1-based line number.
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|&b| b == b'\n')
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
         .count()
         + 1
 }
@@ -781,6 +781,14 @@ role = "counter"
 token_sha256 = "0000000000000000000000000000000000000000000000000000000000000001"
 counter = 1                      # for role = counter: the counter it may act on
 "#;
+
+    #[test]
+    fn line_numbers_count_bytes_safely() {
+        assert_eq!(line_of("a\n厅\nb", 6), 3, "b starts at byte 6");
+        assert_eq!(line_of("a\n厅\nb", 2), 2, "厅 starts at byte 2");
+        assert_eq!(line_of("厅", 1), 1, "inside a character: no panic");
+        assert_eq!(line_of("x", 99), 1);
+    }
 
     #[test]
     fn accepts_the_documented_shape() {

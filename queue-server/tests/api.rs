@@ -635,6 +635,22 @@ async fn the_event_stream_resumes_without_gaps() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     drop(resp);
+    // Query tokens are percent-decoded: a wrong one is refused, not misread.
+    let resp = reqwest::get(format!(
+        "{}/api/v1/events?access_token=demo%2Ddisplay",
+        s.base_url()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 200, "demo%2Ddisplay is demo-display");
+    drop(resp);
+    let resp = reqwest::get(format!(
+        "{}/api/v1/hall?access_token=demo%2Bdisplay",
+        s.base_url()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), 401);
 
     // Across a server restart: the log is durable, ids continue.
     s.restart().await;

@@ -1,7 +1,9 @@
 //! Bearer-token authentication: each device presents its own token and acts
 //! with its configured role.
 
-use axum::extract::FromRequestParts;
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 
 use crate::api::AppState;
@@ -55,18 +57,17 @@ pub fn role_name(role: Role) -> &'static str {
 }
 
 /// The token from `Authorization: Bearer …`, or from `access_token=` in the
-/// query for browsers' EventSource, which cannot set headers.
-fn token(parts: &Parts) -> Option<&str> {
+/// query (percent-decoded) for browsers' EventSource, which cannot set headers.
+fn token(parts: &Parts) -> Option<String> {
     if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_string());
     }
-    parts
-        .uri
-        .query()?
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("access_token="))
+    let Query(mut query) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri).ok()?;
+    query.remove("access_token")
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -82,7 +83,7 @@ impl FromRequestParts<AppState> for Caller {
                     .into(),
             )
         })?;
-        if let Some(device) = state.hall.device_by_token(token) {
+        if let Some(device) = state.hall.device_by_token(&token) {
             return Ok(Caller {
                 name: device.name.clone(),
                 role: device.role,
@@ -90,7 +91,7 @@ impl FromRequestParts<AppState> for Caller {
             });
         }
         // Not a device: perhaps a session a counter PIN opened.
-        let hash = crate::config::sha256(token);
+        let hash = crate::config::sha256(&token);
         let now = crate::store::queries::ms(state.clock.read().at);
         let counter = state
             .reads
