@@ -13,6 +13,18 @@ use hall_testkit::{ServerOptions, ServerProcess, demo, free_port, queue_server_b
 
 const SIM: &str = env!("CARGO_BIN_EXE_billing-sim");
 
+/// A queue-server whose webhook and account lookup point at `sim_port`.
+async fn linked_server(sim_port: u16) -> ServerProcess {
+    ServerProcess::start(
+        queue_server_bin(),
+        ServerOptions {
+            config: Some(linked_hall(sim_port)),
+            faketime: None,
+        },
+    )
+    .await
+}
+
 async fn start_sim(port: u16) -> BillingSim {
     BillingSim::start(Path::new(SIM), port).await
 }
@@ -41,25 +53,13 @@ fn kinds(log: &serde_json::Value) -> Vec<(i64, String, u64)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_event_arrives_in_order_after_the_billing_system_was_down() {
     let sim_port = free_port();
-    let mut server = ServerProcess::start(
-        queue_server_bin(),
-        ServerOptions {
-            config: Some(linked_hall(sim_port)),
-            faketime: None,
-        },
-    )
-    .await;
+    let mut server = linked_server(sim_port).await;
     let kiosk = server.client(demo::KIOSK);
     let billing = server.client(demo::BILLING);
     let manager = server.client(demo::MANAGER);
     for i in 0..3 {
         kiosk
-            .issue_ticket(&IssueTicket {
-                service: "pay".into(),
-                idempotency_key: format!("k{i}"),
-                customer_ref: None,
-                lang: None,
-            })
+            .issue_ticket(&IssueTicket::new("pay", format!("k{i}")))
             .await
             .unwrap();
     }
@@ -70,10 +70,7 @@ async fn every_event_arrives_in_order_after_the_billing_system_was_down() {
         .counter_action(
             1,
             CounterAction::Complete,
-            &CounterActionBody {
-                transaction_ref: Some("TX-1".into()),
-                service: None,
-            },
+            &CounterActionBody::completing("TX-1"),
         )
         .await
         .unwrap(); // completed
@@ -85,10 +82,7 @@ async fn every_event_arrives_in_order_after_the_billing_system_was_down() {
         .counter_action(
             1,
             CounterAction::Transfer,
-            &CounterActionBody {
-                service: Some("open".into()),
-                transaction_ref: None,
-            },
+            &CounterActionBody::transfer_to("open"),
         )
         .await
         .unwrap(); // transferred
@@ -192,14 +186,7 @@ async fn a_tampered_or_unsigned_body_is_refused() {
 #[tokio::test]
 async fn account_lookup_goes_through_and_fails_fast() {
     let sim_port = free_port();
-    let server = ServerProcess::start(
-        queue_server_bin(),
-        ServerOptions {
-            config: Some(linked_hall(sim_port)),
-            faketime: None,
-        },
-    )
-    .await;
+    let server = linked_server(sim_port).await;
     let kiosk = server.client(demo::KIOSK);
     // Billing system down: a 503 that says to go on without it.
     match kiosk.account("8800123456").await {
@@ -244,12 +231,7 @@ async fn the_billing_system_drives_a_counter() {
     let server = ServerProcess::start(queue_server_bin(), ServerOptions::default()).await;
     server
         .client(demo::KIOSK)
-        .issue_ticket(&IssueTicket {
-            service: "enquiry".into(),
-            idempotency_key: "e".into(),
-            customer_ref: None,
-            lang: None,
-        })
+        .issue_ticket(&IssueTicket::new("enquiry", "e"))
         .await
         .unwrap();
     let mut events = server.client(demo::DISPLAY).events(None).await.unwrap();

@@ -184,6 +184,18 @@ pub struct IssueTicket {
     pub lang: Option<Lang>,
 }
 
+impl IssueTicket {
+    /// A request for `service` with no account and no language.
+    pub fn new(service: impl Into<String>, idempotency_key: impl Into<String>) -> Self {
+        IssueTicket {
+            service: service.into(),
+            idempotency_key: idempotency_key.into(),
+            customer_ref: None,
+            lang: None,
+        }
+    }
+}
+
 /// The actions a counter can take, as they appear in the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -246,6 +258,24 @@ pub struct CounterActionBody {
     /// For `transfer`: the service the customer goes to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+}
+
+impl CounterActionBody {
+    /// For `transfer`: send the customer to `service`.
+    pub fn transfer_to(service: impl Into<String>) -> Self {
+        CounterActionBody {
+            service: Some(service.into()),
+            transaction_ref: None,
+        }
+    }
+
+    /// For `complete`: the billing system's transaction reference.
+    pub fn completing(transaction_ref: impl Into<String>) -> Self {
+        CounterActionBody {
+            transaction_ref: Some(transaction_ref.into()),
+            service: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -16,18 +16,9 @@ async fn demo_server() -> ServerProcess {
     ServerProcess::start(BIN, ServerOptions::default()).await
 }
 
-fn issue_req(service: &str, key: &str) -> IssueTicket {
-    IssueTicket {
-        service: service.into(),
-        idempotency_key: key.into(),
-        customer_ref: None,
-        lang: None,
-    }
-}
-
 async fn issue(c: &HallClient, service: &str, key: &str) -> hall_api::Ticket {
     let (t, created) = c
-        .issue_ticket(&issue_req(service, key))
+        .issue_ticket(&IssueTicket::new(service, key))
         .await
         .expect("issue");
     assert!(created, "{key} should be new");
@@ -168,7 +159,7 @@ async fn tokens_and_roles_are_enforced() {
     );
     let display = s.client(demo::DISPLAY);
     assert_eq!(
-        status_of(display.issue_ticket(&issue_req("pay", "d1")).await).0,
+        status_of(display.issue_ticket(&IssueTicket::new("pay", "d1")).await).0,
         403
     );
     assert_eq!(
@@ -183,7 +174,7 @@ async fn tokens_and_roles_are_enforced() {
     let c1 = s.client(&demo::counter(1));
     assert_eq!(status_of(act(&c1, 2, CounterAction::CallNext).await).0, 403);
     assert_eq!(
-        status_of(c1.issue_ticket(&issue_req("pay", "c1")).await).0,
+        status_of(c1.issue_ticket(&IssueTicket::new("pay", "c1")).await).0,
         403
     );
     assert_eq!(c1.call_next(1).await.unwrap().unwrap().id, t.id);
@@ -223,7 +214,7 @@ async fn issuing_is_idempotent_and_validated() {
     let req = IssueTicket {
         customer_ref: Some("8800123456".into()),
         lang: Some(Lang::Zh),
-        ..issue_req("pay", "tap-1")
+        ..IssueTicket::new("pay", "tap-1")
     };
     let (first, created) = kiosk.issue_ticket(&req).await.unwrap();
     assert!(created);
@@ -243,13 +234,13 @@ async fn issuing_is_idempotent_and_validated() {
     assert_eq!(again.tracking_code, first.tracking_code);
     // The same key for another service is a client bug: 409.
     assert_eq!(
-        status_of(kiosk.issue_ticket(&issue_req("vip", "tap-1")).await).0,
+        status_of(kiosk.issue_ticket(&IssueTicket::new("vip", "tap-1")).await).0,
         409
     );
     // Keys belong to the device: the manager's "tap-1" is its own ticket.
     let (other, created) = s
         .client(demo::MANAGER)
-        .issue_ticket(&issue_req("pay", "tap-1"))
+        .issue_ticket(&IssueTicket::new("pay", "tap-1"))
         .await
         .unwrap();
     assert!(created);
@@ -324,10 +315,7 @@ async fn a_counter_works_through_the_life_cycle() {
         c3.counter_action(
             3,
             CounterAction::Complete,
-            &CounterActionBody {
-                transaction_ref: Some("TX-991".into()),
-                service: None,
-            },
+            &CounterActionBody::completing("TX-991"),
         )
         .await
         .unwrap(),
@@ -409,10 +397,7 @@ async fn transfer_keeps_the_number_and_goes_first() {
             m.counter_action(
                 1,
                 CounterAction::Transfer,
-                &CounterActionBody {
-                    service: Some("open".into()),
-                    ..Default::default()
-                }
+                &CounterActionBody::transfer_to("open")
             )
             .await
         )
@@ -426,10 +411,7 @@ async fn transfer_keeps_the_number_and_goes_first() {
             m.counter_action(
                 1,
                 CounterAction::Transfer,
-                &CounterActionBody {
-                    service: Some("moon".into()),
-                    ..Default::default()
-                }
+                &CounterActionBody::transfer_to("moon")
             )
             .await
         )
@@ -440,10 +422,7 @@ async fn transfer_keeps_the_number_and_goes_first() {
         m.counter_action(
             1,
             CounterAction::Transfer,
-            &CounterActionBody {
-                service: Some("open".into()),
-                ..Default::default()
-            },
+            &CounterActionBody::transfer_to("open"),
         )
         .await
         .unwrap(),
@@ -851,7 +830,7 @@ async fn counter_pins_open_sessions_for_one_counter() {
     assert_eq!(called.number, "A001");
     assert_eq!(status_of(staff.call_next(2).await).0, 403);
     assert_eq!(
-        status_of(staff.issue_ticket(&issue_req("pay", "x")).await).0,
+        status_of(staff.issue_ticket(&IssueTicket::new("pay", "x")).await).0,
         403
     );
     // A new PIN ends the old sessions.

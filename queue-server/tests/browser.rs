@@ -7,15 +7,6 @@ use hall_testkit::{ServerOptions, ServerProcess, demo};
 
 const BIN: &str = env!("CARGO_BIN_EXE_queue-server");
 
-fn issue_req(service: &str, key: &str) -> IssueTicket {
-    IssueTicket {
-        service: service.into(),
-        idempotency_key: key.into(),
-        customer_ref: None,
-        lang: None,
-    }
-}
-
 /// Waits until the page's current ticket is `number` ("" for none).
 async fn current_is(b: &Browser, number: &str) {
     let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
@@ -61,12 +52,16 @@ async fn staff_work_a_counter_from_the_page() {
     let a1 = kiosk
         .issue_ticket(&IssueTicket {
             customer_ref: Some("8800123456".into()),
-            ..issue_req("pay", "a1")
+            ..IssueTicket::new("pay", "a1")
         })
         .await
         .unwrap()
         .0;
-    let a2 = kiosk.issue_ticket(&issue_req("pay", "a2")).await.unwrap().0;
+    let a2 = kiosk
+        .issue_ticket(&IssueTicket::new("pay", "a2"))
+        .await
+        .unwrap()
+        .0;
     b.wait_for("#queue-list li[data-number='A002']").await;
 
     // Call next with a click; start with the S key; complete with a click.
@@ -129,7 +124,10 @@ async fn staff_work_a_counter_from_the_page() {
     b.wait_text("#counter-state", "open", |t| t == "Open").await;
 
     // Chinese, and the same page on a phone.
-    kiosk.issue_ticket(&issue_req("vip", "v1")).await.unwrap();
+    kiosk
+        .issue_ticket(&IssueTicket::new("vip", "v1"))
+        .await
+        .unwrap();
     b.press('n').await;
     current_is(&b, "V001").await;
     b.click("#lang-toggle").await;
@@ -146,11 +144,11 @@ async fn a_customer_follows_the_ticket_on_a_phone() {
     let server = ServerProcess::start(BIN, ServerOptions::default()).await;
     let kiosk = server.client(demo::KIOSK);
     kiosk
-        .issue_ticket(&issue_req("pay", "before"))
+        .issue_ticket(&IssueTicket::new("pay", "before"))
         .await
         .unwrap();
     let mine = kiosk
-        .issue_ticket(&issue_req("pay", "mine"))
+        .issue_ticket(&IssueTicket::new("pay", "mine"))
         .await
         .unwrap()
         .0;

@@ -14,12 +14,7 @@ use queue_server::config::{LOAD_TEST_BILLING, LOAD_TEST_KIOSK, load_test_hall};
 const BIN: &str = env!("CARGO_BIN_EXE_queue-server");
 
 fn req(key: String) -> IssueTicket {
-    IssueTicket {
-        service: "pay".into(),
-        idempotency_key: key,
-        customer_ref: None,
-        lang: None,
-    }
+    IssueTicket::new("pay", key)
 }
 
 fn seq(number: &str) -> u32 {

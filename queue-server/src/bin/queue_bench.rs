@@ -91,12 +91,7 @@ impl Drop for Server {
 }
 
 fn issue_req(key: String) -> IssueTicket {
-    IssueTicket {
-        service: "pay".into(),
-        idempotency_key: key,
-        customer_ref: None,
-        lang: None,
-    }
+    IssueTicket::new("pay", key)
 }
 
 #[tokio::main]

@@ -80,12 +80,7 @@ async fn main() {
     let mut delivered = 0;
     for i in 0..presses {
         let ticket = kiosk
-            .issue_ticket(&IssueTicket {
-                service: "pay".into(),
-                idempotency_key: format!("b{i}"),
-                customer_ref: None,
-                lang: None,
-            })
+            .issue_ticket(&IssueTicket::new("pay", format!("b{i}")))
             .await
             .expect("issue")
             .0;
