@@ -701,6 +701,23 @@ impl Config {
         self.devices.iter().find(|d| d.token_sha256 == hash)
     }
 
+    /// The services a counter serves, in its order of preference, as the
+    /// call-next policy ranks them.
+    pub fn served_by(
+        &self,
+        counter: &CounterConfig,
+    ) -> Vec<crate::rules::policy::ServedService<'_>> {
+        counter
+            .services
+            .iter()
+            .filter_map(|id| self.service(id))
+            .map(|s| crate::rules::policy::ServedService {
+                id: &s.id,
+                priority: s.priority,
+            })
+            .collect()
+    }
+
     pub fn service_ids(&self) -> String {
         self.services
             .iter()

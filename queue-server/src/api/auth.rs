@@ -46,6 +46,22 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// Refuses with 403 unless the caller may act on counter `number`:
+    /// billing and manager on any, a counter device or PIN session on its own.
+    pub fn require_counter(&self, number: u32, doing: &str) -> Result<(), Error> {
+        self.require(&[Role::Counter, Role::Billing, Role::Manager], doing)?;
+        if self.role == Role::Counter && self.counter != Some(number) {
+            return Err(Error::Forbidden(format!(
+                "device \"{}\" may act on counter {} only, not counter {number}",
+                self.name,
+                self.counter.unwrap_or_default()
+            )));
+        }
+        Ok(())
+    }
+}
+
 pub fn role_name(role: Role) -> &'static str {
     match role {
         Role::Kiosk => "kiosk",

@@ -9,7 +9,6 @@ use hall_api::{CounterAction, CounterActionBody, CounterView, ErrorBody, Ticket}
 
 use crate::api::auth::Caller;
 use crate::api::{AppState, path_number};
-use crate::config::Role;
 use crate::error::{Error, Result};
 use crate::store::writer::{Op, Outcome};
 
@@ -38,17 +37,7 @@ pub async fn act(
             CounterAction::ALL.map(|a| a.as_str()).join(", ")
         ))
     })?;
-    caller.require(
-        &[Role::Counter, Role::Billing, Role::Manager],
-        "act on counters",
-    )?;
-    if caller.role == Role::Counter && caller.counter != Some(number) {
-        return Err(Error::Forbidden(format!(
-            "device \"{}\" may act on counter {} only, not counter {number}",
-            caller.name,
-            caller.counter.unwrap_or_default()
-        )));
-    }
+    caller.require_counter(number, "act on counters")?;
     let body: CounterActionBody = if body.iter().all(u8::is_ascii_whitespace) {
         CounterActionBody::default()
     } else {

@@ -16,7 +16,7 @@ use crate::api::auth::{Caller, role_name};
 use crate::api::{ApiJson, AppState, path_number};
 use crate::config::Role;
 use crate::error::{Error, Result};
-use crate::rules::policy::{Candidate, ServedService, rank};
+use crate::rules::policy::{Candidate, rank};
 use crate::store::queries::{self, ms};
 use crate::store::writer::{Actor, Op};
 
@@ -196,16 +196,7 @@ pub async fn queue(
     Path(number): Path<String>,
 ) -> Result<Json<Vec<TicketSummary>>> {
     let counter: u32 = path_number("counter number", &number)?;
-    caller.require(
-        &[Role::Counter, Role::Billing, Role::Manager],
-        "see a counter's waiting list",
-    )?;
-    if caller.role == Role::Counter && caller.counter != Some(counter) {
-        return Err(Error::Forbidden(format!(
-            "this session acts on counter {} only",
-            caller.counter.unwrap_or_default()
-        )));
-    }
+    caller.require_counter(counter, "see a counter's waiting list")?;
     let hall = st.hall.clone();
     let list = st
         .reads
@@ -213,15 +204,7 @@ pub async fn queue(
             let cfg = hall
                 .counter(counter)
                 .ok_or_else(|| Error::NotFound(format!("counter {counter} is not configured")))?;
-            let served: Vec<ServedService<'_>> = cfg
-                .services
-                .iter()
-                .filter_map(|id| hall.service(id))
-                .map(|s| ServedService {
-                    id: &s.id,
-                    priority: s.priority,
-                })
-                .collect();
+            let served = hall.served_by(cfg);
             let mut rows = queries::waiting_in(conn, &cfg.services, QUEUE_LIMIT)?;
             rows.sort_by_key(|t| {
                 rank(

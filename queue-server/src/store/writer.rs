@@ -18,12 +18,12 @@ use rusqlite::{Connection, params};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::HallClock;
-use crate::config::{Config, Role};
+use crate::config::{Config, CounterConfig, Role};
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::rules::lifecycle::{CounterStep, TicketStep, counter_after, ticket_after};
 use crate::rules::numbering::{Reading, format_number};
-use crate::rules::policy::{Candidate, ServedService, pick_next};
+use crate::rules::policy::{Candidate, pick_next};
 use crate::store::queries::{self, CounterRow, HallLoad, TicketRow, ms};
 use crate::store::schema;
 
@@ -572,7 +572,7 @@ impl Ctx<'_> {
             CounterAction::Close => self.counter_state(&row, CounterStep::Close),
             CounterAction::Pause => self.counter_state(&row, CounterStep::Pause),
             CounterAction::Resume => self.counter_state(&row, CounterStep::Resume),
-            CounterAction::CallNext => self.call_next(&row, &cfg.services),
+            CounterAction::CallNext => self.call_next(&row, cfg),
             CounterAction::Recall => {
                 let t = self.current(&row, "recall")?;
                 self.step(&t, TicketStep::Recall)?;
@@ -686,7 +686,7 @@ impl Ctx<'_> {
         )?))
     }
 
-    fn call_next(&mut self, row: &CounterRow, services: &[String]) -> Result<Outcome> {
+    fn call_next(&mut self, row: &CounterRow, cfg: &CounterConfig) -> Result<Outcome> {
         match row.state {
             CounterState::Open => {}
             CounterState::Paused => {
@@ -719,14 +719,7 @@ impl Ctx<'_> {
             }
             self.set_current(row.number, None)?;
         }
-        let served: Vec<ServedService<'_>> = services
-            .iter()
-            .filter_map(|id| self.hall.service(id))
-            .map(|s| ServedService {
-                id: &s.id,
-                priority: s.priority,
-            })
-            .collect();
+        let served = self.hall.served_by(cfg);
         let mut heads = Vec::new();
         for s in &served {
             if let Some(t) = queries::queue_head(self.conn, s.id)? {
