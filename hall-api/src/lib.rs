@@ -137,21 +137,6 @@ pub struct Ticket {
     pub transferred_to: Option<i64>,
 }
 
-impl Ticket {
-    pub fn summary(&self) -> TicketSummary {
-        TicketSummary {
-            id: self.id,
-            number: self.number.clone(),
-            service: self.service.clone(),
-            status: self.status,
-            issued_at: self.issued_at,
-            counter: self.counter,
-            recalls: self.recalls,
-            transferred: self.transferred_from.is_some(),
-        }
-    }
-}
-
 /// What the event stream and the hall snapshot say about a ticket: nothing
 /// that identifies the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -50,10 +50,6 @@ impl HallClock {
         reading
     }
 
-    pub fn trusted(&self) -> bool {
-        self.trusted.load(Ordering::Acquire)
-    }
-
     pub fn business_day(hall: &HallConfig, at: Timestamp) -> Date {
         numbering::business_day(at, &hall.timezone, hall.day_starts_at)
     }

@@ -3,7 +3,7 @@
 //! Every problem is reported as `FILE:LINE: what is wrong` followed by what
 //! to do, because the person reading it is an installer at a terminal.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::path::Path;
 
@@ -724,15 +724,6 @@ impl Config {
             .map(|s| s.id.as_str())
             .collect::<Vec<_>>()
             .join(", ")
-    }
-
-    /// Index of each service id, for quick lookups.
-    pub fn service_index(&self) -> HashMap<&str, usize> {
-        self.services
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.id.as_str(), i))
-            .collect()
     }
 }
 

@@ -245,12 +245,6 @@ impl ServerProcess {
         assert!(self.child.is_none(), "the server is still running");
         self.launch().await;
     }
-
-    pub fn is_running(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
-    }
 }
 
 impl Drop for ServerProcess {

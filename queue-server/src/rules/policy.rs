@@ -54,23 +54,24 @@ pub fn pick_next<'c>(
         .map(|(_, c)| c)
 }
 
-/// How many tickets of the same service are called before `me`.
-pub fn ahead_in_service<'a>(
-    me: &Candidate,
-    waiting: impl IntoIterator<Item = &'a Candidate>,
-) -> u32 {
-    let key = |c: &Candidate| (!c.transferred, c.issued_at, c.id);
-    let count = waiting
-        .into_iter()
-        .filter(|c| c.service == me.service && key(c) < key(me))
-        .count();
-    u32::try_from(count).unwrap_or(u32::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The rule the server's SQL count of people ahead follows: tickets of
+    /// the same service called before `me`.
+    fn ahead_in_service<'a>(
+        me: &Candidate,
+        waiting: impl IntoIterator<Item = &'a Candidate>,
+    ) -> u32 {
+        let key = |c: &Candidate| (!c.transferred, c.issued_at, c.id);
+        let count = waiting
+            .into_iter()
+            .filter(|c| c.service == me.service && key(c) < key(me))
+            .count();
+        u32::try_from(count).unwrap_or(u32::MAX)
+    }
 
     fn t(secs: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000 + secs).unwrap()
