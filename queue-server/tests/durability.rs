@@ -182,10 +182,6 @@ async fn a_kill_during_issue_loses_nothing_acknowledged() {
     assert_eq!(seq(&next.number), waiting + 1);
 }
 
-fn faketime_available() {
-    hall_testkit::libfaketime();
-}
-
 async fn number(c: &HallClient, key: &str) -> Ticket {
     c.issue_ticket(&req(key.into())).await.unwrap().0
 }
@@ -194,7 +190,6 @@ async fn number(c: &HallClient, key: &str) -> Ticket {
 /// 1970, or NTP may set the clock back. Numbers must not repeat.
 #[tokio::test]
 async fn numbers_never_repeat_when_the_clock_goes_back() {
-    faketime_available();
     // A morning at the hall: 10:00 in Shanghai.
     let mut s = ServerProcess::start(
         BIN,
@@ -237,7 +232,6 @@ async fn numbers_never_repeat_when_the_clock_goes_back() {
 /// Numbering starts again at 1 when the business day turns at day_starts_at.
 #[tokio::test]
 async fn numbering_resets_at_the_start_of_the_business_day() {
-    faketime_available();
     // 04:59:58 in Shanghai; the demo hall's day starts at 05:00.
     let s = ServerProcess::start(
         BIN,
@@ -269,16 +263,4 @@ async fn numbering_resets_at_the_start_of_the_business_day() {
             .id,
         before.id
     );
-}
-
-trait RestartWithClock {
-    async fn restart_with_faketime(&mut self, spec: &str);
-}
-
-impl RestartWithClock for ServerProcess {
-    async fn restart_with_faketime(&mut self, spec: &str) {
-        self.stop();
-        self.set_faketime(Some(spec));
-        self.start_again().await;
-    }
 }

@@ -240,6 +240,13 @@ impl ServerProcess {
         self.launch().await;
     }
 
+    /// Stops, then starts again with libfaketime's clock at `spec`.
+    pub async fn restart_with_faketime(&mut self, spec: &str) {
+        self.stop();
+        self.set_faketime(Some(spec));
+        self.launch().await;
+    }
+
     /// Starts again after `kill`, without stopping first.
     pub async fn start_again(&mut self) {
         assert!(self.child.is_none(), "the server is still running");
