@@ -50,6 +50,7 @@ pub struct HallClient {
     base: String,
     token: String,
     http: reqwest::Client,
+    timeout: Duration,
 }
 
 impl HallClient {
@@ -72,7 +73,15 @@ impl HallClient {
             base,
             token: token.into(),
             http,
+            timeout: Duration::from_secs(10),
         }
+    }
+
+    /// The same client with another limit on each whole request (10 s by
+    /// default); a kiosk with a customer in front of it waits less.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -83,7 +92,7 @@ impl HallClient {
         self.http
             .request(method, format!("{}{}", self.base, path))
             .bearer_auth(&self.token)
-            .timeout(Duration::from_secs(10))
+            .timeout(self.timeout)
     }
 
     async fn send<T: DeserializeOwned>(
@@ -250,6 +259,19 @@ impl HallClient {
     /// Delivery state of every webhook (manager).
     pub async fn webhooks(&self) -> Result<Vec<WebhookStatus>, ClientError> {
         self.get("/api/v1/webhooks").await
+    }
+
+    /// Reports this device's state (kiosk, display).
+    pub async fn heartbeat(&self, beat: &Heartbeat) -> Result<(), ClientError> {
+        let req = self
+            .request(Method::POST, "/api/v1/devices/heartbeat")
+            .json(beat);
+        self.send::<serde_json::Value>(req).await.map(|_| ())
+    }
+
+    /// Every configured device and what it last reported.
+    pub async fn devices(&self) -> Result<Vec<DeviceStatus>, ClientError> {
+        self.get("/api/v1/devices").await
     }
 
     pub async fn health(&self) -> Result<Health, ClientError> {

@@ -59,6 +59,8 @@ pub struct HallConfig {
     pub recalls_before_no_show: u32,
     /// How many recent calls the hall snapshot lists.
     pub last_calls: u32,
+    /// Where customers' phones reach the hall, for the QR code on tickets.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +74,8 @@ pub struct ServiceConfig {
     pub ask_account: bool,
     /// Service time assumed before the hall has its own history.
     pub expected_service_min: u32,
+    /// When tickets for it are handed out; `None`: whenever the hall runs.
+    pub hours: Option<OpeningHours>,
 }
 
 #[derive(Debug, Clone)]
@@ -199,6 +203,10 @@ struct RawHall {
     recalls_before_no_show: u32,
     #[serde(default = "default_last_calls")]
     last_calls: u32,
+    /// Default opening hours of every service, "HH:MM-HH:MM".
+    hours: Option<Spanned<String>>,
+    /// Where customers' phones reach the hall (QR codes on tickets).
+    public_url: Option<Spanned<String>>,
 }
 
 fn default_day_start() -> Spanned<String> {
@@ -223,6 +231,7 @@ struct RawService {
     ask_account: bool,
     #[serde(default = "default_service_min")]
     expected_service_min: Spanned<u32>,
+    hours: Option<Spanned<String>>,
 }
 
 fn default_target_wait() -> u32 {
@@ -384,6 +393,21 @@ impl Config {
             }
         };
 
+        let public_url = match &raw.hall.public_url {
+            Some(url) => {
+                let u = url.get_ref().trim_end_matches('/');
+                if !(u.starts_with("http://") || u.starts_with("https://")) || u.contains(' ') {
+                    return c.err(
+                        url.span(),
+                        format!("public_url \"{u}\" is not a web address"),
+                        "give the address phones in the hall open, e.g. \"http://hall.local:8080\"",
+                    );
+                }
+                Some(u.to_string())
+            }
+            None => None,
+        };
+
         if raw.service.is_empty() {
             return c.err(
                 0..0,
@@ -450,6 +474,10 @@ impl Config {
                 priority: s.priority,
                 ask_account: s.ask_account,
                 expected_service_min: *s.expected_service_min.get_ref(),
+                hours: match s.hours.as_ref().or(raw.hall.hours.as_ref()) {
+                    Some(h) => Some(c.hours(h)?),
+                    None => None,
+                },
             });
         }
 
@@ -680,6 +708,7 @@ impl Config {
                 day_starts_at,
                 recalls_before_no_show: raw.hall.recalls_before_no_show,
                 last_calls: raw.hall.last_calls.clamp(1, 50),
+                public_url,
             },
             services,
             counters,
@@ -731,6 +760,54 @@ fn sorted(set: &HashSet<String>) -> String {
     let mut v: Vec<_> = set.iter().map(String::as_str).collect();
     v.sort_unstable();
     v.join(", ")
+}
+
+/// The daily window in which a service hands out tickets, in the hall's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpeningHours {
+    pub from: Time,
+    pub until: Time,
+}
+
+impl OpeningHours {
+    pub fn contains(&self, t: Time) -> bool {
+        self.from <= t && t < self.until
+    }
+}
+
+impl fmt::Display for OpeningHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}-{:02}:{:02}",
+            self.from.hour(),
+            self.from.minute(),
+            self.until.hour(),
+            self.until.minute()
+        )
+    }
+}
+
+impl Checker<'_> {
+    fn hours(&self, h: &Spanned<String>) -> Result<OpeningHours, ConfigError> {
+        let parsed = h.get_ref().split_once('-').and_then(|(a, b)| {
+            Some(OpeningHours {
+                from: parse_hh_mm(a.trim())?,
+                until: parse_hh_mm(b.trim())?,
+            })
+        });
+        match parsed {
+            Some(hours) if hours.from < hours.until => Ok(hours),
+            _ => self.err(
+                h.span(),
+                format!(
+                    "hours \"{}\" is not an opening time and a later closing time",
+                    h.get_ref()
+                ),
+                "write it as \"HH:MM-HH:MM\" in 24-hour local time, e.g. \"08:30-17:00\"",
+            ),
+        }
+    }
 }
 
 fn parse_hh_mm(s: &str) -> Option<Time> {
@@ -853,6 +930,29 @@ counter = 1                      # for role = counter: the counter it may act on
             text.contains("fix: use one of the configured service ids: pay, vip"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn opening_hours_are_checked_and_inherited() {
+        let with_hours = SPEC_EXAMPLE.replace(
+            "timezone = \"Asia/Shanghai\"",
+            "timezone = \"Asia/Shanghai\"\nhours = \"08:30-17:00\"",
+        );
+        let c = Config::parse("hall.toml", &with_hours).unwrap();
+        assert!(
+            c.services
+                .iter()
+                .all(|s| s.hours.is_some_and(|h| h.to_string() == "08:30-17:00"))
+        );
+
+        for bad in ["17:00-08:30", "8:30-17:00", "08:30", "08:30-25:00"] {
+            let text = with_hours.replace("08:30-17:00", bad);
+            let e = error_of(&text).to_string();
+            assert!(
+                e.contains("hall.toml:5:") && e.contains("\"HH:MM-HH:MM\""),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

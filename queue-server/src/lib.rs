@@ -69,6 +69,7 @@ pub async fn serve(
         shutdown: stop_rx,
         http: reqwest::Client::new(),
         pin_guard: Default::default(),
+        devices: Default::default(),
     };
     webhooks::spawn_all(
         &state.hall,

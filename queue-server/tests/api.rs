@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use hall_api::client::{ActionOutcome, ClientError, EventStream, HallClient};
 use hall_api::{
-    CounterAction, CounterActionBody, CounterState, Event, EventKind, IssueTicket, Lang,
-    TicketStatus,
+    CounterAction, CounterActionBody, CounterState, DeviceHealth, Event, EventKind, Heartbeat,
+    IssueTicket, Lang, PrinterState, TicketStatus, Unavailable,
 };
 use hall_testkit::{ServerOptions, ServerProcess, demo, run_to_end};
 
@@ -932,4 +932,130 @@ async fn the_public_ticket_shows_only_that_ticket() {
         404
     );
     assert_eq!(status_of(public.public_ticket("../../etc").await).0, 404);
+}
+
+#[tokio::test]
+async fn devices_report_their_state_and_staff_see_it() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let manager = s.client(demo::MANAGER);
+
+    let before = manager.devices().await.unwrap();
+    let k = before.iter().find(|d| d.name == "kiosk-1").unwrap();
+    assert!(!k.reachable && k.last.is_none(), "{k:?}");
+
+    let beat = Heartbeat {
+        health: DeviceHealth::Fault,
+        printer: Some(PrinterState::PaperOut),
+        message: Some("printer out of paper: load a new roll".into()),
+        interval_s: 15,
+        version: Some("test".into()),
+    };
+    kiosk.heartbeat(&beat).await.unwrap();
+    // A counter sees it too (its page warns staff).
+    let seen = s.client(&demo::counter(1)).devices().await.unwrap();
+    let k = seen.iter().find(|d| d.name == "kiosk-1").unwrap();
+    assert!(k.reachable && k.role == "kiosk" && k.last_seen_s == Some(0));
+    assert_eq!(k.last.as_ref(), Some(&beat));
+    let metrics = s.client("").get_text("/metrics").await.unwrap();
+    assert!(metrics.contains("queue_devices_faulty 1"), "{metrics}");
+
+    // A kiosk may not read the other devices; bad intervals are refused.
+    assert_eq!(status_of(kiosk.devices().await).0, 403);
+    let bad = Heartbeat {
+        interval_s: 0,
+        ..beat.clone()
+    };
+    match kiosk.heartbeat(&bad).await {
+        Err(ClientError::Api {
+            status: 400,
+            message,
+            ..
+        }) => assert!(message.contains("interval_s"), "{message}"),
+        other => panic!("expected 400, got {other:?}"),
+    }
+    assert_eq!(status_of(s.client("nope").heartbeat(&beat).await).0, 401);
+}
+
+#[tokio::test]
+async fn opening_hours_close_a_service_and_the_kiosk_is_told_why() {
+    let config = r#"
+[hall]
+name = { zh = "厅", en = "Hall" }
+timezone = "UTC"
+public_url = "http://hall.example:8080/"
+
+[[service]]
+id = "pay"
+prefix = "A"
+name = { zh = "缴费", en = "Payment" }
+hours = "08:00-17:00"
+
+[[service]]
+id = "enq"
+prefix = "E"
+name = { zh = "咨询", en = "Enquiry" }
+
+[[service]]
+id = "vip"
+prefix = "V"
+name = { zh = "贵宾", en = "VIP" }
+
+[[counter]]
+number = 1
+name = { zh = "1号窗口", en = "Counter 1" }
+services = ["pay", "enq"]
+initial_state = "open"
+
+[[device]]
+name = "kiosk-1"
+role = "kiosk"
+token = "kiosk-token"
+"#;
+    let mut s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(config.into()),
+            faketime: Some("@2026-03-02 06:30:00".into()),
+        },
+    )
+    .await;
+    let kiosk = s.client("kiosk-token");
+    let hall = kiosk.hall().await.unwrap();
+    assert_eq!(
+        hall.hall.public_url.as_deref(),
+        Some("http://hall.example:8080")
+    );
+    let by_id = |h: &hall_api::HallSnapshot, id: &str| {
+        h.services.iter().find(|v| v.id == id).unwrap().clone()
+    };
+    let pay = by_id(&hall, "pay");
+    assert_eq!(pay.unavailable, Some(Unavailable::OutsideHours));
+    assert_eq!(pay.hours.as_deref(), Some("08:00-17:00"));
+    assert_eq!(by_id(&hall, "enq").unavailable, None);
+    assert_eq!(
+        by_id(&hall, "vip").unavailable,
+        Some(Unavailable::NoCounterOpen)
+    );
+
+    let refused = kiosk
+        .issue_ticket(&IssueTicket::new("pay", "early-bird"))
+        .await;
+    match refused {
+        Err(ClientError::Api {
+            status: 409,
+            message,
+            ..
+        }) => assert!(message.contains("08:00-17:00"), "{message}"),
+        other => panic!("expected 409, got {other:?}"),
+    }
+
+    s.restart_with_faketime("@2026-03-02 08:00:00").await;
+    let kiosk = s.client("kiosk-token");
+    assert_eq!(by_id(&kiosk.hall().await.unwrap(), "pay").unavailable, None);
+    let (t, created) = kiosk
+        .issue_ticket(&IssueTicket::new("pay", "early-bird"))
+        .await
+        .unwrap();
+    assert!(created && t.number == "A001", "{t:?}");
 }

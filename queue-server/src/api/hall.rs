@@ -1,5 +1,7 @@
 //! The hall as a whole: health, the live snapshot, and a day's statistics.
 
+use std::fmt::Write;
+
 use axum::Json;
 use axum::extract::{Query, State};
 use hall_api::{DayStats, ErrorBody, HallInfo, HallSnapshot, Health};
@@ -60,6 +62,7 @@ pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Jso
                     timezone: hall.hall.timezone_name.clone(),
                     business_day: HallClock::business_day(&hall.hall, now.at),
                     clock_trusted: now.trusted,
+                    public_url: hall.hall.public_url.clone(),
                 },
                 services,
                 counters,
@@ -150,5 +153,14 @@ pub async fn metrics(State(st): State<AppState>) -> Result<String> {
             Ok((waiting, queries::last_event(conn)?.map_or(0, |(id, _)| id)))
         })
         .await?;
-    Ok(st.metrics.render(&waiting, last, trusted))
+    let mut text = st.metrics.render(&waiting, last, trusted);
+    let (faulty, silent) = st.devices.count_faults();
+    let _ = write!(
+        text,
+        "# HELP queue_devices_faulty Devices (kiosks, boards) reporting a fault.\n\
+         # TYPE queue_devices_faulty gauge\nqueue_devices_faulty {faulty}\n\
+         # HELP queue_devices_silent Devices that missed three heartbeats.\n\
+         # TYPE queue_devices_silent gauge\nqueue_devices_silent {silent}\n"
+    );
+    Ok(text)
 }

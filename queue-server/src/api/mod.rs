@@ -18,6 +18,7 @@ use crate::store::writer::{StoredEvent, WriterHandle};
 pub mod auth;
 pub mod billing;
 pub mod counters;
+pub mod devices;
 pub mod error;
 pub mod events;
 pub mod hall;
@@ -39,6 +40,7 @@ pub struct AppState {
     /// For asking the billing system about accounts.
     pub http: reqwest::Client,
     pub pin_guard: Arc<station::PinGuard>,
+    pub devices: Arc<devices::DeviceBoard>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -54,6 +56,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events", get(events::stream))
         .route("/api/v1/stats/day", get(hall::day_stats))
         .route("/api/v1/webhooks", get(billing::webhooks))
+        .route("/api/v1/devices", get(devices::list))
+        .route("/api/v1/devices/heartbeat", post(devices::heartbeat))
         .route("/api/v1/me", get(station::me))
         .route(
             "/api/v1/counters/{number}/pin",

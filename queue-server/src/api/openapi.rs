@@ -17,6 +17,8 @@ use utoipa::{Modify, OpenApi};
         crate::api::events::stream,
         crate::api::hall::day_stats,
         crate::api::billing::webhooks,
+        crate::api::devices::heartbeat,
+        crate::api::devices::list,
         crate::api::billing::account,
         crate::api::station::me,
         crate::api::station::set_pin,

@@ -26,6 +26,7 @@ pub async fn issue(
     ApiJson(req): ApiJson<IssueTicket>,
 ) -> Result<(StatusCode, Json<Ticket>)> {
     caller.require(&[Role::Kiosk, Role::Manager], "issue tickets")?;
+    refuse_outside_hours(&st, &req.service)?;
     match st.writer.submit(caller.actor(), Op::Issue(req)).await? {
         Outcome::Issued { ticket, created } => {
             let status = if created {
@@ -84,4 +85,30 @@ pub async fn cancel(
         Outcome::Ticket(t) => Ok(Json(*t)),
         other => Err(Error::Internal(format!("cancel answered {other:?}"))),
     }
+}
+
+/// Tickets for a service are handed out in its opening hours only, so nobody
+/// waits for a counter that will not open today.
+fn refuse_outside_hours(st: &AppState, service: &str) -> Result<()> {
+    let Some(hours) = st
+        .hall
+        .services
+        .iter()
+        .find(|s| s.id == service)
+        .and_then(|s| s.hours)
+    else {
+        return Ok(());
+    };
+    let local = st
+        .clock
+        .read()
+        .at
+        .to_zoned(st.hall.hall.timezone.clone())
+        .time();
+    if hours.contains(local) {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "service \"{service}\" hands out tickets {hours} only; come back then"
+    )))
 }

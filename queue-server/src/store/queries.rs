@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use hall_api::{
     Call, CounterState, CounterView, Event, Lang, ServiceView, Ticket, TicketStatus, TicketSummary,
+    Unavailable,
 };
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -315,10 +316,19 @@ pub fn counter_view(conn: &Connection, hall: &Config, row: &CounterRow) -> Resul
 pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result<Vec<ServiceView>> {
     let load = HallLoad::read(conn)?;
     let oldest = oldest_waiting(conn)?;
+    let local_time = now.to_zoned(hall.hall.timezone.clone()).time();
     hall.services
         .iter()
         .map(|s| {
             let waiting = load.waiting.get(&s.id).copied().unwrap_or(0);
+            let open_counters = load.open_counters(hall, &s.id).len() as u32;
+            let unavailable = if s.hours.is_some_and(|h| !h.contains(local_time)) {
+                Some(Unavailable::OutsideHours)
+            } else if open_counters == 0 {
+                Some(Unavailable::NoCounterOpen)
+            } else {
+                None
+            };
             Ok(ServiceView {
                 id: s.id.clone(),
                 prefix: s.prefix.clone(),
@@ -328,10 +338,12 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
                 ask_account: s.ask_account,
                 waiting,
                 estimated_wait_s: load.estimate(conn, hall, &s.id, waiting)?,
-                open_counters: load.open_counters(hall, &s.id).len() as u32,
+                open_counters,
                 longest_wait_s: oldest
                     .get(&s.id)
                     .map(|&issued| ((ms(now) - issued).max(0) / 1000) as u32),
+                hours: s.hours.map(|h| h.to_string()),
+                unavailable,
             })
         })
         .collect()
