@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "logging")]
+pub mod logging;
 #[cfg(feature = "signature")]
 pub mod signature;
 pub mod sse;

@@ -180,9 +180,7 @@ impl Browser {
     /// Saves what the page shows now as PNG under target/screenshots/.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("a screenshot");
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
-        std::fs::create_dir_all(&dir).expect("the screenshots directory");
-        let path = dir.join(format!("{name}.png"));
+        let path = crate::screenshot_path(name);
         std::fs::write(&path, png).expect("writing the screenshot");
         path
     }

@@ -11,6 +11,14 @@ use hall_api::client::HallClient;
 
 pub mod billing;
 pub mod browser;
+pub mod serial;
+
+/// Where a test saves a screenshot for people to look at: target/screenshots/NAME.png.
+pub fn screenshot_path(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).expect("the screenshots directory");
+    dir.join(format!("{name}.png"))
+}
 
 /// Demo-hall tokens (see queue-server/demo.toml).
 pub mod demo {

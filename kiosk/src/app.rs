@@ -1,0 +1,712 @@
+//! The kiosk's behaviour: what each touch does, what the screen shows, and
+//! the work behind it (server, printer) done off the UI thread.
+//!
+//! The UI thread owns [`Kiosk`]. Background work runs on a small tokio
+//! runtime and reports back as [`Msg`]s, handled in order on the UI thread,
+//! so the screen state has one owner and one place where it changes.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hall_api::client::{ClientError, HallClient};
+use hall_api::{
+    DeviceHealth, HallSnapshot, Heartbeat, IssueTicket, Lang, PrinterState, ServiceView, Ticket,
+    Unavailable,
+};
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+use tokio::sync::mpsc;
+
+use crate::config::KioskConfig;
+use crate::printer::receipt::Receipt;
+use crate::printer::{PrintError, Printer};
+use crate::{Availability, Fault, KioskWindow, Screen, ServiceTile, TicketInfo};
+
+/// Each request to the server may take this long before it is retried.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
+/// Attempts at issuing one ticket (all with the same idempotency key).
+const ISSUE_ATTEMPTS: u32 = 3;
+
+/// What background work reports to the UI thread.
+#[derive(Debug)]
+pub enum Msg {
+    Hall(Result<HallSnapshot, String>),
+    Printer(PrinterState),
+    /// A ticket attempt ended.
+    Done(Result<Issued, Fault>),
+}
+
+#[derive(Debug)]
+pub struct Issued {
+    pub ticket: Ticket,
+    pub printer: PrinterState,
+}
+
+/// Everything the background work shares.
+struct Backend {
+    client: HallClient,
+    printer: Mutex<Printer>,
+    config: KioskConfig,
+    to_ui: mpsc::UnboundedSender<Msg>,
+}
+
+pub struct Kiosk {
+    ui: slint::Weak<KioskWindow>,
+    backend: Arc<Backend>,
+    runtime: tokio::runtime::Handle,
+    tiles: Rc<VecModel<ServiceTile>>,
+    state: RefCell<State>,
+    idle: slint::Timer,
+    ticket_timer: slint::Timer,
+}
+
+struct State {
+    lang: Lang,
+    hall: Option<HallSnapshot>,
+    server_ok: bool,
+    printer: PrinterState,
+    screen: Screen,
+    /// The service whose account number is being asked.
+    pending_service: Option<String>,
+    /// A ticket is being issued and printed: further touches wait.
+    busy: bool,
+    /// A fault message that stays up a while even if all is well again
+    /// (the customer whose ticket was cancelled must read it).
+    sticky_until: Option<Instant>,
+    fault: Fault,
+}
+
+impl Kiosk {
+    /// Wires the window to the kiosk's behaviour and starts the background
+    /// work on `runtime`. Returns the kiosk; keep it alive as long as the window.
+    pub fn start(
+        ui: &KioskWindow,
+        config: KioskConfig,
+        printer: Printer,
+        runtime: tokio::runtime::Handle,
+    ) -> Rc<Kiosk> {
+        let (to_ui, mut from_work) = mpsc::unbounded_channel();
+        let client =
+            HallClient::new(&config.server.url, &config.server.token).with_timeout(REQUEST_TIMEOUT);
+        let lang = config.screen.language;
+        let backend = Arc::new(Backend {
+            client,
+            printer: Mutex::new(printer),
+            config,
+            to_ui,
+        });
+        let tiles = Rc::new(VecModel::default());
+        ui.set_services(ModelRc::from(tiles.clone()));
+        let kiosk = Rc::new(Kiosk {
+            ui: ui.as_weak(),
+            backend: backend.clone(),
+            runtime: runtime.clone(),
+            tiles,
+            state: RefCell::new(State {
+                lang,
+                hall: None,
+                server_ok: true,
+                printer: PrinterState::Unknown,
+                screen: Screen::Home,
+                pending_service: None,
+                busy: false,
+                sticky_until: None,
+                fault: Fault::None,
+            }),
+            idle: slint::Timer::default(),
+            ticket_timer: slint::Timer::default(),
+        });
+        kiosk.set_language(lang);
+        kiosk.connect(ui);
+
+        let handler = Rc::downgrade(&kiosk);
+        slint::spawn_local(async move {
+            while let Some(msg) = from_work.recv().await {
+                match handler.upgrade() {
+                    Some(k) => k.handle(msg),
+                    None => break,
+                }
+            }
+        })
+        .expect("the Slint event loop is available");
+
+        runtime.spawn(watch_hall(backend.clone()));
+        runtime.spawn(watch_printer(backend));
+        kiosk
+    }
+
+    fn connect(self: &Rc<Self>, ui: &KioskWindow) {
+        let k = Rc::downgrade(self);
+        ui.on_choose_service(move |id| {
+            if let Some(k) = k.upgrade() {
+                k.choose(&id)
+            }
+        });
+        let k = Rc::downgrade(self);
+        ui.on_switch_language(move || {
+            if let Some(k) = k.upgrade() {
+                let next = match k.state.borrow().lang {
+                    Lang::Zh => Lang::En,
+                    Lang::En => Lang::Zh,
+                };
+                k.set_language(next);
+            }
+        });
+        let k = Rc::downgrade(self);
+        ui.on_submit_account(move |digits| {
+            if let Some(k) = k.upgrade() {
+                k.account_done(Some(digits.to_string()))
+            }
+        });
+        let k = Rc::downgrade(self);
+        ui.on_skip_account(move || {
+            if let Some(k) = k.upgrade() {
+                k.account_done(None)
+            }
+        });
+        let k = Rc::downgrade(self);
+        ui.on_back_home(move || {
+            if let Some(k) = k.upgrade() {
+                k.go_home()
+            }
+        });
+        let weak = ui.as_weak();
+        ui.on_delete_digit(move || {
+            if let Some(ui) = weak.upgrade() {
+                let mut digits = ui.get_account_digits().to_string();
+                digits.pop();
+                ui.set_account_digits(digits.into());
+            }
+        });
+        let k = Rc::downgrade(self);
+        ui.on_activity(move || {
+            if let Some(k) = k.upgrade() {
+                k.touched()
+            }
+        });
+    }
+
+    fn ui(&self) -> KioskWindow {
+        self.ui
+            .upgrade()
+            .expect("the kiosk window outlives the kiosk")
+    }
+
+    fn handle(&self, msg: Msg) {
+        match msg {
+            Msg::Hall(Ok(hall)) => {
+                let mut s = self.state.borrow_mut();
+                s.server_ok = true;
+                s.hall = Some(hall);
+                drop(s);
+                self.refresh_tiles();
+                self.ui().set_hall_name(self.hall_name().into());
+                self.settle();
+            }
+            Msg::Hall(Err(e)) => {
+                let was_ok = std::mem::replace(&mut self.state.borrow_mut().server_ok, false);
+                if was_ok {
+                    tracing::warn!(error = %e, "the queue server does not answer");
+                }
+                self.settle();
+            }
+            Msg::Printer(p) => {
+                self.state.borrow_mut().printer = p;
+                self.settle();
+            }
+            Msg::Done(outcome) => {
+                self.state.borrow_mut().busy = false;
+                match outcome {
+                    Ok(issued) => {
+                        self.state.borrow_mut().printer = issued.printer;
+                        self.show_ticket(&issued.ticket);
+                    }
+                    Err(fault) => {
+                        let mut s = self.state.borrow_mut();
+                        s.sticky_until = Some(
+                            Instant::now() + KioskConfig::secs(self.backend.config.screen.ticket_s),
+                        );
+                        s.fault = fault;
+                        drop(s);
+                        self.show(Screen::OutOfOrder);
+                        // Come back to look again when the message may go.
+                        let k = self.ui.clone();
+                        self.ticket_timer.start(
+                            slint::TimerMode::SingleShot,
+                            KioskConfig::secs(self.backend.config.screen.ticket_s),
+                            move || {
+                                if let Some(ui) = k.upgrade() {
+                                    ui.invoke_back_home();
+                                }
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// What is wrong now, if anything, that stops the kiosk issuing tickets.
+    fn fault_now(&self) -> Fault {
+        let s = self.state.borrow();
+        if !s.server_ok {
+            Fault::ServerUnreachable
+        } else {
+            printer_fault(s.printer)
+        }
+    }
+
+    /// Puts up the out-of-order screen when something broke, and takes it
+    /// down when all is well, without interrupting a customer mid-way.
+    fn settle(&self) {
+        let fault = self.fault_now();
+        let mut s = self.state.borrow_mut();
+        if s.busy || matches!(s.screen, Screen::Account | Screen::Ticket) {
+            return;
+        }
+        if s.sticky_until.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
+        s.sticky_until = None;
+        s.fault = fault;
+        drop(s);
+        self.show(if fault == Fault::None {
+            Screen::Home
+        } else {
+            Screen::OutOfOrder
+        });
+    }
+
+    fn show(&self, screen: Screen) {
+        let fault = {
+            let mut s = self.state.borrow_mut();
+            s.screen = screen;
+            s.fault
+        };
+        let ui = self.ui();
+        ui.set_fault(fault);
+        ui.set_screen(screen);
+        if screen == Screen::Home {
+            ui.set_account_digits(SharedString::new());
+        }
+    }
+
+    fn choose(&self, id: &str) {
+        let service = {
+            let s = self.state.borrow();
+            if s.busy || s.screen != Screen::Home {
+                // A second tap of a double tap, or a tap during a change of screen.
+                return;
+            }
+            match service_by_id(s.hall.as_ref(), id) {
+                Some(v) if v.unavailable.is_none() => v.clone(),
+                _ => return,
+            }
+        };
+        if service.ask_account {
+            self.state.borrow_mut().pending_service = Some(service.id.clone());
+            let lang = self.state.borrow().lang;
+            self.ui()
+                .set_account_service_name(service.name.get(lang).into());
+            self.show(Screen::Account);
+        } else {
+            self.issue(service.id, None);
+        }
+    }
+
+    fn account_done(&self, digits: Option<String>) {
+        let Some(service) = self.state.borrow_mut().pending_service.take() else {
+            return;
+        };
+        if self.state.borrow().screen != Screen::Account {
+            return;
+        }
+        self.issue(service, digits.filter(|d| !d.is_empty()));
+    }
+
+    fn issue(&self, service: String, account: Option<String>) {
+        let (lang, hall) = {
+            let mut s = self.state.borrow_mut();
+            s.busy = true;
+            (s.lang, s.hall.clone())
+        };
+        self.ticket_timer.stop();
+        self.show(Screen::Working);
+        let backend = self.backend.clone();
+        self.runtime.spawn(async move {
+            let outcome = make_ticket(&backend, hall, service, account, lang).await;
+            let _ = backend.to_ui.send(Msg::Done(outcome));
+        });
+    }
+
+    fn show_ticket(&self, ticket: &Ticket) {
+        let lang = self.state.borrow().lang;
+        let service = service_name(self.state.borrow().hall.as_ref(), &ticket.service, lang);
+        self.ui().set_ticket(TicketInfo {
+            number: ticket.number.as_str().into(),
+            service: service.into(),
+            ahead: ticket.ahead.unwrap_or(0) as i32,
+            wait_min: minutes(ticket.estimated_wait_s),
+        });
+        self.show(Screen::Ticket);
+        let ui = self.ui.clone();
+        self.ticket_timer.start(
+            slint::TimerMode::SingleShot,
+            KioskConfig::secs(self.backend.config.screen.ticket_s),
+            move || {
+                if let Some(ui) = ui.upgrade() {
+                    ui.invoke_back_home();
+                }
+            },
+        );
+        self.touched();
+    }
+
+    fn go_home(&self) {
+        if self.state.borrow().busy {
+            return;
+        }
+        self.ticket_timer.stop();
+        self.idle.stop();
+        // A new customer: back to the hall's language.
+        self.set_language(self.backend.config.screen.language);
+        let mut s = self.state.borrow_mut();
+        s.pending_service = None;
+        if s.sticky_until.is_some_and(|t| Instant::now() < t) {
+            return;
+        }
+        // The customer is gone: no screen of theirs to keep; `settle` picks
+        // home or out of order.
+        s.screen = Screen::Home;
+        drop(s);
+        self.settle();
+    }
+
+    /// Any touch: the idle timer starts again.
+    fn touched(&self) {
+        let ui = self.ui.clone();
+        self.idle.start(
+            slint::TimerMode::SingleShot,
+            KioskConfig::secs(self.backend.config.screen.idle_s),
+            move || {
+                if let Some(ui) = ui.upgrade() {
+                    ui.invoke_back_home();
+                }
+            },
+        );
+    }
+
+    fn set_language(&self, lang: Lang) {
+        self.state.borrow_mut().lang = lang;
+        let catalog = match lang {
+            Lang::Zh => "zh_CN",
+            Lang::En => "en",
+        };
+        if let Err(e) = slint::select_bundled_translation(catalog) {
+            tracing::error!(error = %e, "cannot switch the screens' language");
+        }
+        let ui = self.ui();
+        ui.set_language(match lang {
+            Lang::Zh => "zh".into(),
+            Lang::En => "en".into(),
+        });
+        ui.set_hall_name(self.hall_name().into());
+        self.refresh_tiles();
+    }
+
+    fn hall_name(&self) -> String {
+        let s = self.state.borrow();
+        s.hall
+            .as_ref()
+            .map(|h| h.hall.name.get(s.lang).to_string())
+            .unwrap_or_default()
+    }
+
+    /// Rewrites only the tiles that changed, so a button is not rebuilt
+    /// under a finger every few seconds.
+    fn refresh_tiles(&self) {
+        let s = self.state.borrow();
+        let Some(hall) = &s.hall else { return };
+        let tiles: Vec<ServiceTile> = hall.services.iter().map(|v| tile(v, s.lang)).collect();
+        if tiles.len() != self.tiles.row_count() {
+            self.tiles.set_vec(tiles);
+            return;
+        }
+        for (i, t) in tiles.into_iter().enumerate() {
+            if self.tiles.row_data(i).as_ref() != Some(&t) {
+                self.tiles.set_row_data(i, t);
+            }
+        }
+    }
+}
+
+fn service_by_id<'a>(hall: Option<&'a HallSnapshot>, id: &str) -> Option<&'a ServiceView> {
+    hall?.services.iter().find(|v| v.id == id)
+}
+
+fn service_name(hall: Option<&HallSnapshot>, id: &str, lang: Lang) -> String {
+    service_by_id(hall, id).map_or_else(|| id.to_string(), |v| v.name.get(lang).to_string())
+}
+
+/// Whole minutes, rounded up; -1 for "no estimate".
+fn minutes(seconds: Option<u32>) -> i32 {
+    seconds.map_or(-1, |s| s.div_ceil(60) as i32)
+}
+
+fn tile(v: &ServiceView, lang: Lang) -> ServiceTile {
+    ServiceTile {
+        id: v.id.as_str().into(),
+        name: v.name.get(lang).into(),
+        waiting: v.waiting as i32,
+        wait_min: minutes(v.estimated_wait_s),
+        availability: match v.unavailable {
+            None => Availability::Open,
+            Some(Unavailable::OutsideHours) => Availability::OutsideHours,
+            Some(Unavailable::NoCounterOpen) => Availability::NoCounterOpen,
+        },
+        hours: v.hours.clone().unwrap_or_default().into(),
+        ask_account: v.ask_account,
+    }
+}
+
+pub fn printer_fault(p: PrinterState) -> Fault {
+    match p {
+        PrinterState::Ready | PrinterState::PaperNearEnd | PrinterState::Unknown => Fault::None,
+        PrinterState::PaperOut => Fault::PaperOut,
+        PrinterState::CoverOpen => Fault::CoverOpen,
+        PrinterState::NotAnswering => Fault::PrinterNotAnswering,
+        PrinterState::Error => Fault::PrinterError,
+    }
+}
+
+/// A fresh idempotency key for one customer's ticket.
+fn new_key() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the system's random source");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Printer first, then the server, then the paper. Whatever fails, the
+/// customer is told, and a ticket that did not print does not stay in the queue.
+async fn make_ticket(
+    backend: &Arc<Backend>,
+    hall: Option<HallSnapshot>,
+    service: String,
+    account: Option<String>,
+    lang: Lang,
+) -> Result<Issued, Fault> {
+    let state = printer_status(backend).await;
+    if !state.can_print() {
+        report(backend, state).await;
+        return Err(printer_fault(state));
+    }
+
+    let mut request = IssueTicket::new(service, new_key());
+    request.customer_ref = account;
+    request.lang = Some(lang);
+    let ticket = issue_with_retries(&backend.client, &request).await?;
+
+    let receipt = receipt_for(backend, &ticket, hall.as_ref(), lang);
+    let b = backend.clone();
+    let printed = tokio::task::spawn_blocking(move || {
+        b.printer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .print(&receipt)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(PrintError::Failed {
+            state: PrinterState::Error,
+            detail: format!("the print job crashed: {e}"),
+        })
+    });
+    match printed {
+        Ok(after) => {
+            report(backend, after).await;
+            Ok(Issued {
+                ticket,
+                printer: after,
+            })
+        }
+        Err(e) => {
+            tracing::error!(ticket = %ticket.number, error = %e, "ticket not printed; cancelling it");
+            cancel_until_done(backend.clone(), ticket.id, ticket.number.clone());
+            let (state, fault) = match e {
+                // Nothing reached the paper: say what is wrong with the printer.
+                PrintError::NotReady(s) => (s, printer_fault(s)),
+                PrintError::Failed { state, .. } => (state, Fault::NotPrinted),
+            };
+            report(backend, state).await;
+            Err(if fault == Fault::None {
+                Fault::NotPrinted
+            } else {
+                fault
+            })
+        }
+    }
+}
+
+async fn issue_with_retries(client: &HallClient, request: &IssueTicket) -> Result<Ticket, Fault> {
+    let mut last = None;
+    for attempt in 1..=ISSUE_ATTEMPTS {
+        match client.issue_ticket(request).await {
+            Ok((ticket, _)) => return Ok(ticket),
+            // The server answered no (bad service, closed): retrying will not help.
+            Err(
+                e @ ClientError::Api {
+                    status: 400..=499, ..
+                },
+            ) => {
+                tracing::warn!(error = %e, "the server refused the ticket");
+                return Err(Fault::ServerUnreachable);
+            }
+            Err(e) => {
+                tracing::warn!(attempt, error = %e, "issuing failed; retrying with the same key");
+                last = Some(e);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
+    tracing::error!(error = ?last, "could not issue a ticket");
+    Err(Fault::ServerUnreachable)
+}
+
+/// Cancels a ticket that did not print, retrying in the background until the
+/// server confirms: a ghost in the queue would be called and wait for nobody.
+fn cancel_until_done(backend: Arc<Backend>, id: i64, number: String) {
+    tokio::spawn(async move {
+        let mut pause = Duration::from_millis(500);
+        loop {
+            match backend.client.cancel_ticket(id).await {
+                Ok(_) => {
+                    tracing::info!(ticket = %number, "unprinted ticket cancelled");
+                    return;
+                }
+                // Already cancelled, or called meanwhile: nothing more to do here.
+                Err(ClientError::Api {
+                    status: 404 | 409, ..
+                }) => return,
+                Err(e) => {
+                    tracing::warn!(ticket = %number, error = %e, "cancelling failed; will retry");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    });
+}
+
+fn receipt_for(
+    backend: &Backend,
+    ticket: &Ticket,
+    hall: Option<&HallSnapshot>,
+    lang: Lang,
+) -> Receipt {
+    let service = service_by_id(hall, &ticket.service);
+    let tz = hall
+        .and_then(|h| jiff::tz::TimeZone::get(&h.hall.timezone).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let base = hall
+        .and_then(|h| h.hall.public_url.clone())
+        .unwrap_or_else(|| backend.client.base().to_string());
+    Receipt {
+        hall_name: hall
+            .map(|h| h.hall.name.clone())
+            .unwrap_or_else(|| hall_api::I18nText {
+                zh: String::new(),
+                en: String::new(),
+            }),
+        service_name: service
+            .map(|v| v.name.clone())
+            .unwrap_or_else(|| hall_api::I18nText {
+                zh: ticket.service.clone(),
+                en: ticket.service.clone(),
+            }),
+        number: ticket.number.clone(),
+        ahead: ticket.ahead.unwrap_or(0),
+        wait_min: ticket.estimated_wait_s.map(|s| s.div_ceil(60)),
+        issued_at: ticket
+            .issued_at
+            .to_zoned(tz)
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        tracking_url: Some(format!("{base}/t/{}", ticket.tracking_code)),
+        lang,
+    }
+}
+
+async fn printer_status(backend: &Arc<Backend>) -> PrinterState {
+    let b = backend.clone();
+    tokio::task::spawn_blocking(move || {
+        b.printer.lock().unwrap_or_else(|p| p.into_inner()).status()
+    })
+    .await
+    .unwrap_or(PrinterState::Error)
+}
+
+/// Tells the UI and the server how the printer is.
+async fn report(backend: &Arc<Backend>, printer: PrinterState) {
+    let _ = backend.to_ui.send(Msg::Printer(printer));
+    let (health, message) = match printer {
+        PrinterState::Ready | PrinterState::Unknown => (DeviceHealth::Ok, None),
+        PrinterState::PaperNearEnd => (
+            DeviceHealth::Warning,
+            Some("printer paper nearly used up: have a new roll ready"),
+        ),
+        PrinterState::PaperOut => (
+            DeviceHealth::Fault,
+            Some("printer out of paper: load a new roll"),
+        ),
+        PrinterState::CoverOpen => (
+            DeviceHealth::Fault,
+            Some("printer cover open: close it firmly"),
+        ),
+        PrinterState::NotAnswering => (
+            DeviceHealth::Fault,
+            Some("printer does not answer: check its power and cable"),
+        ),
+        PrinterState::Error => (
+            DeviceHealth::Fault,
+            Some("printer reports an error: open and close the cover, clear any jam"),
+        ),
+    };
+    let beat = Heartbeat {
+        health,
+        printer: Some(printer),
+        message: message.map(str::to_string),
+        interval_s: backend.config.timing.heartbeat_s,
+        version: Some(env!("CARGO_PKG_VERSION").into()),
+    };
+    if let Err(e) = backend.client.heartbeat(&beat).await {
+        tracing::debug!(error = %e, "heartbeat not delivered");
+    }
+}
+
+/// Looks at the hall every few seconds: waiting counts, estimates, and
+/// whether the server answers at all.
+async fn watch_hall(backend: Arc<Backend>) {
+    let every = KioskConfig::secs(backend.config.timing.refresh_s);
+    loop {
+        let hall = backend.client.hall().await.map_err(|e| e.to_string());
+        if backend.to_ui.send(Msg::Hall(hall)).is_err() {
+            return;
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Asks the printer while nobody is using the kiosk, so a fault shows before
+/// a customer tries, and tells the server (the heartbeat).
+async fn watch_printer(backend: Arc<Backend>) {
+    let every = KioskConfig::secs(backend.config.timing.heartbeat_s);
+    loop {
+        let state = printer_status(&backend).await;
+        report(&backend, state).await;
+        if backend.to_ui.is_closed() {
+            return;
+        }
+        tokio::time::sleep(every).await;
+    }
+}

@@ -1,0 +1,338 @@
+//! The kiosk as a customer meets it, through Slint's testing backend (touches
+//! by accessible label, the screen read back), against a real queue-server
+//! process and a simulated printer on a real serial pair.
+//!
+//! Each test sets up Slint's platform for its own process: run them with
+//! cargo nextest (one process per test), as scripts/test does.
+
+mod support;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use hall_api::client::{ActionOutcome, HallClient};
+use hall_api::{CounterAction, CounterActionBody, DeviceHealth, PrinterState};
+use hall_testkit::serial::SerialPair;
+use hall_testkit::{ServerOptions, ServerProcess, demo, queue_server_bin};
+use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptions};
+use kiosk::app::Kiosk;
+use kiosk::config::KioskConfig;
+use kiosk::printer::decode::decode;
+use kiosk::{Fault, KioskWindow, Screen};
+use slint::{ComponentHandle, Model};
+use support::{Condition, SimPrinter, SlowFirstIssue};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+struct Hall {
+    server: ServerProcess,
+    _pair: SerialPair,
+    sim: SimPrinter,
+    ui: KioskWindow,
+    _kiosk: Rc<Kiosk>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Hall {
+    fn start() -> Hall {
+        Self::start_with(|_| {})
+    }
+
+    /// The demo hall, its kiosk on a serial printer; `adjust` may change the
+    /// kiosk's configuration (after the server is up).
+    fn start_with(adjust: impl FnOnce(&mut KioskConfig)) -> Hall {
+        slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+            mock_time: false,
+            threading: true,
+            renderer_name: Some("software".into()),
+        })))
+        .expect("one Slint platform per test process");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(ServerProcess::start(
+            queue_server_bin(),
+            ServerOptions::default(),
+        ));
+        let pair = SerialPair::new();
+        let sim = SimPrinter::on_serial(&pair.device);
+
+        let mut config = KioskConfig::default_config();
+        config.server.url = server.base_url();
+        config.server.token = demo::KIOSK.into();
+        config.printer.device = format!("serial:{}", pair.port.display());
+        config.timing.refresh_s = 1;
+        config.timing.heartbeat_s = 1;
+        config.screen.ticket_s = 2;
+        config.screen.idle_s = 2;
+        adjust(&mut config);
+        let printer = kiosk::printer_from(&config).unwrap();
+
+        let ui = KioskWindow::new().unwrap();
+        ui.window().set_size(slint::PhysicalSize::new(1080, 1920));
+        ui.show().unwrap();
+        let kiosk = Kiosk::start(&ui, config, printer, runtime.handle().clone());
+        let hall = Hall {
+            server,
+            _pair: pair,
+            sim,
+            ui,
+            _kiosk: kiosk,
+            runtime,
+        };
+        hall.wait("the services from the server", |ui| {
+            ui.get_services().row_count() == 6 && ui.get_screen() == Screen::Home
+        });
+        hall
+    }
+
+    fn client(&self, token: &str) -> HallClient {
+        self.server.client(token)
+    }
+
+    /// Runs the UI until `done` holds (or fails the test after 10 s).
+    fn wait(&self, what: &str, done: impl Fn(&KioskWindow) -> bool + 'static) {
+        let ui = self.ui.clone_strong();
+        let deadline = Instant::now() + WAIT;
+        let ok = Rc::new(Cell::new(false));
+        let flag = ok.clone();
+        let timer = slint::Timer::default();
+        timer.start(
+            slint::TimerMode::Repeated,
+            Duration::from_millis(5),
+            move || {
+                if done(&ui) {
+                    flag.set(true);
+                    slint::quit_event_loop().unwrap();
+                } else if Instant::now() > deadline {
+                    slint::quit_event_loop().unwrap();
+                }
+            },
+        );
+        slint::run_event_loop().unwrap();
+        assert!(
+            ok.get(),
+            "waited 10 s for {what}; the screen shows {:?}",
+            self.ui.get_screen()
+        );
+    }
+
+    /// A touch on the element a customer reads as `label`.
+    fn touch(&self, label: &str) {
+        let found: Vec<_> = ElementHandle::find_by_accessible_label(&self.ui, label).collect();
+        assert!(
+            !found.is_empty(),
+            "nothing labelled {label:?} on {:?}",
+            self.ui.get_screen()
+        );
+        found[0].invoke_accessible_default_action();
+    }
+
+    fn shows(&self, label: &str) -> bool {
+        ElementHandle::find_by_accessible_label(&self.ui, label)
+            .next()
+            .is_some()
+    }
+
+    fn waiting(&self, service: &str) -> u32 {
+        let hall = self
+            .runtime
+            .block_on(self.client(demo::MANAGER).hall())
+            .unwrap();
+        hall.services
+            .iter()
+            .find(|s| s.id == service)
+            .unwrap()
+            .waiting
+    }
+
+    fn printed(&self) -> kiosk::printer::decode::Decoded {
+        decode(&self.sim.next_job(WAIT).expect("a printed ticket")).unwrap()
+    }
+}
+
+#[test]
+fn two_touches_give_one_ticket_shown_and_printed() {
+    let hall = Hall::start();
+    // A double tap on 开户 (new account, no account number asked): the
+    // screen changes at the first touch, and a second touch already queued
+    // for the button must not issue a second ticket.
+    hall.touch("开户");
+    hall.ui.invoke_choose_service("open".into());
+    hall.wait("the ticket screen", |ui| ui.get_screen() == Screen::Ticket);
+    assert_eq!(hall.ui.get_ticket().number, "B001");
+    assert!(hall.shows("B001") && hall.shows("请取走下方的号票"));
+    assert_eq!(hall.waiting("open"), 1, "one ticket for a double tap");
+
+    let ticket = hall.printed();
+    assert_eq!(ticket.largest_text(), Some(("B001", 7)));
+    assert!(ticket.lines().contains(&"开户"));
+    // The QR code leads to this very ticket.
+    let url = ticket.qr_codes()[0].to_string();
+    let code = url.rsplit('/').next().unwrap();
+    assert!(url.starts_with(&hall.server.base_url()), "{url}");
+    let public = hall
+        .runtime
+        .block_on(hall.client("").public_ticket(code))
+        .unwrap();
+    assert_eq!(public.number, "B001");
+
+    // The ticket screen goes home by itself.
+    hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
+}
+
+#[test]
+fn english_and_the_account_keypad() {
+    let hall = Hall::start();
+    hall.touch("English");
+    hall.wait("English names", |ui| {
+        ui.get_services().iter().any(|t| t.name == "Payment")
+    });
+    hall.touch("Payment");
+    hall.wait("the keypad", |ui| ui.get_screen() == Screen::Account);
+    assert!(hall.shows("Skip") && hall.shows("OK"));
+    for key in ["4", "2", "7", "Delete", "1"] {
+        hall.touch(key);
+    }
+    assert_eq!(hall.ui.get_account_digits(), "421");
+    hall.touch("OK");
+    hall.wait("the ticket", |ui| ui.get_screen() == Screen::Ticket);
+    assert_eq!(hall.ui.get_ticket().number, "A001");
+    assert!(hall.shows("Your number"));
+    let printed = hall.printed();
+    let lines = printed.lines();
+    let pos = |s: &str| lines.iter().position(|l| *l == s).unwrap();
+    assert!(pos("Payment") < pos("缴费"), "English first on paper too");
+
+    // The counter that calls it sees the account number.
+    let called = hall
+        .runtime
+        .block_on(hall.client(demo::BILLING).counter_action(
+            2,
+            CounterAction::CallNext,
+            &CounterActionBody::default(),
+        ))
+        .unwrap();
+    match called {
+        ActionOutcome::Ticket(t) => {
+            assert_eq!(t.number, "A001");
+            assert_eq!(t.customer_ref.as_deref(), Some("421"));
+        }
+        other => panic!("expected the ticket, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_idle_kiosk_goes_home_in_the_halls_language() {
+    let hall = Hall::start();
+    hall.touch("English");
+    hall.touch("Payment");
+    hall.wait("the keypad", |ui| ui.get_screen() == Screen::Account);
+    hall.touch("3");
+    // Nobody touches for idle_s (2 s here).
+    hall.wait("home in Chinese", |ui| {
+        ui.get_screen() == Screen::Home && ui.get_language() == "zh"
+    });
+    assert!(hall.shows("缴费"));
+    assert_eq!(
+        hall.ui.get_account_digits(),
+        "",
+        "the next customer starts empty"
+    );
+    assert_eq!(hall.waiting("pay"), 0);
+}
+
+#[test]
+fn a_lost_server_puts_the_kiosk_out_of_order_until_it_returns() {
+    let mut hall = Hall::start();
+    hall.server.kill();
+    hall.wait("out of order", |ui| {
+        ui.get_screen() == Screen::OutOfOrder && ui.get_fault() == Fault::ServerUnreachable
+    });
+    assert!(hall.shows("out of order"));
+    hall.runtime.block_on(hall.server.start_again());
+    hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
+}
+
+#[test]
+fn printer_faults_stop_tickets_and_staff_are_told() {
+    let hall = Hall::start();
+    let manager = hall.client(demo::MANAGER);
+
+    // Noticed while idle, before anyone tries.
+    hall.sim.set(Condition::PaperOut);
+    hall.wait("out of paper", |ui| ui.get_fault() == Fault::PaperOut);
+    assert_eq!(hall.ui.get_screen(), Screen::OutOfOrder);
+    let devices = hall.runtime.block_on(manager.devices()).unwrap();
+    let kiosk = devices.iter().find(|d| d.name == "kiosk-1").unwrap();
+    let last = kiosk.last.as_ref().unwrap();
+    assert_eq!(
+        (last.health, last.printer),
+        (DeviceHealth::Fault, Some(PrinterState::PaperOut))
+    );
+    hall.sim.set(Condition::Ready);
+    hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
+
+    // The cover opens just as a customer touches: no ticket is issued.
+    hall.sim.set(Condition::CoverOpen);
+    hall.touch("开户");
+    hall.wait("cover open", |ui| ui.get_fault() == Fault::CoverOpen);
+    assert_eq!(hall.waiting("open"), 0);
+
+    // Paper runs out halfway through a ticket: it is cancelled, and the
+    // customer is told so.
+    hall.sim.set(Condition::Ready);
+    hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
+    hall.sim.set(Condition::RunsOutWhilePrinting);
+    hall.touch("开户");
+    hall.wait("the not-printed message", |ui| {
+        ui.get_fault() == Fault::NotPrinted
+    });
+    let deadline = Instant::now() + WAIT;
+    while hall.waiting("open") != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the unprinted ticket was not cancelled"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let today = hall
+        .runtime
+        .block_on(manager.hall())
+        .unwrap()
+        .hall
+        .business_day;
+    let stats = hall.runtime.block_on(manager.day_stats(today)).unwrap();
+    assert_eq!((stats.hall.issued, stats.hall.cancelled), (1, 1));
+}
+
+#[test]
+fn a_timed_out_ticket_request_is_retried_with_the_same_key() {
+    let mut proxy = None;
+    let hall = Hall::start_with(|config| {
+        let upstream = config
+            .server
+            .url
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap();
+        let p = SlowFirstIssue::start(upstream, Duration::from_secs(4));
+        config.server.url = format!("http://{}", p.addr);
+        proxy = Some(p);
+    });
+    let proxy = proxy.unwrap();
+    hall.touch("开户");
+    hall.wait("the ticket", |ui| ui.get_screen() == Screen::Ticket);
+    assert_eq!(
+        proxy
+            .issue_requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+    assert_eq!(hall.ui.get_ticket().number, "B001");
+    assert_eq!(hall.waiting("open"), 1, "the retry got the same ticket");
+    assert_eq!(hall.printed().largest_text(), Some(("B001", 7)));
+}
