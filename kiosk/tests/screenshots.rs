@@ -1,0 +1,123 @@
+//! What a customer sees, rendered headless with Slint's software renderer
+//! to target/screenshots/kiosk-*.png: home, keypad, ticket and out of order,
+//! in Chinese and English, portrait and landscape. People look at these;
+//! the test checks they are drawn at the right size and not blank.
+
+use hall_testkit::screenshot_path;
+use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
+use kiosk::{Availability, Fault, KioskWindow, Screen, ServiceTile, TicketInfo};
+use slint::{ComponentHandle, ModelRc, VecModel};
+
+struct Lang {
+    code: &'static str,
+    catalog: &'static str,
+    hall: &'static str,
+    names: [&'static str; 6],
+}
+
+const LANGS: [Lang; 2] = [
+    Lang {
+        code: "zh",
+        catalog: "zh_CN",
+        hall: "城东营业厅",
+        names: ["贵宾", "缴费", "开户", "过户及用户信息变更", "投诉", "咨询"],
+    },
+    Lang {
+        code: "en",
+        catalog: "en",
+        hall: "East Side Service Hall",
+        names: [
+            "VIP",
+            "Payment",
+            "New account",
+            "Change of owner and customer details",
+            "Complaint",
+            "Enquiry",
+        ],
+    },
+];
+
+fn tiles(names: &[&str; 6]) -> Vec<ServiceTile> {
+    let tile = |i: usize, waiting: i32, wait_min: i32, availability: Availability| ServiceTile {
+        id: format!("s{i}").into(),
+        name: names[i].into(),
+        waiting,
+        wait_min,
+        availability,
+        hours: "08:30-17:00".into(),
+        ask_account: false,
+    };
+    vec![
+        tile(0, 0, 0, Availability::Open),
+        tile(1, 12, 18, Availability::Open),
+        tile(2, 3, 9, Availability::Open),
+        // A long name, to see it fit.
+        tile(3, 1, -1, Availability::Open),
+        tile(4, 0, 0, Availability::NoCounterOpen),
+        tile(5, 0, 0, Availability::OutsideHours),
+    ]
+}
+
+#[test]
+fn every_screen_in_both_languages_and_orientations() {
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: true,
+        threading: false,
+        renderer_name: Some("software".into()),
+    })))
+    .unwrap();
+    let ui = KioskWindow::new().unwrap();
+    ui.show().unwrap();
+
+    for lang in &LANGS {
+        slint::select_bundled_translation(lang.catalog).unwrap();
+        ui.set_language(lang.code.into());
+        ui.set_hall_name(lang.hall.into());
+        ui.set_services(ModelRc::new(VecModel::from(tiles(&lang.names))));
+        ui.set_account_service_name(lang.names[1].into());
+        ui.set_ticket(TicketInfo {
+            number: "A012".into(),
+            service: lang.names[1].into(),
+            ahead: 3,
+            wait_min: 12,
+        });
+        for (orientation, w, h) in [("portrait", 1080, 1920), ("landscape", 1920, 1080)] {
+            ui.window().set_size(slint::PhysicalSize::new(w, h));
+            for (name, screen) in [
+                ("home", Screen::Home),
+                ("keypad", Screen::Account),
+                ("ticket", Screen::Ticket),
+                ("out-of-order", Screen::OutOfOrder),
+            ] {
+                ui.set_screen(screen);
+                ui.set_fault(Fault::PaperOut);
+                ui.set_account_digits(
+                    if screen == Screen::Account {
+                        "2025"
+                    } else {
+                        ""
+                    }
+                    .into(),
+                );
+                slint::platform::update_timers_and_animations();
+                let shot = ui.window().take_snapshot().expect("a rendered frame");
+                assert_eq!((shot.width(), shot.height()), (w, h));
+                let pixels = shot.as_bytes();
+                let first = &pixels[..4];
+                assert!(
+                    pixels.chunks(4).any(|p| p != first),
+                    "{name} is one flat colour"
+                );
+                let path = screenshot_path(&format!("kiosk-{}-{orientation}-{name}", lang.code));
+                let file = std::fs::File::create(&path).unwrap();
+                let mut png = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+                png.set_color(png::ColorType::Rgba);
+                png.set_depth(png::BitDepth::Eight);
+                png.write_header()
+                    .unwrap()
+                    .write_image_data(pixels)
+                    .unwrap();
+            }
+        }
+    }
+}
