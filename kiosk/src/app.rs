@@ -216,6 +216,7 @@ impl Kiosk {
                 self.settle();
             }
             Msg::Done(outcome) => {
+                tracing::debug!(?outcome, "ticket attempt ended");
                 self.state.borrow_mut().busy = false;
                 match outcome {
                     Ok(issued) => {
@@ -506,6 +507,7 @@ async fn make_ticket(
     request.customer_ref = account;
     request.lang = Some(lang);
     let ticket = issue_with_retries(&backend.client, &request).await?;
+    tracing::debug!(ticket = %ticket.number, "issued; printing");
 
     let receipt = receipt_for(backend, &ticket, hall.as_ref(), lang);
     let b = backend.clone();
@@ -524,6 +526,7 @@ async fn make_ticket(
     });
     match printed {
         Ok(after) => {
+            tracing::debug!(ticket = %ticket.number, ?after, "printed");
             report(backend, after).await;
             Ok(Issued {
                 ticket,

@@ -73,6 +73,8 @@ pub struct Wording {
     pub ahead: I18nText,
     pub next: I18nText,
     pub wait: I18nText,
+    /// Instead of `wait` when the estimate is zero.
+    pub no_wait: I18nText,
     pub no_estimate: I18nText,
     pub scan: I18nText,
     pub footer: I18nText,

@@ -109,6 +109,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn run_kiosk(config: KioskConfig, fullscreen: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let printer = printer_from(&config)?;
     tracing::info!(server = %config.server.url, printer = %printer.spec, "kiosk starting");
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -127,8 +128,22 @@ fn run_kiosk(config: KioskConfig, fullscreen: bool) -> anyhow::Result<()> {
         ui.window().set_fullscreen(true);
     }
     let _kiosk = Kiosk::start(&ui, config, printer, runtime.handle().clone());
+    log_first_frame(&ui, started);
     ui.run()?;
     Ok(())
+}
+
+/// Logs how long the kiosk took from start to its first frame on screen.
+fn log_first_frame(ui: &KioskWindow, started: std::time::Instant) {
+    let done = std::rc::Rc::new(std::cell::Cell::new(false));
+    let once = done.clone();
+    // Only renderers with a notifier (femtovg) can tell; the software
+    // renderer cannot, and then nothing is logged.
+    let _ = ui.window().set_rendering_notifier(move |state, _| {
+        if matches!(state, slint::RenderingState::AfterRendering) && !once.replace(true) {
+            tracing::info!(ms = started.elapsed().as_millis(), "first frame drawn");
+        }
+    });
 }
 
 /// A ticket with every element a real one has, for installers.

@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -15,7 +14,7 @@ use hall_api::client::{ActionOutcome, HallClient};
 use hall_api::{CounterAction, CounterActionBody, DeviceHealth, PrinterState};
 use hall_testkit::serial::SerialPair;
 use hall_testkit::{ServerOptions, ServerProcess, demo, queue_server_bin};
-use i_slint_backend_testing::{ElementHandle, TestingBackend, TestingBackendOptions};
+use i_slint_backend_testing::ElementHandle;
 use kiosk::app::Kiosk;
 use kiosk::config::KioskConfig;
 use kiosk::printer::decode::decode;
@@ -42,12 +41,7 @@ impl Hall {
     /// The demo hall, its kiosk on a serial printer; `adjust` may change the
     /// kiosk's configuration (after the server is up).
     fn start_with(adjust: impl FnOnce(&mut KioskConfig)) -> Hall {
-        slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
-            mock_time: false,
-            threading: true,
-            renderer_name: Some("software".into()),
-        })))
-        .expect("one Slint platform per test process");
+        support::init_slint(true);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -96,25 +90,8 @@ impl Hall {
     /// Runs the UI until `done` holds (or fails the test after 10 s).
     fn wait(&self, what: &str, done: impl Fn(&KioskWindow) -> bool + 'static) {
         let ui = self.ui.clone_strong();
-        let deadline = Instant::now() + WAIT;
-        let ok = Rc::new(Cell::new(false));
-        let flag = ok.clone();
-        let timer = slint::Timer::default();
-        timer.start(
-            slint::TimerMode::Repeated,
-            Duration::from_millis(5),
-            move || {
-                if done(&ui) {
-                    flag.set(true);
-                    slint::quit_event_loop().unwrap();
-                } else if Instant::now() > deadline {
-                    slint::quit_event_loop().unwrap();
-                }
-            },
-        );
-        slint::run_event_loop().unwrap();
         assert!(
-            ok.get(),
+            support::pump_until(WAIT, move || done(&ui)),
             "waited 10 s for {what}; the screen shows {:?}",
             self.ui.get_screen()
         );

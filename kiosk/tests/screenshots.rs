@@ -3,8 +3,9 @@
 //! in Chinese and English, portrait and landscape. People look at these;
 //! the test checks they are drawn at the right size and not blank.
 
+mod support;
+
 use hall_testkit::screenshot_path;
-use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
 use kiosk::{Availability, Fault, KioskWindow, Screen, ServiceTile, TicketInfo};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -60,12 +61,7 @@ fn tiles(names: &[&str; 6]) -> Vec<ServiceTile> {
 
 #[test]
 fn every_screen_in_both_languages_and_orientations() {
-    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
-        mock_time: true,
-        threading: false,
-        renderer_name: Some("software".into()),
-    })))
-    .unwrap();
+    support::init_slint(false);
     let ui = KioskWindow::new().unwrap();
     ui.show().unwrap();
 

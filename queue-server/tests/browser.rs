@@ -1,7 +1,7 @@
 //! The counter station and the public ticket page in a real browser
 //! (headless chromium over WebDriver), against a real server.
 
-use hall_api::{IssueTicket, TicketStatus};
+use hall_api::{DeviceHealth, Heartbeat, IssueTicket, PrinterState, TicketStatus};
 use hall_testkit::browser::Browser;
 use hall_testkit::{ServerOptions, ServerProcess, demo};
 
@@ -123,6 +123,22 @@ async fn staff_work_a_counter_from_the_page() {
     b.press('p').await;
     b.wait_text("#counter-state", "open", |t| t == "Open").await;
 
+    // A kiosk whose printer ran out of paper: the page tells staff.
+    kiosk
+        .heartbeat(&Heartbeat {
+            health: DeviceHealth::Fault,
+            printer: Some(PrinterState::PaperOut),
+            message: Some("printer out of paper: load a new roll".into()),
+            interval_s: 15,
+            version: None,
+        })
+        .await
+        .unwrap();
+    b.wait_text("#device-alerts", "the kiosk's fault", |t| {
+        t == "kiosk-1: printer out of paper: load a new roll"
+    })
+    .await;
+
     // Chinese, and the same page on a phone.
     kiosk
         .issue_ticket(&IssueTicket::new("vip", "v1"))
@@ -133,6 +149,10 @@ async fn staff_work_a_counter_from_the_page() {
     b.click("#lang-toggle").await;
     b.wait_text("#btn-call-next", "Chinese", |t| t.contains("叫下一位"))
         .await;
+    b.wait_text("#device-alerts", "the fault in Chinese", |t| {
+        t == "kiosk-1: 打印机缺纸，请装新纸卷"
+    })
+    .await;
     b.screenshot("counter-1024x600-zh").await;
     b.client.set_window_size(390, 844).await.unwrap();
     b.screenshot("counter-phone-zh").await;

@@ -12,6 +12,9 @@ const TEXT = {
     open: "营业", paused: "暂停", closed: "关闭", waiting: "等候", called: "已呼叫", serving: "办理中",
     nobody_waits: "没有等候的客户", transfer_to: "转到…", signin_failed: "登录失败：",
     wrong_counter: "此令牌不能操作该窗口", lang: "English", none_waiting: "无人等候", idle: "空闲",
+    device_silent: "无响应，请检查电源和网络", device_fault: "故障，请检查",
+    paper_out: "打印机缺纸，请装新纸卷", paper_near_end: "打印纸将用完，请备好新纸卷",
+    cover_open: "打印机盖未关好", not_answering: "打印机无响应，请检查电源和连线", error: "打印机故障，请检查卡纸",
   },
   en: {
     counter_number: "Counter number", pin_or_token: "PIN or device token", sign_in: "Sign in", sign_out: "Sign out",
@@ -21,6 +24,10 @@ const TEXT = {
     open: "Open", paused: "Paused", closed: "Closed", waiting: "waiting", called: "called", serving: "serving",
     nobody_waits: "Nobody is waiting", transfer_to: "Transfer to…", signin_failed: "Sign-in failed: ",
     wrong_counter: "This token cannot act on that counter", lang: "中文", none_waiting: "Nobody waiting", idle: "idle",
+    device_silent: "not answering: check its power and network", device_fault: "reports a fault",
+    paper_out: "printer out of paper: load a new roll", paper_near_end: "printer paper nearly used up: have a new roll ready",
+    cover_open: "printer cover open: close it", not_answering: "printer not answering: check its power and cable",
+    error: "printer error: clear any jam",
   },
 };
 
@@ -69,6 +76,7 @@ function applyLanguage() {
   $("lang-toggle").textContent = t("lang");
   $("sign-out").textContent = t("sign_out");
   render();
+  checkDevices();
 }
 
 async function signIn(event) {
@@ -110,6 +118,7 @@ function start() {
   $("sign-out").classList.remove("hidden");
   connect();
   refresh();
+  checkDevices();
 }
 
 // The event stream tells us something changed; the snapshot says what.
@@ -146,6 +155,27 @@ async function refresh() {
     if (error.status === 401) signOut();
     else say(error.message);
   }
+}
+
+// Kiosks (and boards) that need a person: out of paper, silent, faulty.
+// Only devices that have reported since the server started are judged.
+async function checkDevices() {
+  if (!session) return;
+  let devices;
+  try {
+    devices = await api("GET", "/api/v1/devices");
+  } catch (error) {
+    return;
+  }
+  const alerts = devices
+    .filter((d) => d.last && (!d.reachable || d.last.health !== "ok"))
+    .map((d) => {
+      const what = !d.reachable ? t("device_silent")
+        : (d.last.printer && TEXT[lang][d.last.printer]) || d.last.message || t("device_fault");
+      return `${d.name}: ${what}`;
+    });
+  $("device-alerts").textContent = alerts.join(" · ");
+  $("device-alerts").classList.toggle("hidden", alerts.length === 0);
 }
 
 function say(text) {
@@ -283,6 +313,7 @@ $("lang-toggle").addEventListener("click", () => {
   localStorage.setItem("lang", lang);
   applyLanguage();
 });
+setInterval(checkDevices, 5000);
 setInterval(() => { if (current) $("current-waited").textContent = `${t("waited")} ${minutes(current.issued_at)}`; }, 1000);
 
 applyLanguage();

@@ -11,6 +11,7 @@ use hall_api::client::HallClient;
 
 pub mod billing;
 pub mod browser;
+pub mod measure;
 pub mod serial;
 
 /// Where a test saves a screenshot for people to look at: target/screenshots/NAME.png.
@@ -113,6 +114,11 @@ impl ServerProcess {
 
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("hall.db")
+    }
+
+    /// The running server's process id (0 when stopped).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, |c| c.id())
     }
 
     pub fn base_url(&self) -> String {

@@ -150,6 +150,7 @@ pub fn build(receipt: &Receipt, layout: &Layout) -> anyhow::Result<Vec<u8>> {
         &w.ahead
     };
     let wait = match receipt.wait_min {
+        Some(0) => &w.no_wait,
         Some(_) => &w.wait,
         None => &w.no_estimate,
     };

@@ -304,3 +304,42 @@ impl SlowFirstIssue {
         }
     }
 }
+
+/// Runs the Slint event loop until `done` holds; false after `timeout`.
+pub fn pump_until(timeout: Duration, done: impl Fn() -> bool + 'static) -> bool {
+    let deadline = Instant::now() + timeout;
+    let ok = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = ok.clone();
+    // The testing backend may run a timer once more after the quit request,
+    // before its loop ends; a second request would end the next run at once.
+    let quitting = std::rc::Rc::new(std::cell::Cell::new(false));
+    let timer = slint::Timer::default();
+    timer.start(
+        slint::TimerMode::Repeated,
+        Duration::from_millis(1),
+        move || {
+            if quitting.get() {
+                return;
+            }
+            let finished = done();
+            if finished || Instant::now() > deadline {
+                flag.set(finished);
+                quitting.set(true);
+                slint::quit_event_loop().unwrap();
+            }
+        },
+    );
+    slint::run_event_loop().unwrap();
+    ok.get()
+}
+
+/// Slint's testing backend with a real (software) renderer, for this thread.
+pub fn init_slint(threads: bool) {
+    use i_slint_backend_testing::{TestingBackend, TestingBackendOptions};
+    slint::platform::set_platform(Box::new(TestingBackend::new(TestingBackendOptions {
+        mock_time: !threads,
+        threading: threads,
+        renderer_name: Some("software".into()),
+    })))
+    .expect("one Slint platform per process");
+}

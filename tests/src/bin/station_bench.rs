@@ -26,18 +26,6 @@ fn unix_ms() -> f64 {
         * 1000.0
 }
 
-fn report(what: &str, mut ms: Vec<f64>) {
-    ms.sort_by(f64::total_cmp);
-    let at = |p: f64| ms[((p / 100.0 * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
-    println!(
-        "{what}: n={} p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        ms.len(),
-        at(50.0),
-        at(99.0),
-        at(100.0)
-    );
-}
-
 #[tokio::main]
 async fn main() {
     let presses: usize = std::env::args()
@@ -130,10 +118,10 @@ async fn main() {
     println!(
         "station bench: {presses} presses of \"call next\" on the counter page (headless chromium, WebDriver click)"
     );
-    report("page press to board event (SSE subscriber)", page_to_board);
-    report("page press to webhook at billing-sim", page_to_webhook);
-    report("WebDriver click command to board event", to_board);
-    report(
+    hall_testkit::measure::report_ms("page press to board event (SSE subscriber)", page_to_board);
+    hall_testkit::measure::report_ms("page press to webhook at billing-sim", page_to_webhook);
+    hall_testkit::measure::report_ms("WebDriver click command to board event", to_board);
+    hall_testkit::measure::report_ms(
         "WebDriver click command to webhook at billing-sim",
         to_webhook,
     );
