@@ -232,16 +232,7 @@ impl Kiosk {
                         drop(s);
                         self.show(Screen::OutOfOrder);
                         // Come back to look again when the message may go.
-                        let k = self.ui.clone();
-                        self.ticket_timer.start(
-                            slint::TimerMode::SingleShot,
-                            KioskConfig::secs(self.backend.config.screen.ticket_s),
-                            move || {
-                                if let Some(ui) = k.upgrade() {
-                                    ui.invoke_back_home();
-                                }
-                            },
-                        );
+                        self.home_after(&self.ticket_timer, self.backend.config.screen.ticket_s);
                     }
                 }
             }
@@ -351,16 +342,7 @@ impl Kiosk {
             wait_min: minutes(ticket.estimated_wait_s),
         });
         self.show(Screen::Ticket);
-        let ui = self.ui.clone();
-        self.ticket_timer.start(
-            slint::TimerMode::SingleShot,
-            KioskConfig::secs(self.backend.config.screen.ticket_s),
-            move || {
-                if let Some(ui) = ui.upgrade() {
-                    ui.invoke_back_home();
-                }
-            },
-        );
+        self.home_after(&self.ticket_timer, self.backend.config.screen.ticket_s);
         self.touched();
     }
 
@@ -386,10 +368,15 @@ impl Kiosk {
 
     /// Any touch: the idle timer starts again.
     fn touched(&self) {
+        self.home_after(&self.idle, self.backend.config.screen.idle_s);
+    }
+
+    /// (Re)starts `timer` to go home after `secs` seconds.
+    fn home_after(&self, timer: &slint::Timer, secs: u32) {
         let ui = self.ui.clone();
-        self.idle.start(
+        timer.start(
             slint::TimerMode::SingleShot,
-            KioskConfig::secs(self.backend.config.screen.idle_s),
+            KioskConfig::secs(secs),
             move || {
                 if let Some(ui) = ui.upgrade() {
                     ui.invoke_back_home();
