@@ -1,0 +1,98 @@
+//! `display-board announce`: says a call the way the hall hears it, on the
+//! speaker or into a WAV file (for installers to listen to, and for tests).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use display_board::clips::Clips;
+use display_board::voice::Announcer;
+use hall_api::Lang;
+
+#[derive(Parser)]
+#[command(version, about = "The hall's call-out board and voice")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Announce one call: "请 A012 号到 3 号窗口" / "Ticket A012, please go to counter 3".
+    Announce {
+        #[arg(long)]
+        ticket: String,
+        #[arg(long)]
+        counter: u32,
+        /// Languages in the order spoken, e.g. zh,en.
+        #[arg(long, default_value = "zh,en", value_delimiter = ',')]
+        lang: Vec<String>,
+        /// The folder with manifest.toml and the clips.
+        #[arg(long, default_value = "sounds")]
+        sounds: PathBuf,
+        /// 1.0 plays the clips as recorded.
+        #[arg(long, default_value_t = 1.0)]
+        volume: f32,
+        /// Write the announcement to this WAV file instead of the speaker.
+        #[arg(long)]
+        wav: Option<PathBuf>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    hall_api::logging::init();
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("display-board: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Announce {
+            ticket,
+            counter,
+            lang,
+            sounds,
+            volume,
+            wav,
+        } => {
+            let langs = lang
+                .iter()
+                .map(|l| match l.as_str() {
+                    "zh" => Ok(Lang::Zh),
+                    "en" => Ok(Lang::En),
+                    other => anyhow::bail!("--lang {other}: give zh, en or zh,en"),
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            if !(0.0..=4.0).contains(&volume) {
+                anyhow::bail!("--volume {volume}: give 0 (silent) to 4; 1 plays as recorded");
+            }
+            let clips = Arc::new(Clips::load(&sounds)?);
+            let rate = clips.rate();
+            let announcer = match &wav {
+                Some(_) => Announcer::collecting(clips, langs),
+                None => Announcer::speaker(clips, langs, volume),
+            };
+            announcer.say(&ticket, counter)?;
+            let samples = announcer.finish();
+            if let Some(path) = wav {
+                let samples: Vec<f32> = samples.iter().map(|s| s * volume).collect();
+                let seconds = samples.len() as f64 / f64::from(rate);
+                let source = rodio::buffer::SamplesBuffer::new(
+                    std::num::NonZero::new(1).expect("1 is not zero"),
+                    std::num::NonZero::new(rate).context("the clips have no sample rate")?,
+                    samples,
+                );
+                rodio::wav_to_file(source, &path)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {} ({seconds:.2} s)", path.display());
+            }
+            Ok(())
+        }
+    }
+}
