@@ -38,6 +38,20 @@ enum Command {
         #[arg(long)]
         wav: Option<PathBuf>,
     },
+    /// Show a text on one counter LED display and wait for its answer.
+    Led {
+        /// The serial port, e.g. /dev/ttyUSB0 (an RS-485 adapter).
+        #[arg(long)]
+        port: String,
+        #[arg(long, default_value_t = 9600)]
+        baud: u32,
+        /// The display's address on the bus (0–99).
+        #[arg(long)]
+        address: u8,
+        /// What to show, e.g. A012.
+        #[arg(long)]
+        text: String,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -53,6 +67,28 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Led {
+            port,
+            baud,
+            address,
+            text,
+        } => {
+            let acknowledged = display_board::led::show_once(
+                &port,
+                baud,
+                &display_board::led::StxFrame,
+                address,
+                &text,
+            )
+            .with_context(|| format!("cannot use {port}"))?;
+            if !acknowledged {
+                anyhow::bail!(
+                    "display {address} on {port} did not acknowledge; check its address, the speed ({baud}) and the A/B wires"
+                );
+            }
+            println!("display {address} on {port} shows {text}");
+            Ok(())
+        }
         Command::Announce {
             ticket,
             counter,
