@@ -12,3 +12,4 @@ pub mod clips;
 pub mod led;
 pub mod voice;
 pub mod words;
+slint::include_modules!();

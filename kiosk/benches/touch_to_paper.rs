@@ -51,7 +51,7 @@ fn main() {
         .unwrap_or(200);
 
     hall_api::logging::init();
-    support::init_slint(true);
+    hall_testkit::screen::init_slint(true);
     let ui = KioskWindow::new().unwrap();
     ui.window().set_size(slint::PhysicalSize::new(1080, 1920));
     ui.show().unwrap();
@@ -79,9 +79,10 @@ fn main() {
     let printer = kiosk::printer_from(&config).unwrap();
     let _kiosk = Kiosk::start(&ui, config, printer, runtime.handle().clone());
     let ready = ui.clone_strong();
-    assert!(support::pump_until(Duration::from_secs(10), move || {
-        ready.get_services().row_count() == 6
-    }));
+    assert!(hall_testkit::screen::pump_until(
+        Duration::from_secs(10),
+        move || { ready.get_services().row_count() == 6 }
+    ));
 
     let mut touch_to_paper = Vec::new();
     let mut job_bytes = 0;
@@ -98,7 +99,7 @@ fn main() {
         touch_to_paper.push((last_byte - touched).as_secs_f64() * 1000.0);
         let shown = ui.clone_strong();
         assert!(
-            support::pump_until(Duration::from_secs(10), move || {
+            hall_testkit::screen::pump_until(Duration::from_secs(10), move || {
                 shown.get_screen() == Screen::Ticket
             }),
             "no ticket shown: {:?} {:?}",
@@ -108,7 +109,7 @@ fn main() {
         ui.invoke_back_home();
         let home = ui.clone_strong();
         assert!(
-            support::pump_until(Duration::from_secs(10), move || {
+            hall_testkit::screen::pump_until(Duration::from_secs(10), move || {
                 home.get_screen() == Screen::Home
             }),
             "not home: {:?} {:?}",

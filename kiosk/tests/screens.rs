@@ -41,7 +41,7 @@ impl Hall {
     /// The demo hall, its kiosk on a serial printer; `adjust` may change the
     /// kiosk's configuration (after the server is up).
     fn start_with(adjust: impl FnOnce(&mut KioskConfig)) -> Hall {
-        support::init_slint(true);
+        hall_testkit::screen::init_slint(true);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -91,7 +91,7 @@ impl Hall {
     fn wait(&self, what: &str, done: impl Fn(&KioskWindow) -> bool + 'static) {
         let ui = self.ui.clone_strong();
         assert!(
-            support::pump_until(WAIT, move || done(&ui)),
+            hall_testkit::screen::pump_until(WAIT, move || done(&ui)),
             "waited 10 s for {what}; the screen shows {:?}",
             self.ui.get_screen()
         );

@@ -3,9 +3,7 @@
 //! in Chinese and English, portrait and landscape. People look at these;
 //! the test checks they are drawn at the right size and not blank.
 
-mod support;
-
-use hall_testkit::screenshot_path;
+use hall_testkit::screen::{init_slint, screenshot};
 use kiosk::{Availability, Fault, KioskWindow, Screen, ServiceTile, TicketInfo};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -61,7 +59,7 @@ fn tiles(names: &[&str; 6]) -> Vec<ServiceTile> {
 
 #[test]
 fn every_screen_in_both_languages_and_orientations() {
-    support::init_slint(false);
+    init_slint(false);
     let ui = KioskWindow::new().unwrap();
     ui.show().unwrap();
 
@@ -95,24 +93,10 @@ fn every_screen_in_both_languages_and_orientations() {
                     }
                     .into(),
                 );
-                slint::platform::update_timers_and_animations();
-                let shot = ui.window().take_snapshot().expect("a rendered frame");
-                assert_eq!((shot.width(), shot.height()), (w, h));
-                let pixels = shot.as_bytes();
-                let first = &pixels[..4];
-                assert!(
-                    pixels.chunks(4).any(|p| p != first),
-                    "{name} is one flat colour"
+                screenshot(
+                    ui.window(),
+                    &format!("kiosk-{}-{orientation}-{name}", lang.code),
                 );
-                let path = screenshot_path(&format!("kiosk-{}-{orientation}-{name}", lang.code));
-                let file = std::fs::File::create(&path).unwrap();
-                let mut png = png::Encoder::new(std::io::BufWriter::new(file), w, h);
-                png.set_color(png::ColorType::Rgba);
-                png.set_depth(png::BitDepth::Eight);
-                png.write_header()
-                    .unwrap()
-                    .write_image_data(pixels)
-                    .unwrap();
             }
         }
     }

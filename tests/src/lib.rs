@@ -12,6 +12,8 @@ use hall_api::client::HallClient;
 pub mod billing;
 pub mod browser;
 pub mod measure;
+#[cfg(feature = "slint")]
+pub mod screen;
 pub mod serial;
 
 /// Where a test saves a screenshot for people to look at: target/screenshots/NAME.png.
