@@ -7,14 +7,27 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use display_board::clips::Clips;
+use display_board::config::BoardConfig;
 use display_board::voice::Announcer;
 use hall_api::Lang;
 
 #[derive(Parser)]
 #[command(version, about = "The hall's call-out board and voice")]
 struct Cli {
+    /// The board's configuration (TOML); the built-in demo configuration when absent.
+    #[arg(long, env = "BOARD_CONFIG")]
+    config: Option<PathBuf>,
+    /// The queue-server, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    server: Option<String>,
+    /// This board's device token.
+    #[arg(long, env = "BOARD_TOKEN")]
+    token: Option<String>,
+    /// Fill the screen (on a desktop session; the linuxkms backend always does).
+    #[arg(long)]
+    fullscreen: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -66,7 +79,20 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        let mut config = match &cli.config {
+            Some(path) => BoardConfig::load(path)?,
+            None => BoardConfig::default_config(),
+        };
+        if let Some(server) = cli.server {
+            config.server.url = server;
+        }
+        if let Some(token) = cli.token {
+            config.server.token = token;
+        }
+        return run_board(config, cli.fullscreen);
+    };
+    match command {
         Command::Led {
             port,
             baud,
@@ -131,4 +157,61 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn run_board(config: BoardConfig, fullscreen: bool) -> anyhow::Result<()> {
+    use std::collections::HashMap;
+    use std::rc::Rc;
+
+    use display_board::led::{LedPort, StxFrame};
+    use display_board::live::{Board, CounterLed};
+    use slint::ComponentHandle;
+
+    tracing::info!(server = %config.server.url, "display board starting");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let announcer = if config.voice.volume > 0.0 {
+        let clips = Arc::new(Clips::load(&config.voice.sounds)?);
+        Some(Announcer::speaker(
+            clips,
+            config.voice.languages.clone(),
+            config.voice.volume,
+        ))
+    } else {
+        None
+    };
+    let mut leds = HashMap::new();
+    for bus in &config.led {
+        let port = Rc::new(LedPort::start(
+            bus.port.clone(),
+            bus.baud,
+            Box::new(StxFrame),
+        ));
+        for c in &bus.counters {
+            leds.insert(
+                c.counter,
+                CounterLed {
+                    port: port.clone(),
+                    address: c.address,
+                },
+            );
+        }
+    }
+    let ui = display_board::BoardWindow::new().context(
+        "cannot open the board's window; on a Pi without a desktop set SLINT_BACKEND=linuxkms, on a desktop check DISPLAY",
+    )?;
+    ui.window().set_size(slint::LogicalSize::new(
+        config.screen.width as f32,
+        config.screen.height as f32,
+    ));
+    if fullscreen {
+        ui.window().set_fullscreen(true);
+    }
+    ui.set_notice(config.screen.notice.as_str().into());
+    let client = hall_api::client::HallClient::new(&config.server.url, &config.server.token);
+    let _board = Board::start(&ui, client, announcer, leds, runtime.handle());
+    ui.run()?;
+    Ok(())
 }

@@ -120,6 +120,11 @@ impl Announcer {
     pub fn rate(&self) -> u32 {
         self.clips.rate()
     }
+
+    /// For a collecting announcer: what it has collected so far (shared).
+    pub fn collected(&self) -> Option<Arc<Mutex<Vec<f32>>>> {
+        self.collected.clone()
+    }
 }
 
 /// The speaker's side of the queue. The device is opened on this thread

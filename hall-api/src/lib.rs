@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod config_error;
 #[cfg(feature = "logging")]
 pub mod logging;
 #[cfg(feature = "signature")]

@@ -97,14 +97,13 @@ impl KioskConfig {
 
     pub fn parse(name: &str, text: &str) -> anyhow::Result<KioskConfig> {
         let config: KioskConfig = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start].bytes().filter(|&b| b == b'\n').count() + 1);
-            anyhow::anyhow!(
-                "{name}:{}: {}\n  fix: compare it with the kiosk.toml in the kiosk's source (section and field names, quotes)",
-                line.map_or_else(String::new, |l| l.to_string()),
-                e.message().trim()
-            )
+            anyhow::anyhow!(hall_api::config_error::located(
+                name,
+                text,
+                e.span(),
+                e.message(),
+                "compare it with the kiosk.toml in the kiosk's source (section and field names, quotes)",
+            ))
         })?;
         config.paper()?;
         for (what, v) in [

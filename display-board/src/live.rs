@@ -1,0 +1,295 @@
+//! The board live: the hall's snapshot, then its event stream, resumed with
+//! Last-Event-ID after any break, driving the screen, the voice and the
+//! counter LED displays.
+//!
+//! The UI thread owns [`Board`]; a task on a small tokio runtime keeps the
+//! link and reports [`Msg`]s, handled in order on the UI thread.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use hall_api::client::HallClient;
+use hall_api::{Call, Event, EventKind, HallSnapshot, Lang};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use tokio::sync::mpsc;
+
+use crate::led::LedPort;
+use crate::voice::Announcer;
+use crate::{BoardWindow, CallRow, WaitRow};
+
+/// Calls kept: the newest, shown large, and eight before it.
+const CALLS_SHOWN: usize = 9;
+/// How long a new call stays highlighted.
+const FRESH_FOR: Duration = Duration::from_secs(6);
+/// Calls older than this when they reach the board (after a break) are
+/// shown but not announced: nobody is waiting for a five-minute-old call.
+pub const ANNOUNCE_WITHIN: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub enum Msg {
+    Snapshot(Box<HallSnapshot>),
+    Event(Box<Event>),
+    Link(bool),
+}
+
+/// A counter's LED display: which port worker, which address on its bus.
+pub struct CounterLed {
+    pub port: Rc<LedPort>,
+    pub address: u8,
+}
+
+pub struct Board {
+    ui: slint::Weak<BoardWindow>,
+    announcer: Option<Announcer>,
+    leds: HashMap<u32, CounterLed>,
+    state: RefCell<State>,
+    fresh: slint::Timer,
+    clock: slint::Timer,
+}
+
+#[derive(Default)]
+struct State {
+    hall: Option<HallSnapshot>,
+    calls: Vec<Call>,
+}
+
+impl Board {
+    /// Starts the link on `runtime` and wires it to the window.
+    pub fn start(
+        ui: &BoardWindow,
+        client: HallClient,
+        announcer: Option<Announcer>,
+        leds: HashMap<u32, CounterLed>,
+        runtime: &tokio::runtime::Handle,
+    ) -> Rc<Board> {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let board = Rc::new(Board {
+            ui: ui.as_weak(),
+            announcer,
+            leds,
+            state: RefCell::default(),
+            fresh: slint::Timer::default(),
+            clock: slint::Timer::default(),
+        });
+        ui.set_connected(false);
+        let weak = Rc::downgrade(&board);
+        slint::spawn_local(async move {
+            while let Some(msg) = rx.recv().await {
+                match weak.upgrade() {
+                    Some(b) => b.handle(msg),
+                    None => break,
+                }
+            }
+        })
+        .expect("the Slint event loop is available");
+        let weak = Rc::downgrade(&board);
+        board.clock.start(
+            slint::TimerMode::Repeated,
+            Duration::from_secs(1),
+            move || {
+                if let Some(b) = weak.upgrade() {
+                    b.tick();
+                }
+            },
+        );
+        runtime.spawn(keep_link(client, tx));
+        board
+    }
+
+    fn ui(&self) -> BoardWindow {
+        self.ui
+            .upgrade()
+            .expect("the board's window outlives the board")
+    }
+
+    fn handle(&self, msg: Msg) {
+        match msg {
+            Msg::Link(up) => self.ui().set_connected(up),
+            Msg::Snapshot(hall) => {
+                let mut s = self.state.borrow_mut();
+                // The snapshot's calls are the truth (after a restore, say);
+                // the stream adds to them from here.
+                s.calls = hall.last_calls.iter().take(CALLS_SHOWN).cloned().collect();
+                s.hall = Some(*hall);
+                drop(s);
+                self.show();
+                self.tick();
+            }
+            Msg::Event(ev) => self.apply(&ev),
+        }
+    }
+
+    fn apply(&self, ev: &Event) {
+        let (Some(ticket), Some(counter)) = (&ev.ticket, ev.counter) else {
+            return;
+        };
+        match ev.kind {
+            EventKind::TicketCalled | EventKind::TicketRecalled => {
+                let call = Call {
+                    event_id: ev.id,
+                    number: ticket.number.clone(),
+                    service: ticket.service.clone(),
+                    counter,
+                    at: ev.at,
+                    recall: ev.kind == EventKind::TicketRecalled,
+                };
+                {
+                    // A snapshot taken meanwhile may list it already.
+                    let mut s = self.state.borrow_mut();
+                    if !s.calls.iter().any(|c| c.event_id == ev.id) {
+                        s.calls.insert(0, call);
+                        s.calls.truncate(CALLS_SHOWN);
+                    }
+                }
+                self.show();
+                let ui = self.ui();
+                ui.set_fresh(true);
+                let weak = self.ui.clone();
+                self.fresh
+                    .start(slint::TimerMode::SingleShot, FRESH_FOR, move || {
+                        if let Some(ui) = weak.upgrade() {
+                            ui.set_fresh(false);
+                        }
+                    });
+                let age = jiff::Timestamp::now().duration_since(ev.at);
+                if let Some(announcer) = &self.announcer
+                    && age.as_secs_f64() <= ANNOUNCE_WITHIN.as_secs_f64()
+                    && let Err(e) = announcer.say(&ticket.number, counter)
+                {
+                    tracing::warn!(error = %e, "cannot announce {}", ticket.number);
+                }
+                if let Some(led) = self.leds.get(&counter) {
+                    led.port.show(led.address, &ticket.number);
+                }
+            }
+            EventKind::TicketCompleted
+            | EventKind::TicketNoShow
+            | EventKind::TicketTransferred
+            | EventKind::TicketCancelled => {
+                if let Some(led) = self.leds.get(&counter) {
+                    led.port.show(led.address, "");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Puts the calls and the hall on the screen.
+    fn show(&self) {
+        let s = self.state.borrow();
+        let ui = self.ui();
+        let counter_name = |n: u32, lang: Lang| {
+            s.hall
+                .as_ref()
+                .and_then(|h| h.counters.iter().find(|c| c.number == n))
+                .map_or_else(|| n.to_string(), |c| c.name.get(lang).to_string())
+        };
+        let rows: Vec<CallRow> = s
+            .calls
+            .iter()
+            .map(|c| CallRow {
+                number: c.number.as_str().into(),
+                counter_zh: counter_name(c.counter, Lang::Zh).into(),
+                counter_en: counter_name(c.counter, Lang::En).into(),
+                recall: c.recall,
+            })
+            .collect();
+        let history: Vec<CallRow> = rows.iter().skip(1).cloned().collect();
+        ui.set_calls(ModelRc::new(VecModel::from(rows)));
+        ui.set_history(ModelRc::new(VecModel::from(history)));
+        if let Some(hall) = &s.hall {
+            ui.set_hall_name(format!("{} · {}", hall.hall.name.zh, hall.hall.name.en).into());
+            let waiting: Vec<WaitRow> = hall
+                .services
+                .iter()
+                .map(|v| WaitRow {
+                    service_zh: v.name.zh.as_str().into(),
+                    service_en: v.name.en.as_str().into(),
+                    waiting: v.waiting as i32,
+                })
+                .collect();
+            ui.set_waiting(ModelRc::new(VecModel::from(waiting)));
+        }
+    }
+
+    /// The clock, in the hall's time zone.
+    fn tick(&self) {
+        let s = self.state.borrow();
+        let tz = s
+            .hall
+            .as_ref()
+            .and_then(|h| jiff::tz::TimeZone::get(&h.hall.timezone).ok())
+            .unwrap_or_else(jiff::tz::TimeZone::system);
+        let now = jiff::Timestamp::now().to_zoned(tz);
+        let ui = self.ui();
+        ui.set_clock(SharedString::from(now.strftime("%H:%M").to_string()));
+        ui.set_date(SharedString::from(now.strftime("%Y-%m-%d").to_string()));
+    }
+}
+
+/// Keeps the board linked: a snapshot, then the stream from where the
+/// board left off; after a break, the stream resumes with Last-Event-ID
+/// (the server replays what was missed) and a fresh snapshot follows for
+/// the waiting counts.
+async fn keep_link(client: HallClient, to_ui: mpsc::UnboundedSender<Msg>) {
+    let mut last_id: Option<i64> = None;
+    let mut pause = Duration::from_millis(500);
+    loop {
+        if last_id.is_none() {
+            match client.hall().await {
+                Ok(hall) => {
+                    last_id = Some(hall.last_event_id);
+                    if to_ui.send(Msg::Snapshot(Box::new(hall))).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the queue server does not answer; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+            }
+        }
+        match client.events(last_id).await {
+            Ok(mut stream) => {
+                pause = Duration::from_millis(500);
+                let _ = to_ui.send(Msg::Link(true));
+                let mut refresh_due = true;
+                loop {
+                    // Waiting counts come from snapshots: one after (re)connecting,
+                    // and one after each burst of events.
+                    let next =
+                        tokio::time::timeout(Duration::from_millis(300), stream.next()).await;
+                    match next {
+                        Ok(Some(Ok(ev))) => {
+                            last_id = Some(ev.id);
+                            refresh_due = true;
+                            if to_ui.send(Msg::Event(Box::new(ev))).is_err() {
+                                return;
+                            }
+                        }
+                        Ok(Some(Err(e))) => {
+                            tracing::warn!(error = %e, "the event stream broke; resuming");
+                            break;
+                        }
+                        Ok(None) => break,
+                        Err(_) if refresh_due => {
+                            refresh_due = false;
+                            if let Ok(hall) = client.hall().await {
+                                let _ = to_ui.send(Msg::Snapshot(Box::new(hall)));
+                            }
+                        }
+                        Err(_) => {}
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot open the event stream; retrying"),
+        }
+        let _ = to_ui.send(Msg::Link(false));
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(10));
+    }
+}

@@ -1,0 +1,213 @@
+//! The board against a real queue-server: calls made through the API
+//! appear on it, are announced and shown on the counter's LED display; when
+//! its link drops (a cut in the network, a server restart) it says so,
+//! resumes with Last-Event-ID and shows every call made meanwhile.
+//!
+//! Each test sets up Slint for its own process: run with cargo nextest.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use display_board::BoardWindow;
+use display_board::clips::Clips;
+use display_board::led::{LedPort, StxFrame};
+use display_board::live::{Board, CounterLed};
+use display_board::voice::{Announcer, BETWEEN_CALLS, render};
+use hall_api::client::HallClient;
+use hall_api::{CounterAction, CounterActionBody, IssueTicket, Lang};
+use hall_testkit::screen::{init_slint, pump_until};
+use hall_testkit::serial::SerialPair;
+use hall_testkit::{ServerOptions, ServerProcess, demo, queue_server_bin};
+use slint::{ComponentHandle, Model};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A TCP relay between the board and the server that the test can cut.
+struct Link {
+    addr: SocketAddr,
+    cut: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Link {
+    fn to(upstream: SocketAddr) -> Link {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let cut = Arc::new(AtomicBool::new(false));
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (c, o) = (cut.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if c.load(Ordering::SeqCst) {
+                    continue; // dropped: refused while cut
+                }
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                o.lock()
+                    .unwrap()
+                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 8192];
+                        while let Ok(n @ 1..) = from.read(&mut buf) {
+                            if to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Link { addr, cut, open }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+fn shown(ui: &BoardWindow) -> Vec<String> {
+    ui.get_calls()
+        .iter()
+        .map(|c| c.number.to_string())
+        .collect()
+}
+
+fn wait(ui: &BoardWindow, what: &str, done: impl Fn(&BoardWindow) -> bool + 'static) {
+    let u = ui.clone_strong();
+    assert!(
+        pump_until(WAIT, move || done(&u)),
+        "waited 10 s for {what}; the board shows {:?}",
+        shown(ui)
+    );
+}
+
+fn call(runtime: &tokio::runtime::Runtime, server: &ServerProcess, service: &str, counter: u32) {
+    let key = format!("{service}-{counter}-{}", rand_key());
+    runtime
+        .block_on(
+            server
+                .client(demo::KIOSK)
+                .issue_ticket(&IssueTicket::new(service, key)),
+        )
+        .unwrap();
+    runtime
+        .block_on(server.client(demo::BILLING).counter_action(
+            counter,
+            CounterAction::CallNext,
+            &CounterActionBody::default(),
+        ))
+        .unwrap();
+}
+
+fn rand_key() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+#[test]
+fn calls_appear_are_heard_and_nothing_is_missed_across_breaks() {
+    init_slint(true);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut server = runtime.block_on(ServerProcess::start(
+        queue_server_bin(),
+        ServerOptions::default(),
+    ));
+    let link = Link::to(server.addr);
+    let sounds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds");
+    let clips = Arc::new(Clips::load(&sounds).unwrap());
+    let langs = vec![Lang::Zh, Lang::En];
+    let announcer = Announcer::collecting(clips.clone(), langs.clone());
+    let heard = announcer.collected().unwrap();
+    let pair = SerialPair::new();
+    let mut led_display = serialport::new(pair.device.to_string_lossy(), 9600)
+        .timeout(Duration::from_millis(20))
+        .open()
+        .unwrap();
+    let port = std::rc::Rc::new(LedPort::start(
+        pair.port.to_string_lossy().into(),
+        9600,
+        Box::new(StxFrame),
+    ));
+    let leds = [(1, CounterLed { port, address: 1 })].into_iter().collect();
+
+    let ui = BoardWindow::new().unwrap();
+    ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
+    ui.show().unwrap();
+    let client = HallClient::new(format!("http://{}", link.addr), demo::DISPLAY);
+    let _board = Board::start(&ui, client, Some(announcer), leds, runtime.handle());
+    wait(&ui, "the link", |ui| {
+        ui.get_connected() && ui.get_hall_name().contains("城东")
+    });
+
+    // A call through the API: on the board, highlighted, heard, on the LED.
+    call(&runtime, &server, "pay", 1);
+    wait(&ui, "A001", |ui| shown(ui) == ["A001"] && ui.get_fresh());
+    let mut frame = Vec::new();
+    let mut byte = [0u8; 1];
+    let deadline = std::time::Instant::now() + WAIT;
+    while frame.len() < 9 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no LED frame: {frame:?}"
+        );
+        if let Ok(1) = led_display.read(&mut byte) {
+            frame.push(byte[0]);
+        }
+    }
+    assert_eq!(&frame[1..7], b"01A001");
+    led_display.write_all(&[0x06]).unwrap();
+
+    // The network is cut; two calls are made meanwhile.
+    link.cut();
+    wait(&ui, "the break to show", |ui| !ui.get_connected());
+    call(&runtime, &server, "pay", 2);
+    call(&runtime, &server, "open", 3);
+    link.restore();
+    wait(&ui, "the calls made during the break", |ui| {
+        ui.get_connected() && shown(ui) == ["B001", "A002", "A001"]
+    });
+
+    // The server restarts; a call right after.
+    server.kill();
+    wait(&ui, "the restart to show", |ui| !ui.get_connected());
+    runtime.block_on(server.start_again());
+    call(&runtime, &server, "pay", 4);
+    wait(&ui, "the call after the restart", |ui| {
+        shown(ui) == ["A003", "B001", "A002", "A001"]
+    });
+
+    // Heard: each call once, in order, one after the other.
+    let expected: usize = [("A001", 1), ("A002", 2), ("B001", 3), ("A003", 4)]
+        .iter()
+        .map(|(t, c)| render(&clips, t, *c, &langs).unwrap().len())
+        .sum::<usize>()
+        + 3 * (BETWEEN_CALLS.as_secs_f64() * f64::from(clips.rate())) as usize;
+    let h = heard.clone();
+    assert!(
+        pump_until(WAIT, move || h.lock().unwrap().len() == expected),
+        "heard {} samples, expected {expected}",
+        heard.lock().unwrap().len()
+    );
+}
