@@ -17,9 +17,9 @@ use display_board::clips::Clips;
 use display_board::live::Board;
 use display_board::voice::Announcer;
 use hall_api::{CounterAction, CounterActionBody, IssueTicket, Lang};
+use hall_testkit::demo;
 use hall_testkit::measure::{peak_rss_kib, report_ms, rss_kib};
 use hall_testkit::screen::{init_slint, pump_until};
-use hall_testkit::{ServerOptions, ServerProcess, demo, queue_server_bin};
 use slint::{ComponentHandle, Model};
 
 fn main() {
@@ -29,15 +29,7 @@ fn main() {
         .unwrap_or(100);
     hall_api::logging::init();
     init_slint(true);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(ServerProcess::start(
-        queue_server_bin(),
-        ServerOptions::default(),
-    ));
+    let (runtime, server) = hall_testkit::demo_hall_on_a_runtime();
     let sounds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds");
     let clips = Arc::new(Clips::load(&sounds).unwrap());
     let announcer = Announcer::collecting(clips, vec![Lang::Zh, Lang::En]);

@@ -20,7 +20,7 @@ use hall_api::client::HallClient;
 use hall_api::{CounterAction, CounterActionBody, IssueTicket, Lang};
 use hall_testkit::screen::{init_slint, pump_until};
 use hall_testkit::serial::SerialPair;
-use hall_testkit::{ServerOptions, ServerProcess, demo, queue_server_bin};
+use hall_testkit::{ServerProcess, demo};
 use slint::{ComponentHandle, Model};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -125,15 +125,7 @@ fn rand_key() -> u128 {
 #[test]
 fn calls_appear_are_heard_and_nothing_is_missed_across_breaks() {
     init_slint(true);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut server = runtime.block_on(ServerProcess::start(
-        queue_server_bin(),
-        ServerOptions::default(),
-    ));
+    let (runtime, mut server) = hall_testkit::demo_hall_on_a_runtime();
     let link = Link::to(server.addr);
     let sounds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sounds");
     let clips = Arc::new(Clips::load(&sounds).unwrap());

@@ -17,14 +17,10 @@ mod support;
 use std::time::{Duration, Instant};
 
 use hall_testkit::measure::{peak_rss_kib, report_ms, rss_kib};
-use hall_testkit::serial::SerialPair;
-use hall_testkit::{ServerOptions, ServerProcess, demo, queue_server_bin};
 use i_slint_backend_testing::ElementHandle;
-use kiosk::app::Kiosk;
-use kiosk::config::KioskConfig;
 use kiosk::{KioskWindow, Screen};
 use slint::{ComponentHandle, Model};
-use support::SimPrinter;
+use support::KioskRig;
 
 /// Seconds since this process was started, from /proc (10 ms resolution).
 fn since_process_start() -> f64 {
@@ -61,23 +57,9 @@ fn main() {
         since_process_start() * 1000.0
     );
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime.block_on(ServerProcess::start(
-        queue_server_bin(),
-        ServerOptions::default(),
-    ));
-    let pair = SerialPair::new();
-    let sim = SimPrinter::on_serial(&pair.device);
-    let mut config = KioskConfig::default_config();
-    config.server.url = server.base_url();
-    config.server.token = demo::KIOSK.into();
-    config.printer.device = format!("serial:{}?baud=115200", pair.port.display());
-    let printer = kiosk::printer_from(&config).unwrap();
-    let _kiosk = Kiosk::start(&ui, config, printer, runtime.handle().clone());
+    let rig = KioskRig::start(&ui, |config| {
+        config.printer.device = format!("{}?baud=115200", config.printer.device);
+    });
     let ready = ui.clone_strong();
     assert!(hall_testkit::screen::pump_until(
         Duration::from_secs(10),
@@ -93,9 +75,9 @@ fn main() {
             .expect("the 开户 button");
         let touched = Instant::now();
         button.invoke_accessible_default_action();
-        let job = sim.next_job(Duration::from_secs(10)).expect("a ticket");
+        let job = rig.sim.next_job(Duration::from_secs(10)).expect("a ticket");
         job_bytes = job.len();
-        let last_byte = sim.last_byte_at().unwrap();
+        let last_byte = rig.sim.last_byte_at().unwrap();
         touch_to_paper.push((last_byte - touched).as_secs_f64() * 1000.0);
         let shown = ui.clone_strong();
         assert!(
@@ -129,6 +111,6 @@ fn main() {
         "kiosk process (with the testing backend): RSS {} KiB now, peak {} KiB; queue-server RSS {} KiB",
         rss_kib(me),
         peak_rss_kib(me),
-        rss_kib(server.pid())
+        rss_kib(rig.server.pid())
     );
 }

@@ -33,14 +33,8 @@ const ISSUE_ATTEMPTS: u32 = 3;
 pub enum Msg {
     Hall(Result<HallSnapshot, String>),
     Printer(PrinterState),
-    /// A ticket attempt ended.
-    Done(Result<Issued, Fault>),
-}
-
-#[derive(Debug)]
-pub struct Issued {
-    pub ticket: Ticket,
-    pub printer: PrinterState,
+    /// A ticket attempt ended (the printer's state came before, as `Printer`).
+    Done(Result<Box<Ticket>, Fault>),
 }
 
 /// Everything the background work shares.
@@ -219,10 +213,7 @@ impl Kiosk {
                 tracing::debug!(?outcome, "ticket attempt ended");
                 self.state.borrow_mut().busy = false;
                 match outcome {
-                    Ok(issued) => {
-                        self.state.borrow_mut().printer = issued.printer;
-                        self.show_ticket(&issued.ticket);
-                    }
+                    Ok(ticket) => self.show_ticket(&ticket),
                     Err(fault) => {
                         let mut s = self.state.borrow_mut();
                         s.sticky_until = Some(
@@ -483,7 +474,7 @@ async fn make_ticket(
     service: String,
     account: Option<String>,
     lang: Lang,
-) -> Result<Issued, Fault> {
+) -> Result<Box<Ticket>, Fault> {
     let state = printer_status(backend).await;
     if !state.can_print() {
         report(backend, state).await;
@@ -515,10 +506,7 @@ async fn make_ticket(
         Ok(after) => {
             tracing::debug!(ticket = %ticket.number, ?after, "printed");
             report(backend, after).await;
-            Ok(Issued {
-                ticket,
-                printer: after,
-            })
+            Ok(Box::new(ticket))
         }
         Err(e) => {
             tracing::error!(ticket = %ticket.number, error = %e, "ticket not printed; cancelling it");

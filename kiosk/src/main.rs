@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use hall_api::{I18nText, Lang};
+use hall_api::Lang;
 use kiosk::config::{ChineseMode, KioskConfig};
 use kiosk::printer::receipt::Receipt;
 use kiosk::{KioskWindow, app::Kiosk, printer_from};
@@ -146,25 +146,14 @@ fn log_first_frame(ui: &KioskWindow, started: std::time::Instant) {
     });
 }
 
-/// A ticket with every element a real one has, for installers.
+/// Prints the sample ticket, for installers.
 fn test_print(config: &KioskConfig) -> anyhow::Result<()> {
     let printer = printer_from(config)?;
-    let receipt = Receipt {
-        hall_name: I18nText {
-            zh: "城东营业厅".into(),
-            en: "East Side Service Hall".into(),
-        },
-        service_name: I18nText {
-            zh: "缴费".into(),
-            en: "Payment".into(),
-        },
-        number: "A012".into(),
-        ahead: 3,
-        wait_min: Some(12),
-        issued_at: jiff::Zoned::now().strftime("%Y-%m-%d %H:%M").to_string(),
-        tracking_url: Some(format!("{}/t/TEST-PRINT", config.server.url)),
-        lang: Lang::Zh,
-    };
+    let receipt = Receipt::sample(
+        jiff::Zoned::now().strftime("%Y-%m-%d %H:%M").to_string(),
+        format!("{}/t/TEST-PRINT", config.server.url),
+        Lang::Zh,
+    );
     println!("printer {}: asking its status…", printer.spec);
     println!("status: {:?}", printer.status());
     let after = printer.print(&receipt)?;

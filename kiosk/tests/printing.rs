@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use hall_api::{I18nText, Lang, PrinterState};
+use hall_api::{Lang, PrinterState};
 use hall_testkit::serial::SerialPair;
 use kiosk::config::{ChineseMode, KioskConfig};
 use kiosk::printer::decode::{Piece, decode};
@@ -17,22 +17,7 @@ use support::{Condition, SimPrinter};
 const JOB: Duration = Duration::from_secs(5);
 
 fn receipt(lang: Lang) -> Receipt {
-    Receipt {
-        hall_name: I18nText {
-            zh: "城东营业厅".into(),
-            en: "East Side Service Hall".into(),
-        },
-        service_name: I18nText {
-            zh: "缴费".into(),
-            en: "Payment".into(),
-        },
-        number: "A012".into(),
-        ahead: 3,
-        wait_min: Some(12),
-        issued_at: "2026-11-22 09:41".into(),
-        tracking_url: Some("http://hall.local:8080/t/7Q2KX9".into()),
-        lang,
-    }
+    Receipt::sample("2026-11-22 09:41", "http://hall.local:8080/t/7Q2KX9", lang)
 }
 
 fn printer(device: &str, paper_mm: u32, chinese: ChineseMode) -> Printer {

@@ -7,30 +7,23 @@
 
 mod support;
 
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use hall_api::client::{ActionOutcome, HallClient};
 use hall_api::{CounterAction, CounterActionBody, DeviceHealth, PrinterState};
-use hall_testkit::serial::SerialPair;
-use hall_testkit::{ServerOptions, ServerProcess, demo, queue_server_bin};
+use hall_testkit::demo;
 use i_slint_backend_testing::ElementHandle;
-use kiosk::app::Kiosk;
 use kiosk::config::KioskConfig;
 use kiosk::printer::decode::decode;
 use kiosk::{Fault, KioskWindow, Screen};
 use slint::{ComponentHandle, Model};
-use support::{Condition, SimPrinter, SlowFirstIssue};
+use support::{Condition, KioskRig, SlowFirstIssue};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 struct Hall {
-    server: ServerProcess,
-    _pair: SerialPair,
-    sim: SimPrinter,
+    rig: KioskRig,
     ui: KioskWindow,
-    _kiosk: Rc<Kiosk>,
-    runtime: tokio::runtime::Runtime,
 }
 
 impl Hall {
@@ -38,45 +31,21 @@ impl Hall {
         Self::start_with(|_| {})
     }
 
-    /// The demo hall, its kiosk on a serial printer; `adjust` may change the
-    /// kiosk's configuration (after the server is up).
+    /// The demo hall, its kiosk on a serial printer with short timers;
+    /// `adjust` may change the kiosk's configuration further.
     fn start_with(adjust: impl FnOnce(&mut KioskConfig)) -> Hall {
         hall_testkit::screen::init_slint(true);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let server = runtime.block_on(ServerProcess::start(
-            queue_server_bin(),
-            ServerOptions::default(),
-        ));
-        let pair = SerialPair::new();
-        let sim = SimPrinter::on_serial(&pair.device);
-
-        let mut config = KioskConfig::default_config();
-        config.server.url = server.base_url();
-        config.server.token = demo::KIOSK.into();
-        config.printer.device = format!("serial:{}", pair.port.display());
-        config.timing.refresh_s = 1;
-        config.timing.heartbeat_s = 1;
-        config.screen.ticket_s = 2;
-        config.screen.idle_s = 2;
-        adjust(&mut config);
-        let printer = kiosk::printer_from(&config).unwrap();
-
         let ui = KioskWindow::new().unwrap();
         ui.window().set_size(slint::PhysicalSize::new(1080, 1920));
         ui.show().unwrap();
-        let kiosk = Kiosk::start(&ui, config, printer, runtime.handle().clone());
-        let hall = Hall {
-            server,
-            _pair: pair,
-            sim,
-            ui,
-            _kiosk: kiosk,
-            runtime,
-        };
+        let rig = KioskRig::start(&ui, |config| {
+            config.timing.refresh_s = 1;
+            config.timing.heartbeat_s = 1;
+            config.screen.ticket_s = 2;
+            config.screen.idle_s = 2;
+            adjust(config);
+        });
+        let hall = Hall { rig, ui };
         hall.wait("the services from the server", |ui| {
             ui.get_services().row_count() == 6 && ui.get_screen() == Screen::Home
         });
@@ -84,7 +53,7 @@ impl Hall {
     }
 
     fn client(&self, token: &str) -> HallClient {
-        self.server.client(token)
+        self.rig.server.client(token)
     }
 
     /// Runs the UI until `done` holds (or fails the test after 10 s).
@@ -116,6 +85,7 @@ impl Hall {
 
     fn waiting(&self, service: &str) -> u32 {
         let hall = self
+            .rig
             .runtime
             .block_on(self.client(demo::MANAGER).hall())
             .unwrap();
@@ -127,7 +97,7 @@ impl Hall {
     }
 
     fn printed(&self) -> kiosk::printer::decode::Decoded {
-        decode(&self.sim.next_job(WAIT).expect("a printed ticket")).unwrap()
+        decode(&self.rig.sim.next_job(WAIT).expect("a printed ticket")).unwrap()
     }
 }
 
@@ -150,8 +120,9 @@ fn two_touches_give_one_ticket_shown_and_printed() {
     // The QR code leads to this very ticket.
     let url = ticket.qr_codes()[0].to_string();
     let code = url.rsplit('/').next().unwrap();
-    assert!(url.starts_with(&hall.server.base_url()), "{url}");
+    assert!(url.starts_with(&hall.rig.server.base_url()), "{url}");
     let public = hall
+        .rig
         .runtime
         .block_on(hall.client("").public_ticket(code))
         .unwrap();
@@ -186,6 +157,7 @@ fn english_and_the_account_keypad() {
 
     // The counter that calls it sees the account number.
     let called = hall
+        .rig
         .runtime
         .block_on(hall.client(demo::BILLING).counter_action(
             2,
@@ -225,12 +197,12 @@ fn an_idle_kiosk_goes_home_in_the_halls_language() {
 #[test]
 fn a_lost_server_puts_the_kiosk_out_of_order_until_it_returns() {
     let mut hall = Hall::start();
-    hall.server.kill();
+    hall.rig.server.kill();
     hall.wait("out of order", |ui| {
         ui.get_screen() == Screen::OutOfOrder && ui.get_fault() == Fault::ServerUnreachable
     });
     assert!(hall.shows("out of order"));
-    hall.runtime.block_on(hall.server.start_again());
+    hall.rig.runtime.block_on(hall.rig.server.start_again());
     hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
 }
 
@@ -240,30 +212,30 @@ fn printer_faults_stop_tickets_and_staff_are_told() {
     let manager = hall.client(demo::MANAGER);
 
     // Noticed while idle, before anyone tries.
-    hall.sim.set(Condition::PaperOut);
+    hall.rig.sim.set(Condition::PaperOut);
     hall.wait("out of paper", |ui| ui.get_fault() == Fault::PaperOut);
     assert_eq!(hall.ui.get_screen(), Screen::OutOfOrder);
-    let devices = hall.runtime.block_on(manager.devices()).unwrap();
+    let devices = hall.rig.runtime.block_on(manager.devices()).unwrap();
     let kiosk = devices.iter().find(|d| d.name == "kiosk-1").unwrap();
     let last = kiosk.last.as_ref().unwrap();
     assert_eq!(
         (last.health, last.printer),
         (DeviceHealth::Fault, Some(PrinterState::PaperOut))
     );
-    hall.sim.set(Condition::Ready);
+    hall.rig.sim.set(Condition::Ready);
     hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
 
     // The cover opens just as a customer touches: no ticket is issued.
-    hall.sim.set(Condition::CoverOpen);
+    hall.rig.sim.set(Condition::CoverOpen);
     hall.touch("开户");
     hall.wait("cover open", |ui| ui.get_fault() == Fault::CoverOpen);
     assert_eq!(hall.waiting("open"), 0);
 
     // Paper runs out halfway through a ticket: it is cancelled, and the
     // customer is told so.
-    hall.sim.set(Condition::Ready);
+    hall.rig.sim.set(Condition::Ready);
     hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
-    hall.sim.set(Condition::RunsOutWhilePrinting);
+    hall.rig.sim.set(Condition::RunsOutWhilePrinting);
     hall.touch("开户");
     hall.wait("the not-printed message", |ui| {
         ui.get_fault() == Fault::NotPrinted
@@ -277,12 +249,13 @@ fn printer_faults_stop_tickets_and_staff_are_told() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let today = hall
+        .rig
         .runtime
         .block_on(manager.hall())
         .unwrap()
         .hall
         .business_day;
-    let stats = hall.runtime.block_on(manager.day_stats(today)).unwrap();
+    let stats = hall.rig.runtime.block_on(manager.day_stats(today)).unwrap();
     assert_eq!((stats.hall.issued, stats.hall.cancelled), (1, 1));
 }
 

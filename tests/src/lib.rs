@@ -16,6 +16,22 @@ pub mod measure;
 pub mod screen;
 pub mod serial;
 
+/// A tokio runtime (two workers) and the demo hall's server started on it,
+/// for tests and benches whose own thread runs a Slint event loop and so
+/// cannot be async.
+pub fn demo_hall_on_a_runtime() -> (tokio::runtime::Runtime, ServerProcess) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let server = runtime.block_on(ServerProcess::start(
+        queue_server_bin(),
+        ServerOptions::default(),
+    ));
+    (runtime, server)
+}
+
 /// Where a test saves a screenshot for people to look at: target/screenshots/NAME.png.
 pub fn screenshot_path(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");

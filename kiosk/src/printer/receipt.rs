@@ -30,6 +30,33 @@ pub struct Receipt {
     pub lang: Lang,
 }
 
+impl Receipt {
+    /// The sample ticket of `kiosk test-print`: every element a real one
+    /// has (Chinese, a large number, a QR code), for installers and tests.
+    pub fn sample(
+        issued_at: impl Into<String>,
+        tracking_url: impl Into<String>,
+        lang: Lang,
+    ) -> Receipt {
+        Receipt {
+            hall_name: I18nText {
+                zh: "城东营业厅".into(),
+                en: "East Side Service Hall".into(),
+            },
+            service_name: I18nText {
+                zh: "缴费".into(),
+                en: "Payment".into(),
+            },
+            number: "A012".into(),
+            ahead: 3,
+            wait_min: Some(12),
+            issued_at: issued_at.into(),
+            tracking_url: Some(tracking_url.into()),
+            lang,
+        }
+    }
+}
+
 /// How this hall's printer wants it.
 #[derive(Clone)]
 pub struct Layout {

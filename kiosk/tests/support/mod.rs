@@ -304,3 +304,39 @@ impl SlowFirstIssue {
         }
     }
 }
+
+/// The demo hall's server and a kiosk in `ui`, printing to a simulated
+/// printer on a serial pair; `adjust` may change the kiosk's configuration
+/// (the server, token and printer are already set).
+pub struct KioskRig {
+    pub runtime: tokio::runtime::Runtime,
+    pub server: hall_testkit::ServerProcess,
+    pub sim: SimPrinter,
+    pub kiosk: std::rc::Rc<kiosk::app::Kiosk>,
+    _pair: hall_testkit::serial::SerialPair,
+}
+
+impl KioskRig {
+    pub fn start(
+        ui: &kiosk::KioskWindow,
+        adjust: impl FnOnce(&mut kiosk::config::KioskConfig),
+    ) -> KioskRig {
+        let (runtime, server) = hall_testkit::demo_hall_on_a_runtime();
+        let pair = hall_testkit::serial::SerialPair::new();
+        let sim = SimPrinter::on_serial(&pair.device);
+        let mut config = kiosk::config::KioskConfig::default_config();
+        config.server.url = server.base_url();
+        config.server.token = hall_testkit::demo::KIOSK.into();
+        config.printer.device = format!("serial:{}", pair.port.display());
+        adjust(&mut config);
+        let printer = kiosk::printer_from(&config).expect("a usable printer configuration");
+        let kiosk = kiosk::app::Kiosk::start(ui, config, printer, runtime.handle().clone());
+        KioskRig {
+            runtime,
+            server,
+            sim,
+            kiosk,
+            _pair: pair,
+        }
+    }
+}
