@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use hall_api::Lang;
+use hall_api::config_error::ConfigError;
 use serde::Deserialize;
 
 pub const DEFAULT: &str = include_str!("../board.toml");
@@ -60,44 +61,55 @@ impl BoardConfig {
         Self::parse("built-in board.toml", DEFAULT).expect("the built-in board.toml is valid")
     }
 
-    pub fn load(path: &Path) -> anyhow::Result<BoardConfig> {
+    pub fn load(path: &Path) -> Result<BoardConfig, ConfigError> {
+        let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot read {}: {e}; give the board's configuration file",
-                path.display()
+            ConfigError::in_file(
+                &name,
+                format!("cannot read the board's configuration: {e}"),
+                "give the board's configuration file (see display-board/board.toml)",
             )
         })?;
-        Self::parse(&path.display().to_string(), &text)
+        Self::parse(&name, &text)
     }
 
-    pub fn parse(name: &str, text: &str) -> anyhow::Result<BoardConfig> {
+    pub fn parse(name: &str, text: &str) -> Result<BoardConfig, ConfigError> {
         let config: BoardConfig = toml::from_str(text).map_err(|e| {
-            anyhow::anyhow!(hall_api::config_error::located(
+            ConfigError::at(
                 name,
                 text,
                 e.span(),
                 e.message(),
                 "compare it with display-board/board.toml (section and field names, quotes)",
-            ))
+            )
         })?;
         if config.voice.languages.is_empty() && config.voice.volume > 0.0 {
-            anyhow::bail!(
-                "{name}: voice.languages is empty; give [\"zh\", \"en\"], or volume = 0 for no voice"
-            );
+            return Err(ConfigError::at_key(
+                name,
+                text,
+                "voice.languages",
+                "voice.languages is empty",
+                "give [\"zh\", \"en\"], or volume = 0 for no voice",
+            ));
         }
         if !(0.0..=4.0).contains(&config.voice.volume) {
-            anyhow::bail!(
-                "{name}: voice.volume {} is out of range; give 0 (silent) to 4",
-                config.voice.volume
-            );
+            return Err(ConfigError::at_key(
+                name,
+                text,
+                "voice.volume",
+                format!("voice.volume {} is out of range", config.voice.volume),
+                "give 0 (silent) to 4 (1 plays the clips as recorded)",
+            ));
         }
         for bus in &config.led {
             if let Some(c) = bus.counters.iter().find(|c| c.address > 99) {
-                anyhow::bail!(
-                    "{name}: LED address {} on {} is out of range; displays take 0 to 99",
-                    c.address,
-                    bus.port
-                );
+                return Err(ConfigError::at_key(
+                    name,
+                    text,
+                    "counters",
+                    format!("LED address {} on {} is out of range", c.address, bus.port),
+                    "displays on one bus take addresses 0 to 99",
+                ));
             }
         }
         Ok(config)

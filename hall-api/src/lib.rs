@@ -43,6 +43,44 @@ pub enum Lang {
     En,
 }
 
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::Zh, Lang::En];
+
+    /// The code used on the wire, in configuration files and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        Self::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
+    /// The hall's other language (the kiosk's switch, the ticket's second half).
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+}
+
+impl std::fmt::Display for Lang {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Lang {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Lang, String> {
+        Lang::parse(s).ok_or_else(|| format!("unknown language \"{s}\"; use zh or en"))
+    }
+}
+
 /// Where a ticket is in its life cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -470,6 +508,19 @@ pub struct Event {
     pub transferred_to: Option<TicketSummary>,
     /// The device that made the change.
     pub by: String,
+    /// The waiting count of each service this change moved (an issue, a
+    /// call, a cancel, a transfer), so screens follow the queues from the
+    /// stream alone, without fetching the hall after every event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting: Vec<ServiceWaiting>,
+}
+
+/// How many wait for one service, after the event that carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ServiceWaiting {
+    pub service: String,
+    pub waiting: u32,
 }
 
 /// Mean, median and 90th percentile of a set of durations, in seconds.

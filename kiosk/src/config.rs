@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use hall_api::config_error::ConfigError;
 use hall_api::{I18nText, Lang};
 use serde::Deserialize;
 
@@ -85,27 +86,40 @@ impl KioskConfig {
         Self::parse("built-in kiosk.toml", DEFAULT).expect("the built-in kiosk.toml is valid")
     }
 
-    pub fn load(path: &Path) -> anyhow::Result<KioskConfig> {
+    pub fn load(path: &Path) -> Result<KioskConfig, ConfigError> {
+        let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot read {}: {e}; give the kiosk's configuration file, or none for the demo",
-                path.display()
+            ConfigError::in_file(
+                &name,
+                format!("cannot read the kiosk's configuration: {e}"),
+                "give the kiosk's configuration file (see kiosk/kiosk.toml), or none for the demo",
             )
         })?;
-        Self::parse(&path.display().to_string(), &text)
+        Self::parse(&name, &text)
     }
 
-    pub fn parse(name: &str, text: &str) -> anyhow::Result<KioskConfig> {
+    pub fn parse(name: &str, text: &str) -> Result<KioskConfig, ConfigError> {
         let config: KioskConfig = toml::from_str(text).map_err(|e| {
-            anyhow::anyhow!(hall_api::config_error::located(
+            ConfigError::at(
                 name,
                 text,
                 e.span(),
                 e.message(),
                 "compare it with the kiosk.toml in the kiosk's source (section and field names, quotes)",
-            ))
+            )
         })?;
-        config.paper()?;
+        if config.paper().is_none() {
+            return Err(ConfigError::at_key(
+                name,
+                text,
+                "printer.paper_mm",
+                format!(
+                    "printer.paper_mm = {} is not a paper width",
+                    config.printer.paper_mm
+                ),
+                "thermal printers take 58 or 80 mm paper; give one of those",
+            ));
+        }
         for (what, v) in [
             ("screen.ticket_s", config.screen.ticket_s),
             ("screen.idle_s", config.screen.idle_s),
@@ -113,19 +127,25 @@ impl KioskConfig {
             ("timing.heartbeat_s", config.timing.heartbeat_s),
         ] {
             if v == 0 {
-                anyhow::bail!("{name}: {what} is 0; give a number of seconds, at least 1");
+                return Err(ConfigError::at_key(
+                    name,
+                    text,
+                    what,
+                    format!("{what} is 0"),
+                    "give a number of seconds, at least 1",
+                ));
             }
         }
         Ok(config)
     }
 
-    pub fn paper(&self) -> anyhow::Result<Paper> {
+    /// The paper width; `None` for a width no thermal printer takes (the
+    /// configuration check refuses those).
+    pub fn paper(&self) -> Option<Paper> {
         match self.printer.paper_mm {
-            58 => Ok(Paper::Mm58),
-            80 => Ok(Paper::Mm80),
-            other => anyhow::bail!(
-                "printer.paper_mm = {other}: thermal printers take 58 or 80 mm paper; give one of those"
-            ),
+            58 => Some(Paper::Mm58),
+            80 => Some(Paper::Mm80),
+            _ => None,
         }
     }
 
@@ -141,7 +161,7 @@ mod tests {
     #[test]
     fn the_built_in_configuration_is_valid() {
         let c = KioskConfig::default_config();
-        assert_eq!(c.paper().unwrap(), Paper::Mm80);
+        assert_eq!(c.paper(), Some(Paper::Mm80));
         assert_eq!(c.printer.chinese, ChineseMode::Gb18030);
         assert!(c.ticket.ahead.zh.contains("{ahead}"));
     }
@@ -150,7 +170,14 @@ mod tests {
     fn mistakes_name_the_line_and_the_fix() {
         let bad = DEFAULT.replace("paper_mm = 80", "paper_mm = 76");
         let e = KioskConfig::parse("k.toml", &bad).unwrap_err().to_string();
-        assert!(e.contains("58 or 80"), "{e}");
+        let line = DEFAULT[..DEFAULT.find("paper_mm = 80").unwrap()]
+            .lines()
+            .count()
+            + 1;
+        assert!(
+            e.starts_with(&format!("k.toml:{line}:")) && e.contains("58 or 80"),
+            "{e}"
+        );
         let bad = DEFAULT.replace("idle_s = 30", "idle = 30");
         let e = KioskConfig::parse("k.toml", &bad).unwrap_err().to_string();
         let line = DEFAULT[..DEFAULT.find("idle_s = 30").unwrap()]

@@ -34,7 +34,12 @@ pub fn printer_from(config: &KioskConfig) -> anyhow::Result<Printer> {
     Ok(Printer {
         spec,
         layout: Layout {
-            paper: config.paper()?,
+            paper: config.paper().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "printer.paper_mm = {}: give 58 or 80",
+                    config.printer.paper_mm
+                )
+            })?,
             chinese,
             wording: config.ticket.clone(),
         },

@@ -4,9 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use jiff::Timestamp;
-use jiff::civil::Date;
 
-use crate::config::HallConfig;
 use crate::rules::numbering::{self, Reading};
 
 #[derive(Debug)]
@@ -48,9 +46,5 @@ impl HallClock {
             tracing::info!("the system clock caught up; business days follow it again");
         }
         reading
-    }
-
-    pub fn business_day(hall: &HallConfig, at: Timestamp) -> Date {
-        numbering::business_day(at, &hall.timezone, hall.day_starts_at)
     }
 }

@@ -1,9 +1,12 @@
 //! queue-server: the hall's single source of truth.
 //!
 //! - [`config`]: the hall's TOML configuration (or the embedded demo hall);
+//! - [`hall`]: the hall's commands (issue, call next, …) and the rules they
+//!   apply to the hall's state, run by the writer;
 //! - [`rules`]: numbering, life cycles, call-next policy, wait estimate and
 //!   statistics, all without I/O;
-//! - [`store`]: SQLite with one group-committing writer and read connections;
+//! - [`store`]: SQLite with one group-committing writer, the tables the
+//!   commands reach, and read connections;
 //! - [`api`]: the HTTP API and the live event stream.
 
 use std::future::Future;
@@ -16,10 +19,13 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod hall;
 pub mod http;
+pub mod load_test;
 pub mod metrics;
 pub mod rules;
 pub mod store;
+pub mod tokens;
 pub mod webhooks;
 
 use crate::config::Config;

@@ -3,7 +3,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use queue_server::config::{self, Config};
+use queue_server::config::Config;
+use queue_server::tokens;
 
 /// The hall's queue server: tickets, counters and the live event stream.
 #[derive(Parser)]
@@ -75,7 +76,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::HashToken { token }) => {
             println!(
                 "token_sha256 = \"{}\"",
-                config::to_hex(&config::sha256(&token))
+                tokens::to_hex(&tokens::sha256(&token))
             );
             Ok(())
         }

@@ -14,9 +14,10 @@ use tokio::sync::{broadcast, watch};
 
 use crate::config::{Config, Role, WebhookConfig};
 use crate::error::Result;
+use crate::hall::{Actor, StoredEvent};
 use crate::store::queries::ms;
 use crate::store::reader::ReadPool;
-use crate::store::writer::{Actor, Op, StoredEvent, WriterHandle};
+use crate::store::writer::WriterHandle;
 
 /// One attempt's time limit.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -114,15 +115,12 @@ impl Worker {
                 tracing::warn!(webhook = %self.webhook.name, event = p.event_id, error = %e, retry_in = ?backoff, "webhook delivery failed");
             }
             let failed = error.is_some();
+            let outbox_id = p.id;
             if let Err(e) = self
                 .writer
-                .submit(
-                    actor.clone(),
-                    Op::Delivery {
-                        outbox_id: p.id,
-                        error,
-                    },
-                )
+                .run(actor.clone(), move |hall| {
+                    hall.record_delivery(outbox_id, error.as_deref())
+                })
                 .await
             {
                 tracing::warn!(webhook = %self.webhook.name, error = %e, "cannot record the delivery; will retry");

@@ -1058,4 +1058,143 @@ token = "kiosk-token"
         .await
         .unwrap();
     assert!(created && t.number == "A001", "{t:?}");
+
+    // Past closing time a kiosk retrying that request (its answer was
+    // lost) still gets the ticket it holds; a new request is refused.
+    s.restart_with_faketime("@2026-03-02 17:00:05").await;
+    let kiosk = s.client("kiosk-token");
+    let (again, created) = kiosk
+        .issue_ticket(&IssueTicket::new("pay", "early-bird"))
+        .await
+        .expect("the same key after closing time answers the same ticket");
+    assert!(!created && again.id == t.id, "{again:?}");
+    let (status, _) = status_of(
+        kiosk
+            .issue_ticket(&IssueTicket::new("pay", "late-comer"))
+            .await,
+    );
+    assert_eq!(status, 409);
+}
+
+/// A hall that requires recalls before a no-show gets the same rule when
+/// staff call the next customer over a called one as when they press
+/// no-show, and the no-show made by call-next is an event like any other.
+#[tokio::test]
+async fn call_next_over_a_called_ticket_keeps_the_recall_rule() {
+    let config = queue_server::config::DEMO_TOML.replace(
+        "timezone = \"Asia/Shanghai\"",
+        "timezone = \"Asia/Shanghai\"\nrecalls_before_no_show = 1",
+    );
+    assert_ne!(config, queue_server::config::DEMO_TOML);
+    let s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(config),
+            faketime: None,
+        },
+    )
+    .await;
+    let kiosk = s.client(demo::KIOSK);
+    let c1 = s.client(&demo::counter(1));
+    let first = issue(&kiosk, "pay", "k1").await;
+    let second = issue(&kiosk, "pay", "k2").await;
+    let mut events = c1.events(None).await.unwrap();
+    let called = ticket_of(act(&c1, 1, CounterAction::CallNext).await.unwrap());
+    assert_eq!(called.id, first.id);
+
+    for action in [CounterAction::CallNext, CounterAction::NoShow] {
+        match act(&c1, 1, action).await {
+            Err(ClientError::Api {
+                status: 409,
+                message,
+                ..
+            }) => assert!(
+                message.contains("recalled 0 of the 1") && message.contains("recall it first"),
+                "{action:?}: {message}"
+            ),
+            other => panic!("{action:?}: expected 409, got {other:?}"),
+        }
+    }
+    let still = c1.ticket(first.id).await.unwrap();
+    assert_eq!(
+        still.status,
+        TicketStatus::Called,
+        "refusals change nothing"
+    );
+
+    act(&c1, 1, CounterAction::Recall).await.unwrap();
+    let next = ticket_of(act(&c1, 1, CounterAction::CallNext).await.unwrap());
+    assert_eq!(next.id, second.id);
+    assert_eq!(
+        c1.ticket(first.id).await.unwrap().status,
+        TicketStatus::NoShow
+    );
+    let kinds: Vec<_> = [
+        next_event(&mut events).await,
+        next_event(&mut events).await,
+        next_event(&mut events).await,
+        next_event(&mut events).await,
+    ]
+    .into_iter()
+    .map(|e| (e.kind, e.ticket.map(|t| t.id)))
+    .collect();
+    assert_eq!(
+        kinds,
+        [
+            (EventKind::TicketCalled, Some(first.id)),
+            (EventKind::TicketRecalled, Some(first.id)),
+            (EventKind::TicketNoShow, Some(first.id)),
+            (EventKind::TicketCalled, Some(second.id)),
+        ]
+    );
+}
+
+/// Events carry the waiting counts they change, so a screen can follow the
+/// queues from the stream alone.
+#[tokio::test]
+async fn events_carry_the_waiting_counts_they_change() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let c1 = s.client(&demo::counter(1));
+    let mut events = c1.events(None).await.unwrap();
+    let waiting = |e: &Event| {
+        e.waiting
+            .iter()
+            .map(|w| (w.service.clone(), w.waiting))
+            .collect::<Vec<_>>()
+    };
+    issue(&kiosk, "pay", "w1").await;
+    issue(&kiosk, "pay", "w2").await;
+    assert_eq!(waiting(&next_event(&mut events).await), [("pay".into(), 1)]);
+    assert_eq!(waiting(&next_event(&mut events).await), [("pay".into(), 2)]);
+    ticket_of(act(&c1, 1, CounterAction::CallNext).await.unwrap());
+    let called = next_event(&mut events).await;
+    assert_eq!(
+        (called.kind, waiting(&called)),
+        (EventKind::TicketCalled, vec![("pay".into(), 1)])
+    );
+    act(&c1, 1, CounterAction::Start).await.unwrap();
+    assert!(
+        next_event(&mut events).await.waiting.is_empty(),
+        "a start moves no queue"
+    );
+    c1.counter_action(
+        1,
+        CounterAction::Transfer,
+        &CounterActionBody::transfer_to("open"),
+    )
+    .await
+    .unwrap();
+    let moved = next_event(&mut events).await;
+    assert_eq!(moved.kind, EventKind::TicketTransferred);
+    assert_eq!(waiting(&moved), [("open".into(), 1)]);
+    let hall = c1.hall().await.unwrap();
+    for w in [("pay", 1), ("open", 1)] {
+        let v = hall.services.iter().find(|v| v.id == w.0).unwrap();
+        assert_eq!(
+            v.waiting, w.1,
+            "the snapshot agrees with the stream for {}",
+            w.0
+        );
+    }
 }

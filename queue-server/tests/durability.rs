@@ -9,7 +9,7 @@ use std::time::Duration;
 use hall_api::client::{ClientError, HallClient};
 use hall_api::{IssueTicket, Ticket};
 use hall_testkit::{ServerOptions, ServerProcess, demo};
-use queue_server::config::{LOAD_TEST_BILLING, LOAD_TEST_KIOSK, load_test_hall};
+use queue_server::load_test::{LOAD_TEST_BILLING, LOAD_TEST_KIOSK, load_test_hall};
 
 const BIN: &str = env!("CARGO_BIN_EXE_queue-server");
 

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use crate::api::AppState;
 use crate::config::Role;
 use crate::error::Error;
-use crate::store::writer::Actor;
+use crate::hall::Actor;
 
 /// The authenticated device making the request.
 #[derive(Debug, Clone)]
@@ -107,7 +107,7 @@ impl FromRequestParts<AppState> for Caller {
             });
         }
         // Not a device: perhaps a session a counter PIN opened.
-        let hash = crate::config::sha256(&token);
+        let hash = crate::tokens::sha256(&token);
         let now = crate::store::queries::ms(state.clock.read().at);
         let counter = state
             .reads

@@ -10,7 +10,7 @@ use hall_api::{CounterAction, CounterActionBody, CounterView, ErrorBody, Ticket}
 use crate::api::auth::Caller;
 use crate::api::{AppState, path_number};
 use crate::error::{Error, Result};
-use crate::store::writer::{Op, Outcome};
+use crate::rules::lifecycle::CounterStep;
 
 /// Act at a counter. `call-next` answers the called ticket, or 204 when
 /// nobody waits; recall, start, complete, no-show and transfer answer the
@@ -48,27 +48,59 @@ pub async fn act(
             ))
         })?
     };
-    Ok(
-        match st
-            .writer
-            .submit(
-                caller.actor(),
-                Op::Counter {
-                    number,
-                    action,
-                    body,
-                },
-            )
-            .await?
-        {
-            Outcome::Ticket(t) => Json(*t).into_response(),
-            Outcome::Counter(c) => Json::<CounterView>(c).into_response(),
-            Outcome::NobodyWaiting => StatusCode::NO_CONTENT.into_response(),
-            other @ (Outcome::Issued { .. } | Outcome::Recorded) => {
-                return Err(Error::Internal(format!(
-                    "a counter action answered {other:?}"
-                )));
-            }
+    if body.service.is_some() && action != CounterAction::Transfer {
+        return Err(Error::BadRequest(format!(
+            "{} takes no service; only transfer does",
+            action.as_str()
+        )));
+    }
+    if body.transaction_ref.is_some() && action != CounterAction::Complete {
+        return Err(Error::BadRequest(format!(
+            "{} takes no transaction_ref; only complete does",
+            action.as_str()
+        )));
+    }
+    let w = &st.writer;
+    let actor = caller.actor();
+    let ticket = |t: Ticket| Json(t).into_response();
+    let counter = |c: CounterView| Json(c).into_response();
+    Ok(match action {
+        CounterAction::CallNext => match w.run(actor, move |h| h.call_next(number)).await? {
+            Some(t) => ticket(t),
+            None => StatusCode::NO_CONTENT.into_response(),
         },
-    )
+        CounterAction::Recall => ticket(w.run(actor, move |h| h.recall(number)).await?),
+        CounterAction::Start => ticket(w.run(actor, move |h| h.start(number)).await?),
+        CounterAction::Complete => {
+            let reference = body.transaction_ref;
+            ticket(w.run(actor, move |h| h.complete(number, reference)).await?)
+        }
+        CounterAction::NoShow => ticket(w.run(actor, move |h| h.no_show(number)).await?),
+        CounterAction::Transfer => {
+            let service = body.service.ok_or_else(|| {
+                Error::BadRequest(
+                    "transfer needs {\"service\": \"…\"}: the service the customer goes to".into(),
+                )
+            })?;
+            ticket(w.run(actor, move |h| h.transfer(number, &service)).await?)
+        }
+        CounterAction::Open => counter(
+            w.run(actor, move |h| h.change_counter(number, CounterStep::Open))
+                .await?,
+        ),
+        CounterAction::Close => counter(
+            w.run(actor, move |h| h.change_counter(number, CounterStep::Close))
+                .await?,
+        ),
+        CounterAction::Pause => counter(
+            w.run(actor, move |h| h.change_counter(number, CounterStep::Pause))
+                .await?,
+        ),
+        CounterAction::Resume => counter(
+            w.run(actor, move |h| {
+                h.change_counter(number, CounterStep::Resume)
+            })
+            .await?,
+        ),
+    })
 }

@@ -44,7 +44,7 @@ fn requested_resume(headers: &HeaderMap, q: &EventsQuery) -> Result<Option<i64>>
 
 struct Feed {
     st: AppState,
-    rx: tokio::sync::broadcast::Receiver<crate::store::writer::StoredEvent>,
+    rx: tokio::sync::broadcast::Receiver<crate::hall::StoredEvent>,
     last: i64,
     backlog: VecDeque<(i64, String, String)>,
     catch_up: bool,

@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use crate::api::AppState;
 use crate::api::auth::Caller;
-use crate::clock::HallClock;
 use crate::config::Role;
 use crate::error::{Error, Result};
 use crate::rules::stats::{DayInput, day_stats as compute_day_stats};
@@ -27,7 +26,7 @@ pub async fn health(State(st): State<AppState>) -> Result<Json<Health>> {
     Ok(Json(Health {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        business_day: HallClock::business_day(&st.hall.hall, now.at),
+        business_day: st.hall.hall.business_day(now.at),
         clock_trusted: now.trusted,
         last_event_id,
     }))
@@ -60,7 +59,7 @@ pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Jso
                 hall: HallInfo {
                     name: hall.hall.name.clone(),
                     timezone: hall.hall.timezone_name.clone(),
-                    business_day: HallClock::business_day(&hall.hall, now.at),
+                    business_day: hall.hall.business_day(now.at),
                     clock_trusted: now.trusted,
                     public_url: hall.hall.public_url.clone(),
                 },
@@ -91,7 +90,7 @@ pub async fn day_stats(
 ) -> Result<Json<DayStats>> {
     caller.require(&[Role::Manager], "read statistics")?;
     let now = st.clock.read();
-    let today = HallClock::business_day(&st.hall.hall, now.at);
+    let today = st.hall.hall.business_day(now.at);
     let date = match q.date.as_deref() {
         None => today,
         Some(raw) => raw.parse::<Date>().map_err(|_| {
@@ -105,17 +104,8 @@ pub async fn day_stats(
         .reads
         .run(move |conn| {
             let h = &hall.hall;
-            let start = |d: Date| {
-                d.to_datetime(h.day_starts_at)
-                    .to_zoned(h.timezone.clone())
-                    .map(|z| z.timestamp())
-                    .map_err(|e| Error::BadRequest(format!("date {d} is out of range: {e}")))
-            };
-            let from = start(date)?;
-            let next = date
-                .tomorrow()
-                .map_err(|e| Error::BadRequest(e.to_string()))?;
-            let to = start(next)?.min(now.at).max(from);
+            let (from, next) = h.day_window(date).map_err(Error::BadRequest)?;
+            let to = next.min(now.at).max(from);
             let tx = conn.unchecked_transaction()?;
             let (tickets, counters) = reader::day_facts(&tx, &hall, date, from, to)?;
             Ok(compute_day_stats(&DayInput {

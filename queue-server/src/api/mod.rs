@@ -12,8 +12,9 @@ use tokio::sync::{broadcast, watch};
 use crate::clock::HallClock;
 use crate::config::Config;
 use crate::error::Error;
+use crate::hall::StoredEvent;
 use crate::store::reader::ReadPool;
-use crate::store::writer::{StoredEvent, WriterHandle};
+use crate::store::writer::WriterHandle;
 
 pub mod auth;
 pub mod billing;

@@ -16,9 +16,10 @@ use crate::api::auth::{Caller, role_name};
 use crate::api::{ApiJson, AppState, path_number};
 use crate::config::Role;
 use crate::error::{Error, Result};
-use crate::rules::policy::{Candidate, rank};
+use crate::hall::Actor;
+use crate::rules::policy::rank;
 use crate::store::queries::{self, ms};
-use crate::store::writer::{Actor, Op};
+use crate::tokens::{random_hex, sha256};
 
 /// How long a PIN session lasts: one working day.
 const SESSION: jiff::SignedDuration = jiff::SignedDuration::from_hours(12);
@@ -110,7 +111,7 @@ pub async fn set_pin(
     .await
     .map_err(|e| Error::Internal(e.to_string()))??;
     st.writer
-        .submit(caller.actor(), Op::SetPin { counter, pin_hash })
+        .run(caller.actor(), move |hall| hall.set_pin(counter, &pin_hash))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -155,10 +156,7 @@ pub async fn sign_in(
             "wrong PIN for counter {counter}"
         )));
     }
-    let mut raw = [0u8; 32];
-    getrandom::fill(&mut raw)
-        .map_err(|e| Error::Internal(format!("no randomness for the session: {e}")))?;
-    let token = crate::config::to_hex(&raw);
+    let token = random_hex::<32>("session")?;
     let expires_at = st
         .clock
         .read()
@@ -169,15 +167,11 @@ pub async fn sign_in(
         name: format!("counter-{counter} (PIN)"),
         role: Role::Counter,
     };
+    let token_sha256 = sha256(&token);
     st.writer
-        .submit(
-            actor,
-            Op::OpenSession {
-                counter,
-                token_sha256: crate::config::sha256(&token),
-                expires_at: ms(expires_at),
-            },
-        )
+        .run(actor, move |hall| {
+            hall.open_session(counter, &token_sha256, ms(expires_at))
+        })
         .await?;
     Ok(Json(CounterSession {
         token,
@@ -206,17 +200,7 @@ pub async fn queue(
                 .ok_or_else(|| Error::NotFound(format!("counter {counter} is not configured")))?;
             let served = hall.served_by(cfg);
             let mut rows = queries::waiting_in(conn, &cfg.services, QUEUE_LIMIT)?;
-            rows.sort_by_key(|t| {
-                rank(
-                    &served,
-                    &Candidate {
-                        id: t.id,
-                        service: t.service.clone(),
-                        transferred: t.rank_class == 0,
-                        issued_at: queries::ts(t.issued_at),
-                    },
-                )
-            });
+            rows.sort_by_key(|t| rank(&served, &t.candidate()));
             rows.truncate(QUEUE_LIMIT as usize);
             Ok(rows.iter().map(|t| t.summary()).collect())
         })

@@ -10,7 +10,6 @@ use crate::api::{ApiJson, AppState, path_number};
 use crate::config::Role;
 use crate::error::{Error, Result};
 use crate::store::queries;
-use crate::store::writer::{Op, Outcome};
 
 /// Issue a ticket. The same idempotency key from the same device returns
 /// the ticket it already issued (200) instead of a second one.
@@ -26,18 +25,16 @@ pub async fn issue(
     ApiJson(req): ApiJson<IssueTicket>,
 ) -> Result<(StatusCode, Json<Ticket>)> {
     caller.require(&[Role::Kiosk, Role::Manager], "issue tickets")?;
-    refuse_outside_hours(&st, &req.service)?;
-    match st.writer.submit(caller.actor(), Op::Issue(req)).await? {
-        Outcome::Issued { ticket, created } => {
-            let status = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            Ok((status, Json(*ticket)))
-        }
-        other => Err(Error::Internal(format!("issue answered {other:?}"))),
-    }
+    let issued = st
+        .writer
+        .run(caller.actor(), move |hall| hall.issue(&req))
+        .await?;
+    let status = if issued.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(issued.ticket)))
 }
 
 /// A ticket with its current status, and its position while waiting.
@@ -77,38 +74,9 @@ pub async fn cancel(
 ) -> Result<Json<Ticket>> {
     caller.require(&[Role::Kiosk, Role::Manager], "cancel tickets")?;
     let id: i64 = path_number("ticket id", &id)?;
-    match st
+    let ticket = st
         .writer
-        .submit(caller.actor(), Op::Cancel { ticket: id })
-        .await?
-    {
-        Outcome::Ticket(t) => Ok(Json(*t)),
-        other => Err(Error::Internal(format!("cancel answered {other:?}"))),
-    }
-}
-
-/// Tickets for a service are handed out in its opening hours only, so nobody
-/// waits for a counter that will not open today.
-fn refuse_outside_hours(st: &AppState, service: &str) -> Result<()> {
-    let Some(hours) = st
-        .hall
-        .services
-        .iter()
-        .find(|s| s.id == service)
-        .and_then(|s| s.hours)
-    else {
-        return Ok(());
-    };
-    let local = st
-        .clock
-        .read()
-        .at
-        .to_zoned(st.hall.hall.timezone.clone())
-        .time();
-    if hours.contains(local) {
-        return Ok(());
-    }
-    Err(Error::Conflict(format!(
-        "service \"{service}\" hands out tickets {hours} only; come back then"
-    )))
+        .run(caller.actor(), move |hall| hall.cancel(id))
+        .await?;
+    Ok(Json(ticket))
 }

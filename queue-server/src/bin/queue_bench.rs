@@ -19,7 +19,9 @@ use std::time::{Duration, Instant, SystemTime};
 use clap::Parser;
 use hall_api::IssueTicket;
 use hall_api::client::HallClient;
-use queue_server::config::{LOAD_TEST_BILLING, LOAD_TEST_DISPLAY, LOAD_TEST_KIOSK, load_test_hall};
+use queue_server::load_test::{
+    LOAD_TEST_BILLING, LOAD_TEST_DISPLAY, LOAD_TEST_KIOSK, load_test_hall,
+};
 use tokio::sync::Mutex;
 
 #[derive(Parser)]

@@ -22,6 +22,24 @@ pub fn business_day(at: Timestamp, tz: &TimeZone, day_starts_at: Time) -> Date {
         .unwrap_or_else(|_| local.date())
 }
 
+/// When business day `date` starts and when the next one starts: the
+/// instants of `day_starts_at` local time on `date` and the day after
+/// (either may be 23 or 25 hours apart across a DST change).
+pub fn day_window(
+    date: Date,
+    tz: &TimeZone,
+    day_starts_at: Time,
+) -> Result<(Timestamp, Timestamp), String> {
+    let start = |d: Date| {
+        d.to_datetime(day_starts_at)
+            .to_zoned(tz.clone())
+            .map(|z| z.timestamp())
+            .map_err(|e| format!("date {d} is out of range: {e}"))
+    };
+    let next = date.tomorrow().map_err(|e| e.to_string())?;
+    Ok((start(date)?, start(next)?))
+}
+
 /// The printed number: prefix and at least three digits (A001 … A999, A1000).
 pub fn format_number(prefix: &str, seq: u32) -> String {
     format!("{prefix}{seq:03}")
@@ -66,6 +84,38 @@ mod tests {
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_day_window_runs_from_its_start_to_the_next_days() {
+        let five = Time::constant(5, 0, 0, 0);
+        let (from, to) = day_window(Date::constant(2026, 11, 22), &shanghai(), five).unwrap();
+        assert_eq!(from, at("2026-11-21T21:00:00Z"));
+        assert_eq!(to, at("2026-11-22T21:00:00Z"));
+        // Every instant of the window belongs to that business day, and the
+        // window's end to the next.
+        assert_eq!(
+            business_day(from, &shanghai(), five),
+            Date::constant(2026, 11, 22)
+        );
+        let last = to
+            .checked_sub(jiff::SignedDuration::from_millis(1))
+            .unwrap();
+        assert_eq!(
+            business_day(last, &shanghai(), five),
+            Date::constant(2026, 11, 22)
+        );
+        assert_eq!(
+            business_day(to, &shanghai(), five),
+            Date::constant(2026, 11, 23)
+        );
+        // The business day across the change to summer time has 23 hours.
+        let ny = TimeZone::get("America/New_York").unwrap();
+        let (from, to) = day_window(Date::constant(2026, 3, 7), &ny, five).unwrap();
+        assert_eq!(
+            to.duration_since(from),
+            jiff::SignedDuration::from_hours(23)
+        );
     }
 
     #[test]

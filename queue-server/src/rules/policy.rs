@@ -7,13 +7,49 @@
 
 use jiff::Timestamp;
 
+/// Where a waiting entry stands among those of its service before issue
+/// time is looked at: customers continuing after a transfer go first, so
+/// nobody who already waited starts again at the back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum QueueRank {
+    /// The waiting entry a transfer made.
+    Continuing,
+    /// A ticket as issued.
+    Fresh,
+}
+
+impl QueueRank {
+    /// The `rank_class` column; SQL orders by it in the same direction.
+    pub fn stored(self) -> i64 {
+        match self {
+            QueueRank::Continuing => 0,
+            QueueRank::Fresh => 1,
+        }
+    }
+
+    pub fn from_stored(v: i64) -> QueueRank {
+        if v == 0 {
+            QueueRank::Continuing
+        } else {
+            QueueRank::Fresh
+        }
+    }
+}
+
 /// A waiting ticket as the policy sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     pub id: i64,
     pub service: String,
-    pub transferred: bool,
+    pub rank: QueueRank,
     pub issued_at: Timestamp,
+}
+
+/// The calling order within one service: rank, then issue time, then id.
+/// The store's SQL (`queries::QUEUE_ORDER`) sorts by the same columns; a
+/// property test in `crate::hall` holds the two equal.
+pub fn queue_key(c: &Candidate) -> (QueueRank, Timestamp, i64) {
+    (c.rank, c.issued_at, c.id)
 }
 
 /// One of the services a counter serves, in the counter's order of preference.
@@ -28,21 +64,28 @@ pub struct ServedService<'a> {
 pub fn rank(
     served: &[ServedService<'_>],
     c: &Candidate,
-) -> Option<(i64, bool, usize, Timestamp, i64)> {
+) -> Option<(i64, QueueRank, usize, Timestamp, i64)> {
     let (pref, s) = served.iter().enumerate().find(|(_, s)| s.id == c.service)?;
-    Some((
-        -i64::from(s.priority),
-        !c.transferred,
-        pref,
-        c.issued_at,
-        c.id,
-    ))
+    Some((-i64::from(s.priority), c.rank, pref, c.issued_at, c.id))
+}
+
+/// People of the same service called before `me` (the count a waiting
+/// customer is shown as "ahead").
+pub fn ahead_in_service<'a>(
+    me: &Candidate,
+    waiting: impl IntoIterator<Item = &'a Candidate>,
+) -> u32 {
+    let count = waiting
+        .into_iter()
+        .filter(|c| c.service == me.service && queue_key(c) < queue_key(me))
+        .count();
+    u32::try_from(count).unwrap_or(u32::MAX)
 }
 
 /// The ticket the counter calls next among `candidates`.
 ///
-/// Within one service the calling order depends only on (transferred, issue
-/// time, id), so the server passes just the head of each service's queue.
+/// Within one service the calling order depends only on [`queue_key`], so
+/// the server passes just the head of each service's queue.
 pub fn pick_next<'c>(
     served: &[ServedService<'_>],
     candidates: &'c [Candidate],
@@ -59,20 +102,6 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The rule the server's SQL count of people ahead follows: tickets of
-    /// the same service called before `me`.
-    fn ahead_in_service<'a>(
-        me: &Candidate,
-        waiting: impl IntoIterator<Item = &'a Candidate>,
-    ) -> u32 {
-        let key = |c: &Candidate| (!c.transferred, c.issued_at, c.id);
-        let count = waiting
-            .into_iter()
-            .filter(|c| c.service == me.service && key(c) < key(me))
-            .count();
-        u32::try_from(count).unwrap_or(u32::MAX)
-    }
-
     fn t(secs: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000 + secs).unwrap()
     }
@@ -81,7 +110,11 @@ mod tests {
         Candidate {
             id,
             service: service.into(),
-            transferred,
+            rank: if transferred {
+                QueueRank::Continuing
+            } else {
+                QueueRank::Fresh
+            },
             issued_at: t(at),
         }
     }
@@ -166,7 +199,7 @@ mod tests {
             let mut heads = Vec::new();
             for svc in ["pay", "vip", "open", "enquiry"] {
                 let head = cands.iter().filter(|c| c.service == svc)
-                    .min_by_key(|c| (!c.transferred, c.issued_at, c.id)).cloned();
+                    .min_by_key(|c| queue_key(c)).cloned();
                 heads.extend(head);
             }
             prop_assert_eq!(pick_next(&s, &heads).cloned(), best_overall);

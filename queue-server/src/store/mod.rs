@@ -4,4 +4,5 @@
 pub mod queries;
 pub mod reader;
 pub mod schema;
+pub mod tables;
 pub mod writer;

@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::rules::estimate::{self, OpenCounter};
+use crate::rules::policy::{Candidate, QueueRank};
 
 pub fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
@@ -29,7 +30,7 @@ pub struct TicketRow {
     pub service: String,
     pub business_day: String,
     pub status: TicketStatus,
-    pub rank_class: i64,
+    pub rank: QueueRank,
     pub issued_at: i64,
     pub called_at: Option<i64>,
     pub started_at: Option<i64>,
@@ -45,6 +46,11 @@ pub struct TicketRow {
     pub transferred_from: Option<i64>,
     pub transferred_to: Option<i64>,
 }
+
+/// The calling order within a service, as SQL: the columns of
+/// `rules::policy::queue_key`, in its order (the `tickets_queue` index
+/// serves it).
+pub const QUEUE_ORDER: &str = "rank_class, issued_at, id";
 
 pub const TICKET_COLUMNS: &str = "id, number, service, business_day, status, rank_class, issued_at, called_at, \
      started_at, ended_at, counter, recalls, channel, idempotency_key, tracking_code, customer_ref, lang, \
@@ -65,7 +71,7 @@ impl TicketRow {
                     format!("unknown status {status}").into(),
                 )
             })?,
-            rank_class: r.get(5)?,
+            rank: QueueRank::from_stored(r.get(5)?),
             issued_at: r.get(6)?,
             called_at: r.get(7)?,
             started_at: r.get(8)?,
@@ -81,6 +87,16 @@ impl TicketRow {
             transferred_from: r.get(18)?,
             transferred_to: r.get(19)?,
         })
+    }
+
+    /// The ticket as the call-next policy sees it.
+    pub fn candidate(&self) -> Candidate {
+        Candidate {
+            id: self.id,
+            service: self.service.clone(),
+            rank: self.rank,
+            issued_at: ts(self.issued_at),
+        }
     }
 
     pub fn summary(&self) -> TicketSummary {
@@ -115,11 +131,7 @@ impl TicketRow {
             tracking_code: self.tracking_code.clone(),
             channel: self.channel.clone(),
             customer_ref: self.customer_ref.clone(),
-            lang: self.lang.as_deref().and_then(|l| match l {
-                "zh" => Some(Lang::Zh),
-                "en" => Some(Lang::En),
-                _ => None,
-            }),
+            lang: self.lang.as_deref().and_then(Lang::parse),
             transaction_ref: self.transaction_ref.clone(),
             transferred_from: self.transferred_from,
             transferred_to: self.transferred_to,
@@ -147,26 +159,27 @@ pub fn ticket_by_idempotency(
         .optional()?)
 }
 
-/// The first ticket of a service's queue: transferred entries first, then by issue time.
+/// The first ticket of a service's queue, in calling order.
 pub fn queue_head(conn: &Connection, service: &str) -> Result<Option<TicketRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {TICKET_COLUMNS} FROM tickets WHERE status = 'waiting' AND service = ?1 \
-         ORDER BY rank_class, issued_at, id LIMIT 1"
+         ORDER BY {QUEUE_ORDER} LIMIT 1"
     ))?;
     Ok(stmt.query_row([service], TicketRow::from_row).optional()?)
 }
 
-/// People of the same service called before this waiting ticket.
+/// People of the same service called before this waiting ticket
+/// (`rules::policy::ahead_in_service`): those whose key in
+/// [`QUEUE_ORDER`] is smaller, compared as one row value.
 pub fn ahead_of(conn: &Connection, t: &TicketRow) -> Result<u32> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ?1 \
-         AND (rank_class < ?2 OR (rank_class = ?2 AND (issued_at < ?3 OR (issued_at = ?3 AND id < ?4))))",
-    )?;
-    Ok(
-        stmt.query_row(params![t.service, t.rank_class, t.issued_at, t.id], |r| {
-            r.get(0)
-        })?,
-    )
+         AND ({QUEUE_ORDER}) < (?2, ?3, ?4)"
+    ))?;
+    Ok(stmt.query_row(
+        params![t.service, t.rank.stored(), t.issued_at, t.id],
+        |r| r.get(0),
+    )?)
 }
 
 /// Waiting tickets per service (kept by triggers, see the schema).
@@ -177,12 +190,15 @@ pub fn waiting_counts(conn: &Connection) -> Result<HashMap<String, u32>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Issue time of each service's longest-waiting ticket.
+/// Issue time of each service's longest-waiting ticket (as issued there,
+/// not continuing from a transfer).
 pub fn oldest_waiting(conn: &Connection) -> Result<HashMap<String, i64>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT service, MIN(issued_at) FROM tickets WHERE status = 'waiting' AND rank_class = 1 GROUP BY service",
+        "SELECT service, MIN(issued_at) FROM tickets WHERE status = 'waiting' AND rank_class = ?1 GROUP BY service",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let rows = stmt.query_map([QueueRank::Fresh.stored()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -316,13 +332,12 @@ pub fn counter_view(conn: &Connection, hall: &Config, row: &CounterRow) -> Resul
 pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result<Vec<ServiceView>> {
     let load = HallLoad::read(conn)?;
     let oldest = oldest_waiting(conn)?;
-    let local_time = now.to_zoned(hall.hall.timezone.clone()).time();
     hall.services
         .iter()
         .map(|s| {
             let waiting = load.waiting.get(&s.id).copied().unwrap_or(0);
             let open_counters = load.open_counters(hall, &s.id).len() as u32;
-            let unavailable = if s.hours.is_some_and(|h| !h.contains(local_time)) {
+            let unavailable = if !hall.hands_out(s, now) {
                 Some(Unavailable::OutsideHours)
             } else if open_counters == 0 {
                 Some(Unavailable::NoCounterOpen)
@@ -418,7 +433,7 @@ pub fn pin_hash(conn: &Connection, counter: u32) -> Result<Option<String>> {
 pub fn waiting_in(conn: &Connection, services: &[String], limit: u32) -> Result<Vec<TicketRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {TICKET_COLUMNS} FROM tickets WHERE status = 'waiting' AND service = ?1 \
-         ORDER BY rank_class, issued_at, id LIMIT ?2"
+         ORDER BY {QUEUE_ORDER} LIMIT ?2"
     ))?;
     let mut out = Vec::new();
     for s in services {

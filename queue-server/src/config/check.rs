@@ -1,0 +1,445 @@
+//! The checks that turn the file's shape (`file`) into a hall (`Config`):
+//! every problem is a `FILE:LINE` error with a fix.
+
+use std::collections::HashSet;
+
+use hall_api::config_error::ConfigError;
+use jiff::civil::Time;
+use jiff::tz::TimeZone;
+use toml::Spanned;
+
+use super::file::*;
+use super::*;
+use crate::tokens::{from_hex, sha256};
+
+pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
+    let c = Checker { file, text };
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        ConfigError::at(
+            file,
+            text,
+            e.span(),
+            e.message(),
+            "compare this line with the example configuration in the README (field names, quotes, numbers)",
+        )
+    })?;
+
+    let tz_name = raw.hall.timezone.get_ref().clone();
+    let timezone = match TimeZone::get(&tz_name) {
+        Ok(tz) => tz,
+        Err(_) => {
+            return c.err(
+                raw.hall.timezone.span(),
+                format!("unknown time zone \"{tz_name}\""),
+                "use an IANA time zone name such as \"Asia/Shanghai\"",
+            );
+        }
+    };
+    let day_starts_at = match parse_hh_mm(raw.hall.day_starts_at.get_ref()) {
+        Some(t) => t,
+        None => {
+            return c.err(
+                raw.hall.day_starts_at.span(),
+                format!(
+                    "day_starts_at \"{}\" is not a time of day",
+                    raw.hall.day_starts_at.get_ref()
+                ),
+                "write it as \"HH:MM\" in 24-hour local time, e.g. \"05:00\"",
+            );
+        }
+    };
+
+    let public_url = match &raw.hall.public_url {
+        Some(url) => {
+            let u = url.get_ref().trim_end_matches('/');
+            if !(u.starts_with("http://") || u.starts_with("https://")) || u.contains(' ') {
+                return c.err(
+                    url.span(),
+                    format!("public_url \"{u}\" is not a web address"),
+                    "give the address phones in the hall open, e.g. \"http://hall.local:8080\"",
+                );
+            }
+            Some(u.to_string())
+        }
+        None => None,
+    };
+
+    if raw.service.is_empty() {
+        return c.err(
+            0..0,
+            "no [[service]] is configured".into(),
+            "add at least one [[service]] table",
+        );
+    }
+    let mut services = Vec::new();
+    let mut ids = HashSet::new();
+    let mut prefixes = HashSet::new();
+    for s in raw.service {
+        let id = s.id.get_ref();
+        if id.is_empty()
+            || id.len() > 32
+            || !id
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
+        {
+            return c.err(
+                s.id.span(),
+                format!("service id \"{id}\" is not usable in the API"),
+                "use 1 to 32 lower-case letters, digits, '-' or '_', e.g. \"pay\"",
+            );
+        }
+        if !ids.insert(id.clone()) {
+            return c.err(
+                s.id.span(),
+                format!("service id \"{id}\" is used twice"),
+                "give every service its own id",
+            );
+        }
+        let prefix = s.prefix.get_ref();
+        if prefix.is_empty()
+            || prefix.len() > 2
+            || !prefix.chars().all(|ch| ch.is_ascii_uppercase())
+        {
+            return c.err(
+                s.prefix.span(),
+                format!("prefix \"{prefix}\" is not one or two capital letters"),
+                "use a prefix such as \"A\" so numbers read A001, A002…",
+            );
+        }
+        if !prefixes.insert(prefix.clone()) {
+            return c.err(
+                s.prefix.span(),
+                format!(
+                    "prefix \"{prefix}\" is used by two services, so their numbers would repeat"
+                ),
+                "give every service its own prefix letter",
+            );
+        }
+        if *s.expected_service_min.get_ref() == 0 {
+            return c.err(
+                s.expected_service_min.span(),
+                "expected_service_min must be at least 1".into(),
+                "give the usual minutes one customer takes at the counter",
+            );
+        }
+        services.push(ServiceConfig {
+            id: id.clone(),
+            prefix: prefix.clone(),
+            name: s.name,
+            target_wait_min: s.target_wait_min,
+            priority: s.priority,
+            ask_account: s.ask_account,
+            expected_service_min: *s.expected_service_min.get_ref(),
+            hours: match s.hours.as_ref().or(raw.hall.hours.as_ref()) {
+                Some(h) => Some(c.hours(h)?),
+                None => None,
+            },
+        });
+    }
+
+    let mut counters = Vec::new();
+    let mut numbers = HashSet::new();
+    for k in raw.counter {
+        let number = *k.number.get_ref();
+        if number == 0 || number > 999 {
+            return c.err(
+                k.number.span(),
+                format!("counter number {number} is out of range"),
+                "number counters from 1 to 999",
+            );
+        }
+        if !numbers.insert(number) {
+            return c.err(
+                k.number.span(),
+                format!("counter {number} is configured twice"),
+                "give every counter its own number",
+            );
+        }
+        if k.services.get_ref().is_empty() {
+            return c.err(
+                k.services.span(),
+                format!("counter {number} serves no service"),
+                "list the service ids it serves, most preferred first",
+            );
+        }
+        let mut seen = HashSet::new();
+        let mut list = Vec::new();
+        for s in k.services.get_ref() {
+            if !ids.contains(s.get_ref()) {
+                return c.err(
+                    s.span(),
+                    format!("counter {number} names unknown service \"{}\"", s.get_ref()),
+                    &format!("use one of the configured service ids: {}", sorted(&ids)),
+                );
+            }
+            if !seen.insert(s.get_ref().clone()) {
+                return c.err(
+                    s.span(),
+                    format!("counter {number} lists \"{}\" twice", s.get_ref()),
+                    "list each service once",
+                );
+            }
+            list.push(s.get_ref().clone());
+        }
+        counters.push(CounterConfig {
+            number,
+            name: k.name,
+            services: list,
+            initial_state: k.initial_state,
+        });
+    }
+
+    let mut devices = Vec::new();
+    let mut names = HashSet::new();
+    let mut hashes = HashSet::new();
+    for d in raw.device {
+        let name = d.name.get_ref();
+        if name.is_empty() || name.len() > 64 {
+            return c.err(
+                d.name.span(),
+                "device name must be 1 to 64 characters".into(),
+                "name the device, e.g. \"kiosk-1\"",
+            );
+        }
+        if !names.insert(name.clone()) {
+            return c.err(
+                d.name.span(),
+                format!("device \"{name}\" is configured twice"),
+                "give every device its own name",
+            );
+        }
+        let token_sha256 = match (&d.token, &d.token_sha256) {
+            (Some(t), None) => {
+                if t.get_ref().len() < 8 {
+                    return c.err(
+                        t.span(),
+                        format!("the token of \"{name}\" is shorter than 8 characters"),
+                        "use a long random token, e.g. from `openssl rand -hex 16`",
+                    );
+                }
+                sha256(t.get_ref())
+            }
+            (None, Some(h)) => match from_hex(h.get_ref()) {
+                Some(hash) => hash,
+                None => {
+                    return c.err(
+                        h.span(),
+                        format!("token_sha256 of \"{name}\" is not 64 hex digits"),
+                        "print it with `queue-server hash-token TOKEN`",
+                    );
+                }
+            },
+            _ => {
+                return c.err(
+                    d.name.span(),
+                    format!("device \"{name}\" needs exactly one of token or token_sha256"),
+                    "give `token = \"…\"`, or its hash as `token_sha256 = \"…\"`",
+                );
+            }
+        };
+        if !hashes.insert(token_sha256) {
+            return c.err(
+                d.name.span(),
+                format!("device \"{name}\" has the same token as another device"),
+                "give every device its own token",
+            );
+        }
+        let counter = match (d.role, &d.counter) {
+            (Role::Counter, None) => {
+                return c.err(
+                    d.name.span(),
+                    format!("counter device \"{name}\" does not say which counter it may act on"),
+                    "add `counter = N`",
+                );
+            }
+            (Role::Counter, Some(n)) => {
+                if !numbers.contains(n.get_ref()) {
+                    return c.err(
+                        n.span(),
+                        format!(
+                            "device \"{name}\" names counter {} which is not configured",
+                            n.get_ref()
+                        ),
+                        "use the number of a configured [[counter]]",
+                    );
+                }
+                Some(*n.get_ref())
+            }
+            (_, Some(n)) => {
+                return c.err(
+                    n.span(),
+                    format!(
+                        "only role = \"counter\" devices take a counter, and \"{name}\" is not one"
+                    ),
+                    "remove the counter line, or set role = \"counter\"",
+                );
+            }
+            (_, None) => None,
+        };
+        devices.push(DeviceConfig {
+            name: name.clone(),
+            role: d.role,
+            token_sha256,
+            counter,
+        });
+    }
+
+    let mut webhooks = Vec::new();
+    let mut webhook_names = HashSet::new();
+    for w in raw.webhook {
+        if !webhook_names.insert(w.name.get_ref().clone()) {
+            return c.err(
+                w.name.span(),
+                format!("webhook \"{}\" is configured twice", w.name.get_ref()),
+                "give every webhook its own name",
+            );
+        }
+        check_http_url(&c, &w.url, "webhook url")?;
+        if w.secret.get_ref().len() < 16 {
+            return c.err(
+                w.secret.span(),
+                format!("the secret of webhook \"{}\" is shorter than 16 characters", w.name.get_ref()),
+                "use a long random secret shared with the billing system, e.g. from `openssl rand -hex 32`",
+            );
+        }
+        let mut events = Vec::new();
+        for e in &w.events {
+            match hall_api::EventKind::parse(e.get_ref()) {
+                Some(kind) => events.push(kind),
+                None => {
+                    return c.err(
+                        e.span(),
+                        format!("unknown event \"{}\"", e.get_ref()),
+                        &format!(
+                            "use event names such as: {}",
+                            hall_api::EventKind::ALL.map(|k| k.as_str()).join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        if events.is_empty() {
+            return c.err(
+                w.name.span(),
+                format!("webhook \"{}\" subscribes to no event", w.name.get_ref()),
+                "list the events it wants, e.g. events = [\"ticket.called\"]",
+            );
+        }
+        webhooks.push(WebhookConfig {
+            name: w.name.get_ref().clone(),
+            url: w.url.get_ref().clone(),
+            secret: w.secret.get_ref().clone(),
+            events,
+            alert_after_min: w.alert_after_min.max(1),
+            retry_max_s: w.retry_max_s.max(1),
+        });
+    }
+    let billing = match raw.billing {
+        None => BillingConfig::default(),
+        Some(b) => {
+            if let Some(url) = &b.account_url {
+                check_http_url(&c, url, "account_url")?;
+                if !url.get_ref().contains("{ref}") {
+                    return c.err(
+                        url.span(),
+                        "account_url has no {ref} for the account number".into(),
+                        "write it like http://billing:9090/accounts/{ref}",
+                    );
+                }
+            }
+            BillingConfig {
+                account_url: b.account_url.map(|u| u.into_inner()),
+                timeout_ms: b.timeout_ms.clamp(50, 10_000),
+            }
+        }
+    };
+
+    Ok(Config {
+        webhooks,
+        billing,
+        hall: HallConfig {
+            name: raw.hall.name,
+            timezone_name: tz_name,
+            timezone,
+            day_starts_at,
+            recalls_before_no_show: raw.hall.recalls_before_no_show,
+            last_calls: raw.hall.last_calls.clamp(1, 50),
+            public_url,
+        },
+        services,
+        counters,
+        devices,
+    })
+}
+
+/// The HTTP client has no TLS: a billing system on https needs a local
+/// proxy (say so rather than fail at the first delivery).
+fn check_http_url(c: &Checker<'_>, url: &Spanned<String>, what: &str) -> Result<(), ConfigError> {
+    let u = url.get_ref();
+    if !u.starts_with("http://") || u.len() <= "http://".len() {
+        return c.err(
+            url.span(),
+            format!("{what} \"{u}\" is not an http:// URL"),
+            "give the billing system's address as http://host:port/path (for https, put a local TLS proxy in front)",
+        );
+    }
+    Ok(())
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Checker<'_> {
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        problem: String,
+        fix: &str,
+    ) -> Result<T, ConfigError> {
+        Err(ConfigError::at(
+            self.file,
+            self.text,
+            Some(span),
+            problem,
+            fix,
+        ))
+    }
+}
+
+impl Checker<'_> {
+    fn hours(&self, h: &Spanned<String>) -> Result<OpeningHours, ConfigError> {
+        let parsed = h.get_ref().split_once('-').and_then(|(a, b)| {
+            Some(OpeningHours {
+                from: parse_hh_mm(a.trim())?,
+                until: parse_hh_mm(b.trim())?,
+            })
+        });
+        match parsed {
+            Some(hours) if hours.from < hours.until => Ok(hours),
+            _ => self.err(
+                h.span(),
+                format!(
+                    "hours \"{}\" is not an opening time and a later closing time",
+                    h.get_ref()
+                ),
+                "write it as \"HH:MM-HH:MM\" in 24-hour local time, e.g. \"08:30-17:00\"",
+            ),
+        }
+    }
+}
+
+fn sorted(set: &HashSet<String>) -> String {
+    let mut v: Vec<_> = set.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v.join(", ")
+}
+
+fn parse_hh_mm(s: &str) -> Option<Time> {
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
+}

@@ -1,0 +1,131 @@
+//! The configuration file's shape as written (serde), with spans so that
+//! every later check in `check` can name a line. Defaults live here.
+
+use hall_api::{CounterState, I18nText};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::Role;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub(super) hall: RawHall,
+    #[serde(default)]
+    pub(super) service: Vec<RawService>,
+    #[serde(default)]
+    pub(super) counter: Vec<RawCounter>,
+    #[serde(default)]
+    pub(super) device: Vec<RawDevice>,
+    #[serde(default)]
+    pub(super) webhook: Vec<RawWebhook>,
+    #[serde(default)]
+    pub(super) billing: Option<RawBilling>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWebhook {
+    pub(super) name: Spanned<String>,
+    pub(super) url: Spanned<String>,
+    pub(super) secret: Spanned<String>,
+    pub(super) events: Vec<Spanned<String>>,
+    #[serde(default = "default_alert_after")]
+    pub(super) alert_after_min: u32,
+    #[serde(default = "default_retry_max")]
+    pub(super) retry_max_s: u32,
+}
+
+fn default_alert_after() -> u32 {
+    10
+}
+
+fn default_retry_max() -> u32 {
+    60
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBilling {
+    pub(super) account_url: Option<Spanned<String>>,
+    #[serde(default = "default_lookup_timeout")]
+    pub(super) timeout_ms: u32,
+}
+
+fn default_lookup_timeout() -> u32 {
+    800
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHall {
+    pub(super) name: I18nText,
+    pub(super) timezone: Spanned<String>,
+    #[serde(default = "default_day_start")]
+    pub(super) day_starts_at: Spanned<String>,
+    #[serde(default)]
+    pub(super) recalls_before_no_show: u32,
+    #[serde(default = "default_last_calls")]
+    pub(super) last_calls: u32,
+    /// Default opening hours of every service, "HH:MM-HH:MM".
+    pub(super) hours: Option<Spanned<String>>,
+    /// Where customers' phones reach the hall (QR codes on tickets).
+    pub(super) public_url: Option<Spanned<String>>,
+}
+
+fn default_day_start() -> Spanned<String> {
+    Spanned::new(0..0, "05:00".to_string())
+}
+
+fn default_last_calls() -> u32 {
+    10
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawService {
+    pub(super) id: Spanned<String>,
+    pub(super) prefix: Spanned<String>,
+    pub(super) name: I18nText,
+    #[serde(default = "default_target_wait")]
+    pub(super) target_wait_min: u32,
+    #[serde(default)]
+    pub(super) priority: i32,
+    #[serde(default)]
+    pub(super) ask_account: bool,
+    #[serde(default = "default_service_min")]
+    pub(super) expected_service_min: Spanned<u32>,
+    pub(super) hours: Option<Spanned<String>>,
+}
+
+fn default_target_wait() -> u32 {
+    15
+}
+
+fn default_service_min() -> Spanned<u32> {
+    Spanned::new(0..0, 5)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCounter {
+    pub(super) number: Spanned<u32>,
+    pub(super) name: I18nText,
+    pub(super) services: Spanned<Vec<Spanned<String>>>,
+    #[serde(default = "default_counter_state")]
+    pub(super) initial_state: CounterState,
+}
+
+fn default_counter_state() -> CounterState {
+    CounterState::Closed
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDevice {
+    pub(super) name: Spanned<String>,
+    pub(super) role: Role,
+    pub(super) token: Option<Spanned<String>>,
+    pub(super) token_sha256: Option<Spanned<String>>,
+    pub(super) counter: Option<Spanned<u32>>,
+}

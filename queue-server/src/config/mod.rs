@@ -1,0 +1,225 @@
+//! The hall's configuration: a TOML file, or the embedded demo hall.
+//!
+//! - [`file`]: the file's shape as written (serde, with spans);
+//! - [`check`]: the checks that turn it into a [`Config`], each problem a
+//!   `FILE:LINE` error with a fix ([`ConfigError`], shared by every program);
+//! - this module: the hall as the server uses it, and its lookups.
+
+use std::fmt;
+use std::path::Path;
+
+pub use hall_api::config_error::ConfigError;
+use hall_api::{CounterState, I18nText};
+use jiff::Timestamp;
+use jiff::civil::{Date, Time};
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use crate::rules::numbering;
+use crate::rules::policy::ServedService;
+use crate::tokens::sha256;
+
+mod check;
+mod file;
+#[cfg(test)]
+mod tests;
+
+/// The embedded demo hall used when no `--config` is given.
+pub const DEMO_TOML: &str = include_str!("../../demo.toml");
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub hall: HallConfig,
+    pub services: Vec<ServiceConfig>,
+    pub counters: Vec<CounterConfig>,
+    pub devices: Vec<DeviceConfig>,
+    pub webhooks: Vec<WebhookConfig>,
+    pub billing: BillingConfig,
+}
+
+/// An outbound webhook: events POSTed, signed, in order, until acknowledged.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub name: String,
+    pub url: String,
+    pub secret: String,
+    pub events: Vec<hall_api::EventKind>,
+    /// Undelivered this long: shown to the manager as overdue.
+    pub alert_after_min: u32,
+    /// Longest wait between two attempts.
+    pub retry_max_s: u32,
+}
+
+/// The billing system's account lookup, for the kiosk.
+#[derive(Debug, Clone, Default)]
+pub struct BillingConfig {
+    /// With `{ref}` where the account number goes.
+    pub account_url: Option<String>,
+    pub timeout_ms: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct HallConfig {
+    pub name: I18nText,
+    pub timezone_name: String,
+    pub timezone: TimeZone,
+    /// Local time at which numbering starts again at 1.
+    pub day_starts_at: Time,
+    /// Recalls a called ticket needs before staff may mark it a no-show.
+    pub recalls_before_no_show: u32,
+    /// How many recent calls the hall snapshot lists.
+    pub last_calls: u32,
+    /// Where customers' phones reach the hall, for the QR code on tickets.
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub id: String,
+    pub prefix: String,
+    pub name: I18nText,
+    pub target_wait_min: u32,
+    /// Higher is called first.
+    pub priority: i32,
+    pub ask_account: bool,
+    /// Service time assumed before the hall has its own history.
+    pub expected_service_min: u32,
+    /// When tickets for it are handed out; `None`: whenever the hall runs.
+    pub hours: Option<OpeningHours>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CounterConfig {
+    pub number: u32,
+    pub name: I18nText,
+    /// Service ids, most preferred first.
+    pub services: Vec<String>,
+    /// The state the counter has the first time the database sees it.
+    pub initial_state: CounterState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Kiosk,
+    Display,
+    Counter,
+    Billing,
+    Manager,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeviceConfig {
+    pub name: String,
+    pub role: Role,
+    /// SHA-256 of the bearer token; the token itself is never kept.
+    pub token_sha256: [u8; 32],
+    pub counter: Option<u32>,
+}
+
+impl Config {
+    /// The embedded demo hall.
+    pub fn demo() -> Config {
+        Config::parse("demo.toml (embedded)", DEMO_TOML)
+            .expect("the embedded demo configuration is valid")
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::in_file(
+                &path.display().to_string(),
+                format!("cannot read the configuration: {e}"),
+                "check the path given to --config and that the service user may read it",
+            )
+        })?;
+        Config::parse(&path.display().to_string(), &text)
+    }
+
+    /// Checks `text` (from `file`, for the messages) and makes it a hall.
+    pub fn parse(file: &str, text: &str) -> Result<Config, ConfigError> {
+        check::check(file, text)
+    }
+
+    pub fn service(&self, id: &str) -> Option<&ServiceConfig> {
+        self.services.iter().find(|s| s.id == id)
+    }
+
+    pub fn counter(&self, number: u32) -> Option<&CounterConfig> {
+        self.counters.iter().find(|c| c.number == number)
+    }
+
+    /// The device whose token this is.
+    pub fn device_by_token(&self, token: &str) -> Option<&DeviceConfig> {
+        let hash = sha256(token);
+        self.devices.iter().find(|d| d.token_sha256 == hash)
+    }
+
+    /// The services a counter serves, in its order of preference, as the
+    /// call-next policy ranks them.
+    pub fn served_by(&self, counter: &CounterConfig) -> Vec<ServedService<'_>> {
+        counter
+            .services
+            .iter()
+            .filter_map(|id| self.service(id))
+            .map(|s| ServedService {
+                id: &s.id,
+                priority: s.priority,
+            })
+            .collect()
+    }
+
+    /// Whether `service` hands out tickets at `at` (its opening hours, in
+    /// the hall's time zone). The one place the hours are read: the issue
+    /// command refuses by it, the snapshot greys the kiosk's button by it.
+    pub fn hands_out(&self, service: &ServiceConfig, at: Timestamp) -> bool {
+        service
+            .hours
+            .is_none_or(|h| h.contains(at.to_zoned(self.hall.timezone.clone()).time()))
+    }
+
+    pub fn service_ids(&self) -> String {
+        self.services
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl HallConfig {
+    /// The business day `at` belongs to.
+    pub fn business_day(&self, at: Timestamp) -> Date {
+        numbering::business_day(at, &self.timezone, self.day_starts_at)
+    }
+
+    /// When business day `date` starts and the next one starts.
+    pub fn day_window(&self, date: Date) -> Result<(Timestamp, Timestamp), String> {
+        numbering::day_window(date, &self.timezone, self.day_starts_at)
+    }
+}
+
+/// The daily window in which a service hands out tickets, in the hall's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpeningHours {
+    pub from: Time,
+    pub until: Time,
+}
+
+impl OpeningHours {
+    pub fn contains(&self, t: Time) -> bool {
+        self.from <= t && t < self.until
+    }
+}
+
+impl fmt::Display for OpeningHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}-{:02}:{:02}",
+            self.from.hour(),
+            self.from.minute(),
+            self.until.hour(),
+            self.until.minute()
+        )
+    }
+}

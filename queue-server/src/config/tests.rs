@@ -1,0 +1,173 @@
+//! The configuration checks, on the README's example and its common mistakes.
+
+use hall_api::config_error::line_of;
+use jiff::civil::Time;
+
+use super::*;
+
+const SPEC_EXAMPLE: &str = r#"
+[hall]
+name = { zh = "城东营业厅", en = "East Side Service Hall" }
+timezone = "Asia/Shanghai"
+day_starts_at = "05:00"          # daily reset of numbering, local time
+
+[[service]]
+id = "pay"                       # stable id used in the API
+prefix = "A"
+name = { zh = "缴费", en = "Payment" }
+target_wait_min = 10             # for the service level
+priority = 0                     # higher is called first
+ask_account = true               # kiosk may ask for an account number
+
+[[service]]
+id = "vip"
+prefix = "V"
+name = { zh = "贵宾", en = "VIP" }
+
+[[counter]]
+number = 1
+name = { zh = "1号窗口", en = "Counter 1" }
+services = ["vip", "pay"]        # in the order this counter prefers them
+
+[[device]]
+name = "kiosk-1"
+role = "kiosk"                   # kiosk | display | counter | billing | manager
+token = "kiosk-secret-1"
+
+[[webhook]]
+name = "billing"
+url = "http://127.0.0.1:9090/hall/events"
+secret = "0123456789abcdef0123"
+events = ["ticket.called"]
+
+[billing]
+account_url = "http://127.0.0.1:9090/accounts/{ref}"
+
+[[device]]
+name = "c1"
+role = "counter"
+token_sha256 = "0000000000000000000000000000000000000000000000000000000000000001"
+counter = 1                      # for role = counter: the counter it may act on
+"#;
+
+#[test]
+fn accepts_the_documented_shape() {
+    let c = Config::parse("hall.toml", SPEC_EXAMPLE).unwrap();
+    assert_eq!(c.services.len(), 2);
+    assert_eq!(c.counters[0].services, vec!["vip", "pay"]);
+    assert_eq!(c.devices[1].counter, Some(1));
+    assert_eq!(c.hall.day_starts_at, Time::constant(5, 0, 0, 0));
+    assert_eq!(c.device_by_token("kiosk-secret-1").unwrap().name, "kiosk-1");
+    assert!(c.device_by_token("kiosk-secret-2").is_none());
+}
+
+#[test]
+fn demo_hall_has_six_services_and_five_counters() {
+    let c = Config::demo();
+    assert_eq!(c.services.len(), 6);
+    assert_eq!(c.counters.len(), 5);
+}
+
+fn error_of(text: &str) -> ConfigError {
+    Config::parse("hall.toml", text).unwrap_err()
+}
+
+#[test]
+fn errors_name_file_line_and_fix() {
+    let bad = SPEC_EXAMPLE.replace(
+        "services = [\"vip\", \"pay\"]",
+        "services = [\"vip\", \"payy\"]",
+    );
+    let e = error_of(&bad);
+    assert_eq!(
+        e.line,
+        Some(line_of(&bad, bad.find("services = [").unwrap()))
+    );
+    let text = e.to_string();
+    assert!(text.starts_with("hall.toml:"), "{text}");
+    assert!(text.contains("unknown service \"payy\""), "{text}");
+    assert!(
+        text.contains("fix: use one of the configured service ids: pay, vip"),
+        "{text}"
+    );
+}
+
+#[test]
+fn opening_hours_are_checked_and_inherited() {
+    let with_hours = SPEC_EXAMPLE.replace(
+        "timezone = \"Asia/Shanghai\"",
+        "timezone = \"Asia/Shanghai\"\nhours = \"08:30-17:00\"",
+    );
+    let c = Config::parse("hall.toml", &with_hours).unwrap();
+    assert!(
+        c.services
+            .iter()
+            .all(|s| s.hours.is_some_and(|h| h.to_string() == "08:30-17:00"))
+    );
+
+    for bad in ["17:00-08:30", "8:30-17:00", "08:30", "08:30-25:00"] {
+        let text = with_hours.replace("08:30-17:00", bad);
+        let e = error_of(&text).to_string();
+        assert!(
+            e.contains("hall.toml:5:") && e.contains("\"HH:MM-HH:MM\""),
+            "{bad}: {e}"
+        );
+    }
+}
+
+#[test]
+fn type_errors_point_at_their_line() {
+    let bad = SPEC_EXAMPLE.replace("target_wait_min = 10", "target_wait_min = \"ten\"");
+    let e = error_of(&bad);
+    assert_eq!(
+        e.line,
+        Some(line_of(&bad, bad.find("target_wait_min").unwrap()))
+    );
+}
+
+#[test]
+fn refuses_common_mistakes() {
+    let cases = [
+        (
+            "timezone = \"Asia/Shanghai\"",
+            "timezone = \"Mars/Base\"",
+            "unknown time zone",
+        ),
+        (
+            "day_starts_at = \"05:00\"",
+            "day_starts_at = \"5am\"",
+            "not a time of day",
+        ),
+        ("prefix = \"V\"", "prefix = \"A\"", "used by two services"),
+        ("id = \"vip\"", "id = \"pay\"", "used twice"),
+        (
+            "token = \"kiosk-secret-1\"",
+            "token = \"short\"",
+            "shorter than 8",
+        ),
+        ("counter = 1 ", "counter = 7 ", "not configured"),
+        ("role = \"kiosk\"", "role = \"printer\"", "unknown variant"),
+        (
+            "events = [\"ticket.called\"]",
+            "events = [\"ticket.caled\"]",
+            "unknown event",
+        ),
+        (
+            "url = \"http://127.0.0.1:9090/hall/events\"",
+            "url = \"https://billing/x\"",
+            "not an http:// URL",
+        ),
+        (
+            "secret = \"0123456789abcdef0123\"",
+            "secret = \"short\"",
+            "shorter than 16",
+        ),
+    ];
+    for (from, to, expect) in cases {
+        let bad = SPEC_EXAMPLE.replacen(from, to, 1);
+        assert_ne!(bad, SPEC_EXAMPLE, "case {from} did not apply");
+        let e = error_of(&bad);
+        assert!(e.to_string().contains(expect), "{from} -> {e}");
+        assert!(e.line.is_some(), "{from} -> no line: {e}");
+    }
+}

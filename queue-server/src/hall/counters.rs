@@ -1,0 +1,277 @@
+//! What happens at a counter: the ticket life cycle driven from there
+//! (call next, recall, start, complete, no-show, transfer) and the
+//! counter's own state (open, pause, resume, close).
+
+use hall_api::{CounterState, CounterView, EventKind, Ticket, TicketStatus};
+
+use super::{Hall, validate_text};
+use crate::config::CounterConfig;
+use crate::error::{Error, Result};
+use crate::rules::lifecycle::{CounterStep, TicketStep, counter_after, ticket_after};
+use crate::rules::policy::{QueueRank, pick_next};
+use crate::store::queries::{self, CounterRow, TicketRow};
+use crate::store::tables::NewTicket;
+
+impl<'a> Hall<'a> {
+    /// Calls the waiting ticket the policy ranks first for this counter,
+    /// or `None` when nobody waits for it. A ticket the counter still has
+    /// is closed first, through the life cycle like any other: done if it
+    /// was being served, a no-show if it never started (so the hall's
+    /// recalls-before-no-show rule holds here too).
+    pub fn call_next(&mut self, number: u32) -> Result<Option<Ticket>> {
+        let (row, cfg) = self.counter(number)?;
+        match row.state {
+            CounterState::Open => {}
+            CounterState::Paused => {
+                return Err(Error::Conflict(format!(
+                    "counter {number} is paused; resume it before calling"
+                )));
+            }
+            CounterState::Closed => {
+                return Err(Error::Conflict(format!(
+                    "counter {number} is closed; open it before calling"
+                )));
+            }
+        }
+        if let Some(id) = row.current_ticket {
+            let t = self.ticket(id)?;
+            match t.status {
+                TicketStatus::Serving => {
+                    self.advance(t, TicketStep::Complete, Some(number))?;
+                }
+                TicketStatus::Called => {
+                    self.advance(t, TicketStep::NoShow, Some(number))?;
+                }
+                _ => self.tables.set_current_ticket(number, None)?,
+            }
+        }
+        let served = self.config.served_by(cfg);
+        let mut heads = Vec::new();
+        for s in &served {
+            if let Some(t) = self.tables.queue_head(s.id)? {
+                heads.push(t.candidate());
+            }
+        }
+        let Some(next) = pick_next(&served, &heads) else {
+            return Ok(None);
+        };
+        let t = self.ticket(next.id)?;
+        let t = self.advance(t, TicketStep::Call, Some(number))?;
+        Ok(Some(t.to_ticket(None)))
+    }
+
+    /// Calls the counter's ticket again (same words on the board and the voice).
+    pub fn recall(&mut self, number: u32) -> Result<Ticket> {
+        self.current_step(number, TicketStep::Recall, "recall")
+    }
+
+    /// The customer has come to the counter.
+    pub fn start(&mut self, number: u32) -> Result<Ticket> {
+        self.current_step(number, TicketStep::Start, "start")
+    }
+
+    /// Service ended; the billing system may give its transaction reference.
+    pub fn complete(&mut self, number: u32, transaction_ref: Option<String>) -> Result<Ticket> {
+        let (row, _) = self.counter(number)?;
+        let mut t = self.current(&row, "complete")?;
+        self.allowed(&t, TicketStep::Complete)?;
+        if let Some(r) = &transaction_ref {
+            validate_text("transaction_ref", r, 128)?;
+        }
+        t.transaction_ref = transaction_ref;
+        let t = self.advance(t, TicketStep::Complete, Some(number))?;
+        Ok(t.to_ticket(None))
+    }
+
+    /// The called customer did not come.
+    pub fn no_show(&mut self, number: u32) -> Result<Ticket> {
+        self.current_step(number, TicketStep::NoShow, "mark a no-show")
+    }
+
+    /// Sends the customer being served to another service: a new waiting
+    /// entry that keeps their number, tracking code and issue time, and
+    /// waits ahead of those who never waited before. Answers that entry.
+    pub fn transfer(&mut self, number: u32, service: &str) -> Result<Ticket> {
+        let target = self.config.service(service).ok_or_else(|| {
+            Error::BadRequest(format!(
+                "unknown service \"{service}\"; known services: {}",
+                self.config.service_ids()
+            ))
+        })?;
+        let (row, _) = self.counter(number)?;
+        let mut t = self.current(&row, "transfer")?;
+        if t.service == target.id {
+            return Err(Error::BadRequest(format!(
+                "ticket {} is already in service \"{}\"",
+                t.number, target.id
+            )));
+        }
+        self.allowed(&t, TicketStep::Transfer)?;
+        let new_id = self.tables.insert_ticket(&NewTicket {
+            number: &t.number,
+            service: &target.id,
+            business_day: &t.business_day,
+            rank: QueueRank::Continuing,
+            issued_at: t.issued_at,
+            created_at: self.at_ms(),
+            channel: &t.channel,
+            idempotency_key: None,
+            tracking_code: &t.tracking_code,
+            customer_ref: t.customer_ref.as_deref(),
+            lang: t.lang.as_deref(),
+            transferred_from: Some(t.id),
+        })?;
+        t.transferred_to = Some(new_id);
+        self.advance(t, TicketStep::Transfer, Some(number))?;
+        let new = self.ticket(new_id)?;
+        queries::ticket_view(self.tables.conn(), self.config, &new)
+    }
+
+    /// Opens, pauses, resumes or closes a counter. A counter with a ticket
+    /// cannot close until that ticket is finished.
+    pub fn change_counter(&mut self, number: u32, step: CounterStep) -> Result<CounterView> {
+        let (mut row, _) = self.counter(number)?;
+        let next = counter_after(row.state, step).ok_or_else(|| {
+            Error::Conflict(format!(
+                "counter {number} is {} and cannot {}",
+                row.state.as_str(),
+                match step {
+                    CounterStep::Open => "be opened",
+                    CounterStep::Close => "be closed",
+                    CounterStep::Pause => "pause",
+                    CounterStep::Resume => "resume",
+                }
+            ))
+        })?;
+        if next == CounterState::Closed
+            && let Some(id) = row.current_ticket
+        {
+            let t = self.ticket(id)?;
+            return Err(Error::Conflict(format!(
+                "counter {number} still has ticket {} ({}); complete, transfer or mark it no-show before closing",
+                t.number,
+                t.status.as_str()
+            )));
+        }
+        row.state = next;
+        self.tables.set_counter_state(number, next)?;
+        let kind = match step {
+            CounterStep::Open => EventKind::CounterOpened,
+            CounterStep::Close => EventKind::CounterClosed,
+            CounterStep::Pause => EventKind::CounterPaused,
+            CounterStep::Resume => EventKind::CounterResumed,
+        };
+        self.record(kind, None, Some(number))?;
+        queries::counter_view(self.tables.conn(), self.config, &row)
+    }
+
+    /// Moves a ticket one step through its life cycle: checks the step is
+    /// allowed (and, for a no-show, that the hall's recalls were made),
+    /// stamps its time, keeps the counter's current ticket in step, saves
+    /// the ticket and records the event. Every transition goes through here.
+    pub(super) fn advance(
+        &mut self,
+        mut t: TicketRow,
+        step: TicketStep,
+        counter: Option<u32>,
+    ) -> Result<TicketRow> {
+        t.status = self.allowed(&t, step)?;
+        let now = self.at_ms();
+        let kind = match step {
+            TicketStep::Call => {
+                t.called_at = Some(now);
+                t.counter = counter;
+                EventKind::TicketCalled
+            }
+            TicketStep::Recall => {
+                t.recalls += 1;
+                EventKind::TicketRecalled
+            }
+            TicketStep::Start => {
+                t.started_at = Some(now);
+                EventKind::TicketStarted
+            }
+            TicketStep::Complete => EventKind::TicketCompleted,
+            TicketStep::NoShow => EventKind::TicketNoShow,
+            TicketStep::Cancel => EventKind::TicketCancelled,
+            TicketStep::Transfer => EventKind::TicketTransferred,
+        };
+        if t.status.is_final() {
+            t.ended_at = Some(now);
+        }
+        self.tables.save_ticket(&t)?;
+        if let Some(number) = t.counter {
+            if step == TicketStep::Call {
+                self.tables.set_current_ticket(number, Some(t.id))?;
+            } else if t.status.is_final() {
+                let row = self.tables.counter(number)?;
+                if row.is_some_and(|r| r.current_ticket == Some(t.id)) {
+                    self.tables.set_current_ticket(number, None)?;
+                }
+            }
+        }
+        self.record(kind, Some(&t), counter)?;
+        Ok(t)
+    }
+
+    /// The status after `step`, or a 409 that says why not and what to do.
+    fn allowed(&self, t: &TicketRow, step: TicketStep) -> Result<TicketStatus> {
+        let next = ticket_after(t.status, step).ok_or_else(|| {
+            Error::Conflict(format!(
+                "ticket {} is {} and cannot be {}",
+                t.number,
+                t.status.as_str().replace('_', "-"),
+                match step {
+                    TicketStep::Call => "called",
+                    TicketStep::Recall => "recalled",
+                    TicketStep::Start => "started",
+                    TicketStep::Complete => "completed",
+                    TicketStep::NoShow => "marked no-show",
+                    TicketStep::Cancel => "cancelled",
+                    TicketStep::Transfer => "transferred",
+                }
+            ))
+        })?;
+        let needed = self.config.hall.recalls_before_no_show;
+        if step == TicketStep::NoShow && t.recalls < needed {
+            return Err(Error::Conflict(format!(
+                "ticket {} was recalled {} of the {needed} times this hall requires before a no-show; \
+                 recall it first, or start serving it if the customer came",
+                t.number, t.recalls
+            )));
+        }
+        Ok(next)
+    }
+
+    /// One life-cycle step of the counter's current ticket.
+    fn current_step(&mut self, number: u32, step: TicketStep, doing: &str) -> Result<Ticket> {
+        let (row, _) = self.counter(number)?;
+        let t = self.current(&row, doing)?;
+        let t = self.advance(t, step, Some(number))?;
+        Ok(t.to_ticket(None))
+    }
+
+    fn counter(&self, number: u32) -> Result<(CounterRow, &'a CounterConfig)> {
+        let cfg = self
+            .config
+            .counter(number)
+            .ok_or_else(|| Error::NotFound(format!("counter {number} is not configured")))?;
+        let row = self.tables.counter(number)?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "counter {number} has no stored state; restart the server"
+            ))
+        })?;
+        Ok((row, cfg))
+    }
+
+    /// The counter's current ticket, or a 409 saying there is none.
+    fn current(&self, row: &CounterRow, doing: &str) -> Result<TicketRow> {
+        match row.current_ticket {
+            Some(id) => self.ticket(id),
+            None => Err(Error::Conflict(format!(
+                "counter {} has no called ticket to {doing}; call the next one first",
+                row.number
+            ))),
+        }
+    }
+}

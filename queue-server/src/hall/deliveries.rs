@@ -1,0 +1,13 @@
+//! The outcome of webhook deliveries (the outbox itself is written by
+//! `Hall::record`, with each event).
+
+use super::Hall;
+use crate::error::Result;
+
+impl Hall<'_> {
+    /// One delivery attempt of outbox entry `outbox_id`: delivered (no
+    /// error) or failed with the reason shown to the manager.
+    pub fn record_delivery(&mut self, outbox_id: i64, error: Option<&str>) -> Result<()> {
+        self.tables.record_delivery(outbox_id, self.at_ms(), error)
+    }
+}

@@ -1,0 +1,190 @@
+//! The hall's commands and the rules they apply, one family per file:
+//!
+//! - [`tickets`]: issue and cancel;
+//! - [`counters`]: call next, recall, start, complete, no-show, transfer,
+//!   and a counter's open / pause / resume / close;
+//! - [`sessions`]: counter PINs and the sessions a sign-in opens;
+//! - [`deliveries`]: the outcome of a webhook delivery.
+//!
+//! A command runs on the writer thread inside its own savepoint
+//! (`store::writer`), sees the hall through [`Hall`], reaches storage only
+//! through [`Tables`], and records every change as an event. The pure
+//! rules it applies (life cycle, calling order, estimate, numbering) live
+//! in `crate::rules`; the checks that need the hall's state live here.
+//! Handlers call a command by name:
+//! `writer.run(actor, move |hall| hall.call_next(counter))`.
+
+use std::sync::Arc;
+
+use hall_api::{Event, EventKind, ServiceWaiting};
+
+use crate::config::{Config, Role};
+use crate::error::{Error, Result};
+use crate::rules::numbering::Reading;
+use crate::store::queries::{TicketRow, ms};
+use crate::store::tables::{NewEvent, Tables};
+
+pub mod counters;
+pub mod deliveries;
+pub mod sessions;
+pub mod tickets;
+
+#[cfg(test)]
+mod order_tests;
+
+/// Who asks: the device's (or session's) name and role.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub role: Role,
+}
+
+/// An event as stored, ready to send: serialized once for all subscribers.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub kind: EventKind,
+    pub body: Arc<str>,
+}
+
+/// The hall as one command sees it: the configuration, the tables inside
+/// the writer's transaction, the time of the change and who asks.
+pub struct Hall<'a> {
+    tables: Tables<'a>,
+    config: &'a Config,
+    now: Reading,
+    actor: &'a Actor,
+    next_event_id: &'a mut i64,
+    events: Vec<StoredEvent>,
+}
+
+impl<'a> Hall<'a> {
+    /// `next_event_id` is the writer's counter: it moves on with each
+    /// recorded event (the writer puts it back when the command is refused).
+    pub fn new(
+        tables: Tables<'a>,
+        config: &'a Config,
+        now: Reading,
+        actor: &'a Actor,
+        next_event_id: &'a mut i64,
+    ) -> Hall<'a> {
+        Hall {
+            tables,
+            config,
+            now,
+            actor,
+            next_event_id,
+            events: Vec::new(),
+        }
+    }
+
+    /// The events this command recorded, to publish after the commit.
+    pub fn into_events(self) -> Vec<StoredEvent> {
+        self.events
+    }
+
+    fn at_ms(&self) -> i64 {
+        ms(self.now.at)
+    }
+
+    fn business_day(&self) -> String {
+        self.config.hall.business_day(self.now.at).to_string()
+    }
+
+    fn ticket(&self, id: i64) -> Result<TicketRow> {
+        self.tables
+            .ticket(id)?
+            .ok_or_else(|| Error::NotFound(format!("no ticket with id {id}")))
+    }
+
+    /// Appends an event to the log and to each subscribed webhook's outbox,
+    /// in this command's transaction: if the change happened, so did its
+    /// event and its deliveries.
+    fn record(
+        &mut self,
+        kind: EventKind,
+        ticket: Option<&TicketRow>,
+        counter: Option<u32>,
+    ) -> Result<()> {
+        let transferred_to = match ticket.and_then(|t| t.transferred_to) {
+            Some(id) if kind == EventKind::TicketTransferred => Some(self.ticket(id)?),
+            _ => None,
+        };
+        let mut waiting = Vec::new();
+        for service in queues_moved(kind, ticket, transferred_to.as_ref()) {
+            waiting.push(ServiceWaiting {
+                service: service.to_string(),
+                waiting: self.tables.waiting_count(service)?,
+            });
+        }
+        let id = *self.next_event_id;
+        let event = Event {
+            id,
+            kind,
+            at: self.now.at,
+            ticket: ticket.map(TicketRow::summary),
+            counter,
+            transferred_to: transferred_to.as_ref().map(TicketRow::summary),
+            by: self.actor.name.clone(),
+            waiting,
+        };
+        let body = serde_json::to_string(&event).map_err(|e| Error::Internal(e.to_string()))?;
+        let day = self.business_day();
+        let row = NewEvent {
+            id,
+            at: self.at_ms(),
+            business_day: &day,
+            kind: kind.as_str(),
+            ticket: ticket.map(|t| t.id),
+            counter,
+            body: &body,
+        };
+        self.tables.append_event(&row)?;
+        for w in self
+            .config
+            .webhooks
+            .iter()
+            .filter(|w| w.events.contains(&kind))
+        {
+            self.tables.enqueue_delivery(&w.name, &row)?;
+        }
+        *self.next_event_id += 1;
+        self.events.push(StoredEvent {
+            id,
+            kind,
+            body: body.into(),
+        });
+        Ok(())
+    }
+}
+
+/// The services whose waiting count an event changes: a ticket joins its
+/// queue (issued), leaves it (called, or cancelled while waiting), or a
+/// transfer puts its new entry in the target's.
+fn queues_moved<'t>(
+    kind: EventKind,
+    ticket: Option<&'t TicketRow>,
+    transferred_to: Option<&'t TicketRow>,
+) -> Vec<&'t str> {
+    match kind {
+        EventKind::TicketIssued | EventKind::TicketCalled | EventKind::TicketCancelled => {
+            ticket.map(|t| t.service.as_str()).into_iter().collect()
+        }
+        EventKind::TicketTransferred => transferred_to
+            .map(|t| t.service.as_str())
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Free text from a client: 1 to `max` characters, none of them control
+/// characters (they would break a printed ticket or a log line).
+fn validate_text(field: &str, value: &str, max: usize) -> Result<()> {
+    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(Error::BadRequest(format!(
+            "{field} must be 1 to {max} printable characters"
+        )));
+    }
+    Ok(())
+}
