@@ -55,6 +55,22 @@ struct State {
     calls: Vec<Call>,
 }
 
+impl State {
+    /// The waiting counts an event carries, unless the snapshot is newer
+    /// (after a break the stream replays events the snapshot already has).
+    fn follow_queues(&mut self, ev: &Event) -> bool {
+        let Some(hall) = self.hall.as_mut().filter(|h| ev.id > h.last_event_id) else {
+            return false;
+        };
+        for w in &ev.waiting {
+            if let Some(v) = hall.services.iter_mut().find(|v| v.id == w.service) {
+                v.waiting = w.waiting;
+            }
+        }
+        true
+    }
+}
+
 impl Board {
     /// Starts the link on `runtime` and wires it to the window.
     pub fn start(
@@ -122,6 +138,9 @@ impl Board {
     }
 
     fn apply(&self, ev: &Event) {
+        if !ev.waiting.is_empty() {
+            self.follow_queues(ev);
+        }
         let (Some(ticket), Some(counter)) = (&ev.ticket, ev.counter) else {
             return;
         };
@@ -173,6 +192,15 @@ impl Board {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The waiting counts the event carries, onto the screen: the board
+    /// follows the queues from the stream, without asking for the hall.
+    fn follow_queues(&self, ev: &Event) {
+        let moved = self.state.borrow_mut().follow_queues(ev);
+        if moved {
+            self.show();
         }
     }
 
@@ -231,58 +259,47 @@ impl Board {
 
 /// Keeps the board linked: a snapshot, then the stream from where the
 /// board left off; after a break, the stream resumes with Last-Event-ID
-/// (the server replays what was missed) and a fresh snapshot follows for
-/// the waiting counts.
+/// (the server replays what was missed, waiting counts included, since
+/// every event carries the counts it changed).
 async fn keep_link(client: HallClient, to_ui: mpsc::UnboundedSender<Msg>) {
     let mut last_id: Option<i64> = None;
     let mut pause = Duration::from_millis(500);
     loop {
-        if last_id.is_none() {
-            match client.hall().await {
-                Ok(hall) => {
-                    last_id = Some(hall.last_event_id);
-                    if to_ui.send(Msg::Snapshot(Box::new(hall))).is_err() {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "the queue server does not answer; retrying");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(10));
-                    continue;
+        // A snapshot at the start and after every break (the hall may have
+        // been restored meanwhile); the stream then resumes where the board
+        // left off, so no call is missed.
+        match client.hall().await {
+            Ok(hall) => {
+                last_id.get_or_insert(hall.last_event_id);
+                if to_ui.send(Msg::Snapshot(Box::new(hall))).is_err() {
+                    return;
                 }
             }
+            Err(e) if last_id.is_none() => {
+                tracing::warn!(error = %e, "the queue server does not answer; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(10));
+                continue;
+            }
+            Err(e) => tracing::warn!(error = %e, "no snapshot after the break; the stream follows"),
         }
         match client.events(last_id).await {
             Ok(mut stream) => {
                 pause = Duration::from_millis(500);
                 let _ = to_ui.send(Msg::Link(true));
-                let mut refresh_due = true;
                 loop {
-                    // Waiting counts come from snapshots: one after (re)connecting,
-                    // and one after each burst of events.
-                    let next =
-                        tokio::time::timeout(Duration::from_millis(300), stream.next()).await;
-                    match next {
-                        Ok(Some(Ok(ev))) => {
+                    match stream.next().await {
+                        Some(Ok(ev)) => {
                             last_id = Some(ev.id);
-                            refresh_due = true;
                             if to_ui.send(Msg::Event(Box::new(ev))).is_err() {
                                 return;
                             }
                         }
-                        Ok(Some(Err(e))) => {
+                        Some(Err(e)) => {
                             tracing::warn!(error = %e, "the event stream broke; resuming");
                             break;
                         }
-                        Ok(None) => break,
-                        Err(_) if refresh_due => {
-                            refresh_due = false;
-                            if let Ok(hall) = client.hall().await {
-                                let _ = to_ui.send(Msg::Snapshot(Box::new(hall)));
-                            }
-                        }
-                        Err(_) => {}
+                        None => break,
                     }
                 }
             }

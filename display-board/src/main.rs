@@ -125,10 +125,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let langs = lang
                 .iter()
-                .map(|l| match l.as_str() {
-                    "zh" => Ok(Lang::Zh),
-                    "en" => Ok(Lang::En),
-                    other => anyhow::bail!("--lang {other}: give zh, en or zh,en"),
+                .map(|l| {
+                    Lang::parse(l)
+                        .ok_or_else(|| anyhow::anyhow!("--lang {l}: give zh, en or zh,en"))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             if !(0.0..=4.0).contains(&volume) {

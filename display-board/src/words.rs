@@ -34,10 +34,7 @@ pub fn words(ticket: &str, counter: u32, lang: Lang) -> Result<Vec<String>, Word
     if !(1..=999).contains(&counter) {
         return Err(WordsError::Counter(counter));
     }
-    let l = match lang {
-        Lang::Zh => "zh",
-        Lang::En => "en",
-    };
+    let l = lang.as_str();
     let clip = |w: &str| format!("{l}/{w}");
     let spelled = letters
         .chars()

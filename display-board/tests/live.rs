@@ -7,7 +7,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +30,8 @@ struct Link {
     addr: SocketAddr,
     cut: Arc<AtomicBool>,
     open: Arc<Mutex<Vec<TcpStream>>>,
+    /// Requests for the hall snapshot that passed through.
+    snapshots: Arc<AtomicUsize>,
 }
 
 impl Link {
@@ -38,7 +40,8 @@ impl Link {
         let addr = listener.local_addr().unwrap();
         let cut = Arc::new(AtomicBool::new(false));
         let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let (c, o) = (cut.clone(), open.clone());
+        let snapshots = Arc::new(AtomicUsize::new(0));
+        let (c, o, counted) = (cut.clone(), open.clone(), snapshots.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 if c.load(Ordering::SeqCst) {
@@ -50,13 +53,21 @@ impl Link {
                 o.lock()
                     .unwrap()
                     .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
-                for (mut from, mut to) in [
-                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
-                    (server, client),
+                for (mut from, mut to, upstream) in [
+                    (
+                        client.try_clone().unwrap(),
+                        server.try_clone().unwrap(),
+                        true,
+                    ),
+                    (server, client, false),
                 ] {
+                    let counted = counted.clone();
                     std::thread::spawn(move || {
                         let mut buf = [0u8; 8192];
                         while let Ok(n @ 1..) = from.read(&mut buf) {
+                            if upstream && buf[..n].starts_with(b"GET /api/v1/hall ") {
+                                counted.fetch_add(1, Ordering::SeqCst);
+                            }
                             if to.write_all(&buf[..n]).is_err() {
                                 break;
                             }
@@ -66,7 +77,12 @@ impl Link {
                 }
             }
         });
-        Link { addr, cut, open }
+        Link {
+            addr,
+            cut,
+            open,
+            snapshots,
+        }
     }
 
     fn cut(&self) {
@@ -201,5 +217,53 @@ fn calls_appear_are_heard_and_nothing_is_missed_across_breaks() {
         pump_until(WAIT, move || h.lock().unwrap().len() == expected),
         "heard {} samples, expected {expected}",
         heard.lock().unwrap().len()
+    );
+}
+
+fn waiting_for(ui: &BoardWindow, service_en: &str) -> Option<i32> {
+    ui.get_waiting()
+        .iter()
+        .find(|w| w.service_en == service_en)
+        .map(|w| w.waiting)
+}
+
+/// The waiting counts follow the event stream: a burst of tickets and
+/// calls moves them without the board asking for the hall again.
+#[test]
+fn waiting_counts_follow_the_stream_without_snapshots() {
+    init_slint(true);
+    let (runtime, server) = hall_testkit::demo_hall_on_a_runtime();
+    let link = Link::to(server.addr);
+    let ui = BoardWindow::new().unwrap();
+    ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
+    ui.show().unwrap();
+    let client = HallClient::new(format!("http://{}", link.addr), demo::DISPLAY);
+    let _board = Board::start(&ui, client, None, Default::default(), runtime.handle());
+    wait(&ui, "the link", |ui| {
+        ui.get_connected() && waiting_for(ui, "Payment") == Some(0)
+    });
+    let kiosk = server.client(demo::KIOSK);
+    for i in 0..5 {
+        runtime
+            .block_on(kiosk.issue_ticket(&IssueTicket::new("pay", format!("burst-{i}"))))
+            .unwrap();
+    }
+    runtime
+        .block_on(kiosk.issue_ticket(&IssueTicket::new("open", "burst-open")))
+        .unwrap();
+    wait(&ui, "five waiting for payment", |ui| {
+        waiting_for(ui, "Payment") == Some(5) && waiting_for(ui, "New account") == Some(1)
+    });
+    call(&runtime, &server, "pay", 1);
+    wait(&ui, "the call to move the count", |ui| {
+        waiting_for(ui, "Payment") == Some(5) && shown(ui) == ["A001"]
+    });
+    // Give a refetch after the burst the time it used to take, then count.
+    std::thread::sleep(Duration::from_millis(800));
+    slint::platform::update_timers_and_animations();
+    assert_eq!(
+        link.snapshots.load(Ordering::SeqCst),
+        1,
+        "one snapshot at the start, none after the events"
     );
 }

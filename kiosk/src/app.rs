@@ -140,10 +140,7 @@ impl Kiosk {
         let k = Rc::downgrade(self);
         ui.on_switch_language(move || {
             if let Some(k) = k.upgrade() {
-                let next = match k.state.borrow().lang {
-                    Lang::Zh => Lang::En,
-                    Lang::En => Lang::Zh,
-                };
+                let next = k.state.borrow().lang.other();
                 k.set_language(next);
             }
         });
@@ -386,10 +383,7 @@ impl Kiosk {
             tracing::error!(error = %e, "cannot switch the screens' language");
         }
         let ui = self.ui();
-        ui.set_language(match lang {
-            Lang::Zh => "zh".into(),
-            Lang::En => "en".into(),
-        });
+        ui.set_language(lang.as_str().into());
         ui.set_hall_name(self.hall_name().into());
         self.refresh_tiles();
     }

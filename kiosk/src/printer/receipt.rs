@@ -138,10 +138,7 @@ pub fn build(receipt: &Receipt, layout: &Layout) -> anyhow::Result<Vec<u8>> {
     let mut p = Printer::new(out.clone(), Protocol::default(), None);
     let paper = layout.paper;
     let w = &layout.wording;
-    let (first, second) = match receipt.lang {
-        Lang::Zh => (Lang::Zh, Lang::En),
-        Lang::En => (Lang::En, Lang::Zh),
-    };
+    let (first, second) = (receipt.lang, receipt.lang.other());
     let mut text = TextOut {
         chinese: &layout.chinese,
         paper,

@@ -45,6 +45,13 @@ struct Args {
     /// Steady issue rate for the latency phase, tickets per second.
     #[arg(long, default_value_t = 200)]
     rate: u64,
+    /// A library to preload into the server (LD_PRELOAD), e.g. the shim
+    /// that makes every fsync as slow as an SD card's (scripts/bench-sd-card).
+    #[arg(long)]
+    preload: Option<PathBuf>,
+    /// Measure only the issue phase (with --clients), then stop.
+    #[arg(long)]
+    issue_only: bool,
 }
 
 /// p-th percentile (0–100) of unsorted milliseconds.
@@ -110,7 +117,11 @@ async fn main() -> anyhow::Result<()> {
         .local_addr()?
         .port();
     let base = format!("http://127.0.0.1:{port}");
-    let child = Command::new(&bin)
+    let mut command = Command::new(&bin);
+    if let Some(lib) = &args.preload {
+        command.env("LD_PRELOAD", lib);
+    }
+    let child = command
         .arg("--config")
         .arg(dir.join("hall.toml"))
         .arg("--db")
@@ -197,6 +208,14 @@ async fn main() -> anyhow::Result<()> {
         "  group commit: {requests} requests in {commits} commits = {:.1} tickets per fsync'd transaction",
         requests / commits.max(1.0)
     );
+    if args.issue_only {
+        sampling.store(false, Ordering::Relaxed);
+        println!(
+            "server RSS: peak {} MB",
+            peak_rss.load(Ordering::Relaxed) / 1024
+        );
+        return Ok(());
+    }
 
     // Subscribers: record, per event, receipt time minus the event's own time.
     let delivery_ms = Arc::new(Mutex::new(Vec::<f64>::new()));
