@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use hall_testkit::measure::{peak_rss_kib, report_ms, rss_kib};
 use i_slint_backend_testing::ElementHandle;
-use kiosk::{KioskWindow, Screen};
+use kiosk::{KioskState, KioskWindow, Screen};
 use slint::{ComponentHandle, Model};
 use support::KioskRig;
 
@@ -63,7 +63,7 @@ fn main() {
     let ready = ui.clone_strong();
     assert!(hall_testkit::screen::pump_until(
         Duration::from_secs(10),
-        move || { ready.get_services().row_count() == 6 }
+        move || { ready.global::<KioskState>().get_services().row_count() == 6 }
     ));
 
     let mut touch_to_paper = Vec::new();
@@ -82,21 +82,21 @@ fn main() {
         let shown = ui.clone_strong();
         assert!(
             hall_testkit::screen::pump_until(Duration::from_secs(10), move || {
-                shown.get_screen() == Screen::Ticket
+                shown.global::<KioskState>().get_screen() == Screen::Ticket
             }),
             "no ticket shown: {:?} {:?}",
-            ui.get_screen(),
-            ui.get_fault()
+            ui.global::<KioskState>().get_screen(),
+            ui.global::<KioskState>().get_fault()
         );
-        ui.invoke_back_home();
+        ui.global::<KioskState>().invoke_back_home();
         let home = ui.clone_strong();
         assert!(
             hall_testkit::screen::pump_until(Duration::from_secs(10), move || {
-                home.get_screen() == Screen::Home
+                home.global::<KioskState>().get_screen() == Screen::Home
             }),
             "not home: {:?} {:?}",
-            ui.get_screen(),
-            ui.get_fault()
+            ui.global::<KioskState>().get_screen(),
+            ui.global::<KioskState>().get_fault()
         );
     }
     report_ms("touch to last byte at the printer", touch_to_paper);

@@ -1,49 +1,30 @@
-//! The kiosk's behaviour: what each touch does, what the screen shows, and
-//! the work behind it (server, printer) done off the UI thread.
+//! The kiosk's screens wired to its behaviour: what each touch does and
+//! what the screen shows. The screens read their state from the
+//! `KioskState` global and call its callbacks; this module sets the one
+//! and binds the other. The work behind a touch (printer, server) is in
+//! [`crate::workflow`], off the UI thread.
 //!
-//! The UI thread owns [`Kiosk`]. Background work runs on a small tokio
-//! runtime and reports back as [`Msg`]s, handled in order on the UI thread,
-//! so the screen state has one owner and one place where it changes.
+//! The UI thread owns [`Kiosk`]. Background work reports back as
+//! [`Msg`]s, handled in order on the UI thread, so the screen state has
+//! one owner and one place where it changes.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use hall_api::client::{ClientError, HallClient};
-use hall_api::{
-    DeviceHealth, HallSnapshot, Heartbeat, IssueTicket, Lang, PrinterState, ServiceView, Ticket,
-    Unavailable,
-};
+use hall_api::client::HallClient;
+use hall_api::{HallSnapshot, Lang, PrinterState, ServiceView, Ticket, Unavailable};
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 use tokio::sync::mpsc;
 
 use crate::config::KioskConfig;
-use crate::printer::receipt::Receipt;
-use crate::printer::{PrintError, Printer};
-use crate::{Availability, Fault, KioskWindow, Screen, ServiceTile, TicketInfo};
-
-/// Each request to the server may take this long before it is retried.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
-/// Attempts at issuing one ticket (all with the same idempotency key).
-const ISSUE_ATTEMPTS: u32 = 3;
-
-/// What background work reports to the UI thread.
-#[derive(Debug)]
-pub enum Msg {
-    Hall(Result<HallSnapshot, String>),
-    Printer(PrinterState),
-    /// A ticket attempt ended (the printer's state came before, as `Printer`).
-    Done(Result<Box<Ticket>, Fault>),
-}
-
-/// Everything the background work shares.
-struct Backend {
-    client: HallClient,
-    printer: Mutex<Printer>,
-    config: KioskConfig,
-    to_ui: mpsc::UnboundedSender<Msg>,
-}
+use crate::printer::Printer;
+use crate::workflow::{
+    Backend, Msg, REQUEST_TIMEOUT, make_ticket, printer_fault, service_by_id, watch_hall,
+    watch_printer,
+};
+use crate::{Availability, Fault, KioskState, KioskWindow, Screen, ServiceTile, TicketInfo};
 
 pub struct Kiosk {
     ui: slint::Weak<KioskWindow>,
@@ -91,7 +72,8 @@ impl Kiosk {
             to_ui,
         });
         let tiles = Rc::new(VecModel::default());
-        ui.set_services(ModelRc::from(tiles.clone()));
+        ui.global::<KioskState>()
+            .set_services(ModelRc::from(tiles.clone()));
         let kiosk = Rc::new(Kiosk {
             ui: ui.as_weak(),
             backend: backend.clone(),
@@ -131,47 +113,49 @@ impl Kiosk {
     }
 
     fn connect(self: &Rc<Self>, ui: &KioskWindow) {
+        let state = ui.global::<KioskState>();
         let k = Rc::downgrade(self);
-        ui.on_choose_service(move |id| {
+        state.on_choose_service(move |id| {
             if let Some(k) = k.upgrade() {
                 k.choose(&id)
             }
         });
         let k = Rc::downgrade(self);
-        ui.on_switch_language(move || {
+        state.on_switch_language(move || {
             if let Some(k) = k.upgrade() {
                 let next = k.state.borrow().lang.other();
                 k.set_language(next);
             }
         });
         let k = Rc::downgrade(self);
-        ui.on_submit_account(move |digits| {
+        state.on_submit_account(move |digits| {
             if let Some(k) = k.upgrade() {
                 k.account_done(Some(digits.to_string()))
             }
         });
         let k = Rc::downgrade(self);
-        ui.on_skip_account(move || {
+        state.on_skip_account(move || {
             if let Some(k) = k.upgrade() {
                 k.account_done(None)
             }
         });
         let k = Rc::downgrade(self);
-        ui.on_back_home(move || {
+        state.on_back_home(move || {
             if let Some(k) = k.upgrade() {
                 k.go_home()
             }
         });
         let weak = ui.as_weak();
-        ui.on_delete_digit(move || {
+        state.on_delete_digit(move || {
             if let Some(ui) = weak.upgrade() {
-                let mut digits = ui.get_account_digits().to_string();
+                let state = ui.global::<KioskState>();
+                let mut digits = state.get_account_digits().to_string();
                 digits.pop();
-                ui.set_account_digits(digits.into());
+                state.set_account_digits(digits.into());
             }
         });
         let k = Rc::downgrade(self);
-        ui.on_activity(move || {
+        state.on_activity(move || {
             if let Some(k) = k.upgrade() {
                 k.touched()
             }
@@ -192,7 +176,9 @@ impl Kiosk {
                 s.hall = Some(hall);
                 drop(s);
                 self.refresh_tiles();
-                self.ui().set_hall_name(self.hall_name().into());
+                self.ui()
+                    .global::<KioskState>()
+                    .set_hall_name(self.hall_name().into());
                 self.settle();
             }
             Msg::Hall(Err(e)) => {
@@ -265,10 +251,11 @@ impl Kiosk {
             s.fault
         };
         let ui = self.ui();
-        ui.set_fault(fault);
-        ui.set_screen(screen);
+        let state = ui.global::<KioskState>();
+        state.set_fault(fault);
+        state.set_screen(screen);
         if screen == Screen::Home {
-            ui.set_account_digits(SharedString::new());
+            state.set_account_digits(SharedString::new());
         }
     }
 
@@ -288,6 +275,7 @@ impl Kiosk {
             self.state.borrow_mut().pending_service = Some(service.id.clone());
             let lang = self.state.borrow().lang;
             self.ui()
+                .global::<KioskState>()
                 .set_account_service_name(service.name.get(lang).into());
             self.show(Screen::Account);
         } else {
@@ -323,7 +311,7 @@ impl Kiosk {
     fn show_ticket(&self, ticket: &Ticket) {
         let lang = self.state.borrow().lang;
         let service = service_name(self.state.borrow().hall.as_ref(), &ticket.service, lang);
-        self.ui().set_ticket(TicketInfo {
+        self.ui().global::<KioskState>().set_ticket(TicketInfo {
             number: ticket.number.as_str().into(),
             service: service.into(),
             ahead: ticket.ahead.unwrap_or(0) as i32,
@@ -367,7 +355,7 @@ impl Kiosk {
             KioskConfig::secs(secs),
             move || {
                 if let Some(ui) = ui.upgrade() {
-                    ui.invoke_back_home();
+                    ui.global::<KioskState>().invoke_back_home();
                 }
             },
         );
@@ -383,8 +371,9 @@ impl Kiosk {
             tracing::error!(error = %e, "cannot switch the screens' language");
         }
         let ui = self.ui();
-        ui.set_language(lang.as_str().into());
-        ui.set_hall_name(self.hall_name().into());
+        let state = ui.global::<KioskState>();
+        state.set_language(lang.as_str().into());
+        state.set_hall_name(self.hall_name().into());
         self.refresh_tiles();
     }
 
@@ -414,10 +403,6 @@ impl Kiosk {
     }
 }
 
-fn service_by_id<'a>(hall: Option<&'a HallSnapshot>, id: &str) -> Option<&'a ServiceView> {
-    hall?.services.iter().find(|v| v.id == id)
-}
-
 fn service_name(hall: Option<&HallSnapshot>, id: &str, lang: Lang) -> String {
     service_by_id(hall, id).map_or_else(|| id.to_string(), |v| v.name.get(lang).to_string())
 }
@@ -440,245 +425,5 @@ fn tile(v: &ServiceView, lang: Lang) -> ServiceTile {
         },
         hours: v.hours.clone().unwrap_or_default().into(),
         ask_account: v.ask_account,
-    }
-}
-
-pub fn printer_fault(p: PrinterState) -> Fault {
-    match p {
-        PrinterState::Ready | PrinterState::PaperNearEnd | PrinterState::Unknown => Fault::None,
-        PrinterState::PaperOut => Fault::PaperOut,
-        PrinterState::CoverOpen => Fault::CoverOpen,
-        PrinterState::NotAnswering => Fault::PrinterNotAnswering,
-        PrinterState::Error => Fault::PrinterError,
-    }
-}
-
-/// A fresh idempotency key for one customer's ticket.
-fn new_key() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the system's random source");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Printer first, then the server, then the paper. Whatever fails, the
-/// customer is told, and a ticket that did not print does not stay in the queue.
-async fn make_ticket(
-    backend: &Arc<Backend>,
-    hall: Option<HallSnapshot>,
-    service: String,
-    account: Option<String>,
-    lang: Lang,
-) -> Result<Box<Ticket>, Fault> {
-    let state = printer_status(backend).await;
-    if !state.can_print() {
-        report(backend, state).await;
-        return Err(printer_fault(state));
-    }
-
-    let mut request = IssueTicket::new(service, new_key());
-    request.customer_ref = account;
-    request.lang = Some(lang);
-    let ticket = issue_with_retries(&backend.client, &request).await?;
-    tracing::debug!(ticket = %ticket.number, "issued; printing");
-
-    let receipt = receipt_for(backend, &ticket, hall.as_ref(), lang);
-    let b = backend.clone();
-    let printed = tokio::task::spawn_blocking(move || {
-        b.printer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .print(&receipt)
-    })
-    .await
-    .unwrap_or_else(|e| {
-        Err(PrintError::Failed {
-            state: PrinterState::Error,
-            detail: format!("the print job crashed: {e}"),
-        })
-    });
-    match printed {
-        Ok(after) => {
-            tracing::debug!(ticket = %ticket.number, ?after, "printed");
-            report(backend, after).await;
-            Ok(Box::new(ticket))
-        }
-        Err(e) => {
-            tracing::error!(ticket = %ticket.number, error = %e, "ticket not printed; cancelling it");
-            cancel_until_done(backend.clone(), ticket.id, ticket.number.clone());
-            let (state, fault) = match e {
-                // Nothing reached the paper: say what is wrong with the printer.
-                PrintError::NotReady(s) => (s, printer_fault(s)),
-                PrintError::Failed { state, .. } => (state, Fault::NotPrinted),
-            };
-            report(backend, state).await;
-            Err(if fault == Fault::None {
-                Fault::NotPrinted
-            } else {
-                fault
-            })
-        }
-    }
-}
-
-async fn issue_with_retries(client: &HallClient, request: &IssueTicket) -> Result<Ticket, Fault> {
-    let mut last = None;
-    for attempt in 1..=ISSUE_ATTEMPTS {
-        match client.issue_ticket(request).await {
-            Ok((ticket, _)) => return Ok(ticket),
-            // The server answered no (bad service, closed): retrying will not help.
-            Err(
-                e @ ClientError::Api {
-                    status: 400..=499, ..
-                },
-            ) => {
-                tracing::warn!(error = %e, "the server refused the ticket");
-                return Err(Fault::ServerUnreachable);
-            }
-            Err(e) => {
-                tracing::warn!(attempt, error = %e, "issuing failed; retrying with the same key");
-                last = Some(e);
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        }
-    }
-    tracing::error!(error = ?last, "could not issue a ticket");
-    Err(Fault::ServerUnreachable)
-}
-
-/// Cancels a ticket that did not print, retrying in the background until the
-/// server confirms: a ghost in the queue would be called and wait for nobody.
-fn cancel_until_done(backend: Arc<Backend>, id: i64, number: String) {
-    tokio::spawn(async move {
-        let mut pause = Duration::from_millis(500);
-        loop {
-            match backend.client.cancel_ticket(id).await {
-                Ok(_) => {
-                    tracing::info!(ticket = %number, "unprinted ticket cancelled");
-                    return;
-                }
-                // Already cancelled, or called meanwhile: nothing more to do here.
-                Err(ClientError::Api {
-                    status: 404 | 409, ..
-                }) => return,
-                Err(e) => {
-                    tracing::warn!(ticket = %number, error = %e, "cancelling failed; will retry");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(30));
-                }
-            }
-        }
-    });
-}
-
-fn receipt_for(
-    backend: &Backend,
-    ticket: &Ticket,
-    hall: Option<&HallSnapshot>,
-    lang: Lang,
-) -> Receipt {
-    let service = service_by_id(hall, &ticket.service);
-    let tz = hall
-        .and_then(|h| jiff::tz::TimeZone::get(&h.hall.timezone).ok())
-        .unwrap_or(jiff::tz::TimeZone::UTC);
-    let base = hall
-        .and_then(|h| h.hall.public_url.clone())
-        .unwrap_or_else(|| backend.client.base().to_string());
-    Receipt {
-        hall_name: hall
-            .map(|h| h.hall.name.clone())
-            .unwrap_or_else(|| hall_api::I18nText {
-                zh: String::new(),
-                en: String::new(),
-            }),
-        service_name: service
-            .map(|v| v.name.clone())
-            .unwrap_or_else(|| hall_api::I18nText {
-                zh: ticket.service.clone(),
-                en: ticket.service.clone(),
-            }),
-        number: ticket.number.clone(),
-        ahead: ticket.ahead.unwrap_or(0),
-        wait_min: ticket.estimated_wait_s.map(|s| s.div_ceil(60)),
-        issued_at: ticket
-            .issued_at
-            .to_zoned(tz)
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string(),
-        tracking_url: Some(format!("{base}/t/{}", ticket.tracking_code)),
-        lang,
-    }
-}
-
-async fn printer_status(backend: &Arc<Backend>) -> PrinterState {
-    let b = backend.clone();
-    tokio::task::spawn_blocking(move || {
-        b.printer.lock().unwrap_or_else(|p| p.into_inner()).status()
-    })
-    .await
-    .unwrap_or(PrinterState::Error)
-}
-
-/// Tells the UI and the server how the printer is.
-async fn report(backend: &Arc<Backend>, printer: PrinterState) {
-    let _ = backend.to_ui.send(Msg::Printer(printer));
-    let (health, message) = match printer {
-        PrinterState::Ready | PrinterState::Unknown => (DeviceHealth::Ok, None),
-        PrinterState::PaperNearEnd => (
-            DeviceHealth::Warning,
-            Some("printer paper nearly used up: have a new roll ready"),
-        ),
-        PrinterState::PaperOut => (
-            DeviceHealth::Fault,
-            Some("printer out of paper: load a new roll"),
-        ),
-        PrinterState::CoverOpen => (
-            DeviceHealth::Fault,
-            Some("printer cover open: close it firmly"),
-        ),
-        PrinterState::NotAnswering => (
-            DeviceHealth::Fault,
-            Some("printer does not answer: check its power and cable"),
-        ),
-        PrinterState::Error => (
-            DeviceHealth::Fault,
-            Some("printer reports an error: open and close the cover, clear any jam"),
-        ),
-    };
-    let beat = Heartbeat {
-        health,
-        printer: Some(printer),
-        message: message.map(str::to_string),
-        interval_s: backend.config.timing.heartbeat_s,
-        version: Some(env!("CARGO_PKG_VERSION").into()),
-    };
-    if let Err(e) = backend.client.heartbeat(&beat).await {
-        tracing::debug!(error = %e, "heartbeat not delivered");
-    }
-}
-
-/// Looks at the hall every few seconds: waiting counts, estimates, and
-/// whether the server answers at all.
-async fn watch_hall(backend: Arc<Backend>) {
-    let every = KioskConfig::secs(backend.config.timing.refresh_s);
-    loop {
-        let hall = backend.client.hall().await.map_err(|e| e.to_string());
-        if backend.to_ui.send(Msg::Hall(hall)).is_err() {
-            return;
-        }
-        tokio::time::sleep(every).await;
-    }
-}
-
-/// Asks the printer while nobody is using the kiosk, so a fault shows before
-/// a customer tries, and tells the server (the heartbeat).
-async fn watch_printer(backend: Arc<Backend>) {
-    let every = KioskConfig::secs(backend.config.timing.heartbeat_s);
-    loop {
-        let state = printer_status(&backend).await;
-        report(&backend, state).await;
-        if backend.to_ui.is_closed() {
-            return;
-        }
-        tokio::time::sleep(every).await;
     }
 }

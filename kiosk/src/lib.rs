@@ -1,7 +1,10 @@
 //! The kiosk: a touch screen where a walk-in customer picks a service and
 //! leaves with a printed ticket, knowing how many are ahead.
 //!
-//! - [`app`]: what each touch does; server and printer work off the UI thread.
+//! - [`app`]: what each touch does and what the screens show (their state is
+//!   the `KioskState` global of `ui/kiosk.slint`).
+//! - [`workflow`]: the work behind a touch, off the UI thread: printer
+//!   status, issuing with retries, printing, cancelling what did not print.
 //! - [`printer`]: ESC/POS tickets over serial, USB, TCP or a file, with
 //!   status checks, and a decoder that reads the bytes back.
 //! - [`config`]: the kiosk.toml file.
@@ -11,6 +14,7 @@
 pub mod app;
 pub mod config;
 pub mod printer;
+pub mod workflow;
 
 slint::include_modules!();
 

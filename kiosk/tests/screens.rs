@@ -15,7 +15,7 @@ use hall_testkit::demo;
 use i_slint_backend_testing::ElementHandle;
 use kiosk::config::KioskConfig;
 use kiosk::printer::decode::decode;
-use kiosk::{Fault, KioskWindow, Screen};
+use kiosk::{Fault, KioskState, KioskWindow, Screen};
 use slint::{ComponentHandle, Model};
 use support::{Condition, KioskRig, SlowFirstIssue};
 
@@ -47,7 +47,8 @@ impl Hall {
         });
         let hall = Hall { rig, ui };
         hall.wait("the services from the server", |ui| {
-            ui.get_services().row_count() == 6 && ui.get_screen() == Screen::Home
+            ui.global::<KioskState>().get_services().row_count() == 6
+                && ui.global::<KioskState>().get_screen() == Screen::Home
         });
         hall
     }
@@ -62,7 +63,7 @@ impl Hall {
         assert!(
             hall_testkit::screen::pump_until(WAIT, move || done(&ui)),
             "waited 10 s for {what}; the screen shows {:?}",
-            self.ui.get_screen()
+            self.ui.global::<KioskState>().get_screen()
         );
     }
 
@@ -72,7 +73,7 @@ impl Hall {
         assert!(
             !found.is_empty(),
             "nothing labelled {label:?} on {:?}",
-            self.ui.get_screen()
+            self.ui.global::<KioskState>().get_screen()
         );
         found[0].invoke_accessible_default_action();
     }
@@ -108,9 +109,13 @@ fn two_touches_give_one_ticket_shown_and_printed() {
     // screen changes at the first touch, and a second touch already queued
     // for the button must not issue a second ticket.
     hall.touch("开户");
-    hall.ui.invoke_choose_service("open".into());
-    hall.wait("the ticket screen", |ui| ui.get_screen() == Screen::Ticket);
-    assert_eq!(hall.ui.get_ticket().number, "B001");
+    hall.ui
+        .global::<KioskState>()
+        .invoke_choose_service("open".into());
+    hall.wait("the ticket screen", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Ticket
+    });
+    assert_eq!(hall.ui.global::<KioskState>().get_ticket().number, "B001");
     assert!(hall.shows("B001") && hall.shows("请取走下方的号票"));
     assert_eq!(hall.waiting("open"), 1, "one ticket for a double tap");
 
@@ -129,7 +134,9 @@ fn two_touches_give_one_ticket_shown_and_printed() {
     assert_eq!(public.number, "B001");
 
     // The ticket screen goes home by itself.
-    hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
+    hall.wait("home again", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Home
+    });
 }
 
 #[test]
@@ -137,18 +144,25 @@ fn english_and_the_account_keypad() {
     let hall = Hall::start();
     hall.touch("English");
     hall.wait("English names", |ui| {
-        ui.get_services().iter().any(|t| t.name == "Payment")
+        ui.global::<KioskState>()
+            .get_services()
+            .iter()
+            .any(|t| t.name == "Payment")
     });
     hall.touch("Payment");
-    hall.wait("the keypad", |ui| ui.get_screen() == Screen::Account);
+    hall.wait("the keypad", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Account
+    });
     assert!(hall.shows("Skip") && hall.shows("OK"));
     for key in ["4", "2", "7", "Delete", "1"] {
         hall.touch(key);
     }
-    assert_eq!(hall.ui.get_account_digits(), "421");
+    assert_eq!(hall.ui.global::<KioskState>().get_account_digits(), "421");
     hall.touch("OK");
-    hall.wait("the ticket", |ui| ui.get_screen() == Screen::Ticket);
-    assert_eq!(hall.ui.get_ticket().number, "A001");
+    hall.wait("the ticket", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Ticket
+    });
+    assert_eq!(hall.ui.global::<KioskState>().get_ticket().number, "A001");
     assert!(hall.shows("Your number"));
     let printed = hall.printed();
     let lines = printed.lines();
@@ -179,15 +193,18 @@ fn an_idle_kiosk_goes_home_in_the_halls_language() {
     let hall = Hall::start();
     hall.touch("English");
     hall.touch("Payment");
-    hall.wait("the keypad", |ui| ui.get_screen() == Screen::Account);
+    hall.wait("the keypad", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Account
+    });
     hall.touch("3");
     // Nobody touches for idle_s (2 s here).
     hall.wait("home in Chinese", |ui| {
-        ui.get_screen() == Screen::Home && ui.get_language() == "zh"
+        ui.global::<KioskState>().get_screen() == Screen::Home
+            && ui.global::<KioskState>().get_language() == "zh"
     });
     assert!(hall.shows("缴费"));
     assert_eq!(
-        hall.ui.get_account_digits(),
+        hall.ui.global::<KioskState>().get_account_digits(),
         "",
         "the next customer starts empty"
     );
@@ -199,11 +216,14 @@ fn a_lost_server_puts_the_kiosk_out_of_order_until_it_returns() {
     let mut hall = Hall::start();
     hall.rig.server.kill();
     hall.wait("out of order", |ui| {
-        ui.get_screen() == Screen::OutOfOrder && ui.get_fault() == Fault::ServerUnreachable
+        ui.global::<KioskState>().get_screen() == Screen::OutOfOrder
+            && ui.global::<KioskState>().get_fault() == Fault::ServerUnreachable
     });
     assert!(hall.shows("out of order"));
     hall.rig.runtime.block_on(hall.rig.server.start_again());
-    hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
+    hall.wait("home again", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Home
+    });
 }
 
 #[test]
@@ -213,8 +233,13 @@ fn printer_faults_stop_tickets_and_staff_are_told() {
 
     // Noticed while idle, before anyone tries.
     hall.rig.sim.set(Condition::PaperOut);
-    hall.wait("out of paper", |ui| ui.get_fault() == Fault::PaperOut);
-    assert_eq!(hall.ui.get_screen(), Screen::OutOfOrder);
+    hall.wait("out of paper", |ui| {
+        ui.global::<KioskState>().get_fault() == Fault::PaperOut
+    });
+    assert_eq!(
+        hall.ui.global::<KioskState>().get_screen(),
+        Screen::OutOfOrder
+    );
     let devices = hall.rig.runtime.block_on(manager.devices()).unwrap();
     let kiosk = devices.iter().find(|d| d.name == "kiosk-1").unwrap();
     let last = kiosk.last.as_ref().unwrap();
@@ -223,22 +248,28 @@ fn printer_faults_stop_tickets_and_staff_are_told() {
         (DeviceHealth::Fault, Some(PrinterState::PaperOut))
     );
     hall.rig.sim.set(Condition::Ready);
-    hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
+    hall.wait("home again", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Home
+    });
 
     // The cover opens just as a customer touches: no ticket is issued.
     hall.rig.sim.set(Condition::CoverOpen);
     hall.touch("开户");
-    hall.wait("cover open", |ui| ui.get_fault() == Fault::CoverOpen);
+    hall.wait("cover open", |ui| {
+        ui.global::<KioskState>().get_fault() == Fault::CoverOpen
+    });
     assert_eq!(hall.waiting("open"), 0);
 
     // Paper runs out halfway through a ticket: it is cancelled, and the
     // customer is told so.
     hall.rig.sim.set(Condition::Ready);
-    hall.wait("home again", |ui| ui.get_screen() == Screen::Home);
+    hall.wait("home again", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Home
+    });
     hall.rig.sim.set(Condition::RunsOutWhilePrinting);
     hall.touch("开户");
     hall.wait("the not-printed message", |ui| {
-        ui.get_fault() == Fault::NotPrinted
+        ui.global::<KioskState>().get_fault() == Fault::NotPrinted
     });
     let deadline = Instant::now() + WAIT;
     while hall.waiting("open") != 0 {
@@ -275,14 +306,16 @@ fn a_timed_out_ticket_request_is_retried_with_the_same_key() {
     });
     let proxy = proxy.unwrap();
     hall.touch("开户");
-    hall.wait("the ticket", |ui| ui.get_screen() == Screen::Ticket);
+    hall.wait("the ticket", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Ticket
+    });
     assert_eq!(
         proxy
             .issue_requests
             .load(std::sync::atomic::Ordering::SeqCst),
         2
     );
-    assert_eq!(hall.ui.get_ticket().number, "B001");
+    assert_eq!(hall.ui.global::<KioskState>().get_ticket().number, "B001");
     assert_eq!(hall.waiting("open"), 1, "the retry got the same ticket");
     assert_eq!(hall.printed().largest_text(), Some(("B001", 7)));
 }

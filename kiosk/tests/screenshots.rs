@@ -4,7 +4,7 @@
 //! the test checks they are drawn at the right size and not blank.
 
 use hall_testkit::screen::{init_slint, screenshot};
-use kiosk::{Availability, Fault, KioskWindow, Screen, ServiceTile, TicketInfo};
+use kiosk::{Availability, Fault, KioskState, KioskWindow, Screen, ServiceTile, TicketInfo};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 struct Lang {
@@ -65,11 +65,13 @@ fn every_screen_in_both_languages_and_orientations() {
 
     for lang in &LANGS {
         slint::select_bundled_translation(lang.catalog).unwrap();
-        ui.set_language(lang.code.into());
-        ui.set_hall_name(lang.hall.into());
-        ui.set_services(ModelRc::new(VecModel::from(tiles(&lang.names))));
-        ui.set_account_service_name(lang.names[1].into());
-        ui.set_ticket(TicketInfo {
+        ui.global::<KioskState>().set_language(lang.code.into());
+        ui.global::<KioskState>().set_hall_name(lang.hall.into());
+        ui.global::<KioskState>()
+            .set_services(ModelRc::new(VecModel::from(tiles(&lang.names))));
+        ui.global::<KioskState>()
+            .set_account_service_name(lang.names[1].into());
+        ui.global::<KioskState>().set_ticket(TicketInfo {
             number: "A012".into(),
             service: lang.names[1].into(),
             ahead: 3,
@@ -83,9 +85,9 @@ fn every_screen_in_both_languages_and_orientations() {
                 ("ticket", Screen::Ticket),
                 ("out-of-order", Screen::OutOfOrder),
             ] {
-                ui.set_screen(screen);
-                ui.set_fault(Fault::PaperOut);
-                ui.set_account_digits(
+                ui.global::<KioskState>().set_screen(screen);
+                ui.global::<KioskState>().set_fault(Fault::PaperOut);
+                ui.global::<KioskState>().set_account_digits(
                     if screen == Screen::Account {
                         "2025"
                     } else {
