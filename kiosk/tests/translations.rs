@@ -40,8 +40,15 @@ fn catalog(po: &str) -> HashMap<String, String> {
 #[test]
 fn every_screen_text_is_in_both_catalogs() {
     let ui = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui");
-    let slint = std::fs::read_to_string(ui.join("kiosk.slint")).unwrap();
-    let texts = tr_strings(&slint);
+    // The window and each of its screens.
+    let mut files = vec![ui.join("kiosk.slint")];
+    for entry in std::fs::read_dir(ui.join("kiosk")).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    let texts: Vec<String> = files
+        .iter()
+        .flat_map(|f| tr_strings(&std::fs::read_to_string(f).unwrap()))
+        .collect();
     assert!(texts.len() > 15, "found only {texts:?}");
     for lang in ["zh_CN", "en"] {
         let po =

@@ -1,5 +1,9 @@
 //! The whole HTTP API against a real queue-server process on 127.0.0.1 with
 //! a real SQLite file, through a real HTTP client.
+//!
+//! One file on purpose, though long: each file under tests/ is its own
+//! binary, linked separately and hundreds of MB with debug info, and this
+//! file's tests share every helper below.
 
 use std::time::Duration;
 

@@ -1,0 +1,77 @@
+//! Devices (kiosks, boards): their heartbeats and what the manager sees of them.
+
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// What a printer reported when last asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PrinterState {
+    /// Online with paper.
+    Ready,
+    /// Printing normally, but the roll is nearly used up: change it soon.
+    PaperNearEnd,
+    PaperOut,
+    CoverOpen,
+    /// Asked for its status and did not answer in time (off, unplugged, wrong port or speed).
+    NotAnswering,
+    /// Answered with an error (cutter jam, overheated head…), or the port failed.
+    Error,
+    /// The transport cannot answer status requests (a file, or status checks turned off).
+    Unknown,
+}
+
+impl PrinterState {
+    /// Whether a ticket may be printed in this state.
+    pub fn can_print(self) -> bool {
+        matches!(self, Self::Ready | Self::PaperNearEnd | Self::Unknown)
+    }
+}
+
+/// How a device is doing, as it reports itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceHealth {
+    Ok,
+    /// Working, but staff should look (paper near end).
+    Warning,
+    /// Out of order: customers cannot use it until staff act.
+    Fault,
+}
+
+/// `POST /api/v1/devices/heartbeat`: a device (a kiosk, a board) tells the
+/// server how it is, every `interval_s` seconds and at once when that changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Heartbeat {
+    pub health: DeviceHealth,
+    /// The printer's state, for devices with one.
+    #[serde(default)]
+    pub printer: Option<PrinterState>,
+    /// A sentence for staff, e.g. "printer out of paper: load a new roll".
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Seconds until the next heartbeat; the server marks the device
+    /// unreachable after three missed ones.
+    pub interval_s: u32,
+    /// The device program's version.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// `GET /api/v1/devices`: one configured device and what it last reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DeviceStatus {
+    pub name: String,
+    pub role: String,
+    /// False when the device never reported or missed three heartbeats.
+    pub reachable: bool,
+    /// Seconds since the last heartbeat; absent when none arrived since the server started.
+    pub last_seen_s: Option<u64>,
+    /// The last report, absent when none arrived since the server started.
+    pub last: Option<Heartbeat>,
+}

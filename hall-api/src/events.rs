@@ -1,0 +1,108 @@
+//! The event stream: one change of the hall each, with a gapless id.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+use crate::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum EventKind {
+    #[serde(rename = "ticket.issued")]
+    TicketIssued,
+    #[serde(rename = "ticket.called")]
+    TicketCalled,
+    #[serde(rename = "ticket.recalled")]
+    TicketRecalled,
+    #[serde(rename = "ticket.started")]
+    TicketStarted,
+    #[serde(rename = "ticket.completed")]
+    TicketCompleted,
+    #[serde(rename = "ticket.no_show")]
+    TicketNoShow,
+    #[serde(rename = "ticket.cancelled")]
+    TicketCancelled,
+    #[serde(rename = "ticket.transferred")]
+    TicketTransferred,
+    #[serde(rename = "counter.opened")]
+    CounterOpened,
+    #[serde(rename = "counter.closed")]
+    CounterClosed,
+    #[serde(rename = "counter.paused")]
+    CounterPaused,
+    #[serde(rename = "counter.resumed")]
+    CounterResumed,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 12] = [
+        EventKind::TicketIssued,
+        EventKind::TicketCalled,
+        EventKind::TicketRecalled,
+        EventKind::TicketStarted,
+        EventKind::TicketCompleted,
+        EventKind::TicketNoShow,
+        EventKind::TicketCancelled,
+        EventKind::TicketTransferred,
+        EventKind::CounterOpened,
+        EventKind::CounterClosed,
+        EventKind::CounterPaused,
+        EventKind::CounterResumed,
+    ];
+
+    /// The name used as the SSE event type and in webhooks.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::TicketIssued => "ticket.issued",
+            EventKind::TicketCalled => "ticket.called",
+            EventKind::TicketRecalled => "ticket.recalled",
+            EventKind::TicketStarted => "ticket.started",
+            EventKind::TicketCompleted => "ticket.completed",
+            EventKind::TicketNoShow => "ticket.no_show",
+            EventKind::TicketCancelled => "ticket.cancelled",
+            EventKind::TicketTransferred => "ticket.transferred",
+            EventKind::CounterOpened => "counter.opened",
+            EventKind::CounterClosed => "counter.closed",
+            EventKind::CounterPaused => "counter.paused",
+            EventKind::CounterResumed => "counter.resumed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One change in the hall. Ids increase by one with every change, so a
+/// client that saw id N and asks for what came after misses nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Event {
+    pub id: i64,
+    pub kind: EventKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    /// The ticket concerned, as it is after the change.
+    pub ticket: Option<TicketSummary>,
+    pub counter: Option<u32>,
+    /// For `ticket.transferred`: the new waiting entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<TicketSummary>,
+    /// The device that made the change.
+    pub by: String,
+    /// The waiting count of each service this change moved (an issue, a
+    /// call, a cancel, a transfer), so screens follow the queues from the
+    /// stream alone, without fetching the hall after every event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting: Vec<ServiceWaiting>,
+}
+
+/// How many wait for one service, after the event that carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ServiceWaiting {
+    pub service: String,
+    pub waiting: u32,
+}

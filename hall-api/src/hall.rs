@@ -1,0 +1,115 @@
+//! The hall as a whole: its services, the snapshot, the calls, health and errors.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+use crate::*;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ServiceView {
+    pub id: String,
+    pub prefix: String,
+    pub name: I18nText,
+    pub priority: i32,
+    pub target_wait_min: u32,
+    pub ask_account: bool,
+    pub waiting: u32,
+    /// Estimated wait for a ticket taken now; absent when no counter is open.
+    pub estimated_wait_s: Option<u32>,
+    /// Counters open now that serve this service.
+    pub open_counters: u32,
+    /// Seconds the longest-waiting ticket has waited so far.
+    pub longest_wait_s: Option<u32>,
+    /// Opening hours in the hall's time, `HH:MM-HH:MM`; absent when always open.
+    #[serde(default)]
+    pub hours: Option<String>,
+    /// Why a ticket taken now would not be served; absent when it would.
+    #[serde(default)]
+    pub unavailable: Option<Unavailable>,
+}
+
+/// Why a service cannot serve anyone now (the kiosk shows it and greys the button out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Unavailable {
+    /// Outside the service's opening hours; the server refuses tickets.
+    OutsideHours,
+    /// No open counter serves it right now.
+    NoCounterOpen,
+}
+
+/// One call-out: what the board shows and the hall hears.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Call {
+    pub event_id: i64,
+    pub number: String,
+    pub service: String,
+    pub counter: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    pub recall: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HallInfo {
+    pub name: I18nText,
+    pub timezone: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub business_day: jiff::civil::Date,
+    /// False while the system clock is behind the newest stored event (a
+    /// Raspberry Pi after a power cut, before NTP): the server then keeps the
+    /// last business day and never repeats a number.
+    pub clock_trusted: bool,
+    /// The address customers' phones reach the hall at (for the QR code on
+    /// tickets); absent when not configured.
+    #[serde(default)]
+    pub public_url: Option<String>,
+}
+
+/// `GET /api/v1/hall`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HallSnapshot {
+    pub hall: HallInfo,
+    pub services: Vec<ServiceView>,
+    pub counters: Vec<CounterView>,
+    /// Newest first.
+    pub last_calls: Vec<Call>,
+    /// Resume the event stream after this id to see every later change.
+    pub last_event_id: i64,
+}
+
+/// `GET /healthz`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub business_day: jiff::civil::Date,
+    pub clock_trusted: bool,
+    pub last_event_id: i64,
+}
+
+/// Every error answer: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `bad_request`, `unauthorized`, `forbidden`,
+    /// `not_found`, `conflict`, `unavailable`, `internal`.
+    pub code: String,
+    /// For a person: what went wrong and what to do.
+    pub message: String,
+}

@@ -1,0 +1,94 @@
+//! A business day's metrics (`GET /api/v1/stats/day`).
+
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Mean, median and 90th percentile of a set of durations, in seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Distribution {
+    pub count: u32,
+    pub mean_s: Option<f64>,
+    pub median_s: Option<f64>,
+    pub p90_s: Option<f64>,
+}
+
+/// Counts and times of one group of tickets (a service, or the whole hall).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TicketGroupStats {
+    pub issued: u32,
+    pub called: u32,
+    pub done: u32,
+    pub no_show: u32,
+    pub cancelled: u32,
+    pub transferred: u32,
+    /// Waiting now (not yet called).
+    pub waiting: u32,
+    /// Call time minus issue time, first call only.
+    pub wait: Distribution,
+    /// End minus start of service.
+    pub service_time: Distribution,
+    /// Share of called tickets called within the service's target wait.
+    pub service_level: Option<f64>,
+    pub no_show_rate: Option<f64>,
+    pub cancel_rate: Option<f64>,
+    pub transfer_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ServiceDayStats {
+    pub service: String,
+    pub target_wait_min: u32,
+    #[serde(flatten)]
+    pub stats: TicketGroupStats,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CounterDayStats {
+    pub counter: u32,
+    pub called: u32,
+    pub done: u32,
+    pub no_show: u32,
+    pub service_time: Distribution,
+    /// Seconds in the open state (not paused, not closed) during the day.
+    pub open_s: u64,
+    /// Seconds spent serving (start to end).
+    pub serving_s: u64,
+    /// serving_s / open_s.
+    pub utilisation: Option<f64>,
+    /// Completed tickets per open hour.
+    pub throughput_per_hour: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HourStats {
+    /// Local hour of the day, 0–23.
+    pub hour: u8,
+    pub issued: u32,
+    pub called: u32,
+    pub done: u32,
+    pub wait: Distribution,
+}
+
+/// `GET /api/v1/stats/day`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DayStats {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub date: jiff::civil::Date,
+    pub timezone: String,
+    pub hall: TicketGroupStats,
+    pub services: Vec<ServiceDayStats>,
+    pub counters: Vec<CounterDayStats>,
+    /// Only hours with any activity.
+    pub hours: Vec<HourStats>,
+    /// The hour with the most tickets issued.
+    pub peak_hour: Option<u8>,
+    /// Seconds the longest-waiting ticket still waiting has waited (today only).
+    pub longest_current_wait_s: Option<u32>,
+}

@@ -1,0 +1,167 @@
+//! Tickets: their life cycle, what staff and the holder see, and the issue request.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+use crate::*;
+
+/// Where a ticket is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Waiting,
+    Called,
+    Serving,
+    Done,
+    NoShow,
+    Cancelled,
+    Transferred,
+}
+
+impl TicketStatus {
+    pub const ALL: [TicketStatus; 7] = [
+        TicketStatus::Waiting,
+        TicketStatus::Called,
+        TicketStatus::Serving,
+        TicketStatus::Done,
+        TicketStatus::NoShow,
+        TicketStatus::Cancelled,
+        TicketStatus::Transferred,
+    ];
+
+    /// The name used on the wire and in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Waiting => "waiting",
+            TicketStatus::Called => "called",
+            TicketStatus::Serving => "serving",
+            TicketStatus::Done => "done",
+            TicketStatus::NoShow => "no_show",
+            TicketStatus::Cancelled => "cancelled",
+            TicketStatus::Transferred => "transferred",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// A ticket in a final state never changes again.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            TicketStatus::Done
+                | TicketStatus::NoShow
+                | TicketStatus::Cancelled
+                | TicketStatus::Transferred
+        )
+    }
+}
+
+/// A ticket as its holder and the staff see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Ticket {
+    pub id: i64,
+    /// Prefix and number as printed, e.g. "A012".
+    pub number: String,
+    /// Service id from the configuration.
+    pub service: String,
+    pub status: TicketStatus,
+    /// When the customer first took a ticket (kept across transfers).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub issued_at: Timestamp,
+    /// The business day the number belongs to, in the hall's time zone.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub business_day: jiff::civil::Date,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub called_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub started_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub ended_at: Option<Timestamp>,
+    /// The counter that called it, while called or serving and afterwards.
+    pub counter: Option<u32>,
+    pub recalls: u32,
+    /// People ahead in the same service, while waiting.
+    pub ahead: Option<u32>,
+    /// Estimated seconds until called, while waiting; absent when no counter
+    /// is open for the service.
+    pub estimated_wait_s: Option<u32>,
+    /// Unguessable code for the public status page behind the ticket's QR code.
+    pub tracking_code: String,
+    /// The device that issued it.
+    pub channel: String,
+    pub customer_ref: Option<String>,
+    pub lang: Option<Lang>,
+    pub transaction_ref: Option<String>,
+    /// The ticket this one continues after a transfer.
+    pub transferred_from: Option<i64>,
+    /// The waiting ticket that continues this one after a transfer.
+    pub transferred_to: Option<i64>,
+}
+
+/// What the event stream and the hall snapshot say about a ticket: nothing
+/// that identifies the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TicketSummary {
+    pub id: i64,
+    pub number: String,
+    pub service: String,
+    pub status: TicketStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub issued_at: Timestamp,
+    pub counter: Option<u32>,
+    pub recalls: u32,
+    /// True for the waiting entry made by a transfer.
+    pub transferred: bool,
+}
+
+/// `POST /api/v1/tickets`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct IssueTicket {
+    pub service: String,
+    /// Chosen by the client once per customer request; a retry with the same
+    /// key returns the same ticket.
+    pub idempotency_key: String,
+    #[serde(default)]
+    pub customer_ref: Option<String>,
+    #[serde(default)]
+    pub lang: Option<Lang>,
+}
+
+impl IssueTicket {
+    /// A request for `service` with no account and no language.
+    pub fn new(service: impl Into<String>, idempotency_key: impl Into<String>) -> Self {
+        IssueTicket {
+            service: service.into(),
+            idempotency_key: idempotency_key.into(),
+            customer_ref: None,
+            lang: None,
+        }
+    }
+}
+
+/// `GET /api/v1/public/tickets/{tracking_code}`: what the holder of a ticket
+/// may see of it, and nothing about anyone else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PublicTicket {
+    pub hall_name: I18nText,
+    pub number: String,
+    pub service: I18nText,
+    pub status: TicketStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub issued_at: Timestamp,
+    pub ahead: Option<u32>,
+    pub estimated_wait_s: Option<u32>,
+    /// The counter to go to, once called.
+    pub counter: Option<u32>,
+    pub counter_name: Option<I18nText>,
+}
