@@ -20,6 +20,7 @@ async fn linked_server(sim_port: u16) -> ServerProcess {
         ServerOptions {
             config: Some(linked_hall(sim_port)),
             faketime: None,
+            ..Default::default()
         },
     )
     .await

@@ -65,9 +65,14 @@ impl CounterAction {
 pub struct CounterActionBody {
     /// For `complete`: the billing system's transaction reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub transaction_ref: Option<String>,
     /// For `transfer`: the service the customer goes to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]+$")
+    )]
     pub service: Option<String>,
 }
 
@@ -148,6 +153,10 @@ pub struct Whoami {
 #[serde(deny_unknown_fields)]
 pub struct PinRequest {
     /// 4 to 8 digits.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 4, max_length = 8, pattern = "^[0-9]{4,8}$")
+    )]
     pub pin: String,
 }
 
@@ -160,4 +169,15 @@ pub struct CounterSession {
     pub counter: u32,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub expires_at: Timestamp,
+}
+
+/// What a counter action answers: the ticket concerned (call-next, recall,
+/// start, complete, no-show; for transfer its new waiting entry), or the
+/// counter (open, close, pause, resume).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(untagged)]
+pub enum CounterAnswer {
+    Ticket(Box<Ticket>),
+    Counter(CounterView),
 }

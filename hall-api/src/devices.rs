@@ -53,9 +53,11 @@ pub struct Heartbeat {
     pub printer: Option<PrinterState>,
     /// A sentence for staff, e.g. "printer out of paper: load a new roll".
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub message: Option<String>,
     /// Seconds until the next heartbeat; the server marks the device
     /// unreachable after three missed ones.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 86400))]
     pub interval_s: u32,
     /// The device program's version.
     #[serde(default)]

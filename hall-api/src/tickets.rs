@@ -126,11 +126,33 @@ pub struct TicketSummary {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IssueTicket {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]+$")
+    )]
     pub service: String,
     /// Chosen by the client once per customer request; a retry with the same
-    /// key returns the same ticket.
+    /// key returns the same ticket. Printable, no text-direction characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 128,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]+$"
+        )
+    )]
     pub idempotency_key: String,
+    /// The customer's account number, if given. Printable, no
+    /// text-direction characters.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]+$"
+        )
+    )]
     pub customer_ref: Option<String>,
     #[serde(default)]
     pub lang: Option<Lang>,

@@ -14,9 +14,15 @@ pub enum Error {
     /// The request is valid but not in the current state (illegal transition).
     #[error("{0}")]
     Conflict(String),
-    /// Too many attempts (wrong PINs); wait.
+    /// Too many attempts (wrong PINs); wait the given seconds.
     #[error("{0}")]
-    TooMany(String),
+    TooMany(String, u64),
+    /// The request's body is larger than this endpoint takes.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The client did not send its request in time.
+    #[error("{0}")]
+    Timeout(String),
     /// Storage failed or the server is shutting down; the client may retry.
     #[error("{0}")]
     Unavailable(String),

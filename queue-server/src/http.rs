@@ -1,32 +1,183 @@
-//! Serving the router over HTTP/1 with hyper directly, because the hall's
-//! long-lived event streams need two settings axum's `serve` does not offer:
-//! a small per-connection write buffer (a display that reads slowly must
-//! fall back to catching up from the event log, not make the server buffer
-//! hundreds of kilobytes for it) and TCP_NODELAY for prompt small writes.
+//! Serving the router over HTTP/1 with hyper directly, because the hall
+//! needs what axum's `serve` does not offer:
+//!
+//! - a small per-connection write buffer (a display that reads slowly must
+//!   fall back to catching up from the event log, not make the server
+//!   buffer hundreds of kilobytes for it) and TCP_NODELAY;
+//! - a ceiling on open connections below the file-descriptor limit: when it
+//!   is reached, the connection idle the longest (no request in flight) is
+//!   closed to make room, so a flood of idle sockets cannot keep the board,
+//!   the kiosks and `/healthz` out, and accept never fails for lack of
+//!   descriptors the database needs;
+//! - the client's address in each request, for limits per address.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::Request;
-use hyper::body::Incoming;
+use axum::extract::{ConnectInfo, Request};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
 use tower_service::Service;
 
 /// hyper's smallest allowed write buffer; its default is about 400 KiB.
 const WRITE_BUFFER: usize = 8 * 1024;
+/// How long a client has to send a request's headers, and how long a
+/// kept-alive connection may wait idle for its next request.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long open connections get to finish after shutdown begins.
 const DRAIN: Duration = Duration::from_secs(10);
+/// File descriptors kept for the database (writer, readers, their WAL and
+/// shared-memory files), the listener, logs and the runtime.
+const RESERVED_FDS: u64 = 64;
+
+/// How many connections may be open at once: the process's limit on open
+/// files, less what the server needs besides.
+pub fn connection_ceiling() -> usize {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct it is given.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        limit.rlim_cur
+    } else {
+        1024
+    };
+    usize::try_from(soft.saturating_sub(RESERVED_FDS).clamp(16, 65_536)).unwrap_or(1024)
+}
+
+/// One open connection, as the ceiling sees it.
+struct Conn {
+    /// Requests whose response (an event stream included) is not finished.
+    in_flight: AtomicUsize,
+    /// Milliseconds since `Connections::epoch` of the last request's end.
+    idle_since_ms: AtomicU64,
+    close: Notify,
+}
+
+struct Connections {
+    epoch: Instant,
+    ceiling: usize,
+    next_id: AtomicU64,
+    open: Mutex<HashMap<u64, Arc<Conn>>>,
+    /// Signalled whenever a connection ends (for the drain at shutdown).
+    ended: Notify,
+}
+
+impl Connections {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Registers a new connection; at the ceiling, first closes the one idle
+    /// the longest. `None` when every open connection is busy.
+    fn admit(&self) -> Option<(u64, Arc<Conn>)> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if open.len() >= self.ceiling {
+            let idlest = open
+                .iter()
+                .filter(|(_, c)| c.in_flight.load(Ordering::Acquire) == 0)
+                .min_by_key(|(_, c)| c.idle_since_ms.load(Ordering::Acquire))
+                .map(|(id, _)| *id)?;
+            if let Some(c) = open.remove(&idlest) {
+                c.close.notify_one();
+            }
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn {
+            in_flight: AtomicUsize::new(0),
+            idle_since_ms: AtomicU64::new(self.now_ms()),
+            close: Notify::new(),
+        });
+        open.insert(id, conn.clone());
+        Some((id, conn))
+    }
+
+    fn forget(&self, id: u64) {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        self.ended.notify_waiters();
+    }
+
+    fn count(&self) -> usize {
+        self.open.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// Marks its connection busy while a response is being sent; dropped with
+/// the response body, when the last byte is out (or the client left).
+struct Busy {
+    conn: Arc<Conn>,
+    table: Arc<Connections>,
+}
+
+impl Busy {
+    fn new(conn: Arc<Conn>, table: Arc<Connections>) -> Busy {
+        conn.in_flight.fetch_add(1, Ordering::AcqRel);
+        Busy { conn, table }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.conn
+            .idle_since_ms
+            .store(self.table.now_ms(), Ordering::Release);
+        self.conn.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its connection marked busy until it ends.
+struct Tracked<B> {
+    inner: B,
+    _busy: Busy,
+}
+
+impl<B: Body + Unpin> Body for Tracked<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
 
 pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
-    let graceful = GracefulShutdown::new();
+    let table = Arc::new(Connections {
+        epoch: Instant::now(),
+        ceiling: connection_ceiling(),
+        next_id: AtomicU64::new(0),
+        open: Mutex::new(HashMap::new()),
+        ended: Notify::new(),
+    });
+    tracing::info!(ceiling = table.ceiling, "connections admitted at once");
+    let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
-        let socket = tokio::select! {
+        let (socket, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((socket, _)) => socket,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: wait, do not spin or die.
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -36,27 +187,68 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
             },
             () = &mut shutdown => break,
         };
+        let Some((id, conn)) = table.admit() else {
+            tracing::warn!(%peer, "every connection is busy; refusing a new one");
+            continue; // dropping the socket closes it
+        };
         let _ = socket.set_nodelay(true);
         let app = app.clone();
-        let service =
-            hyper::service::service_fn(move |req: Request<Incoming>| app.clone().call(req));
-        let conn = hyper::server::conn::http1::Builder::new()
+        let (busy_conn, busy_table) = (conn.clone(), table.clone());
+        // The client's address, for handlers that limit per address (sign-in).
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            let busy = Busy::new(busy_conn.clone(), busy_table.clone());
+            let response = app.clone().call(req);
+            async move {
+                let response = response.await?;
+                Ok::<_, std::convert::Infallible>(
+                    response.map(|inner| Tracked { inner, _busy: busy }),
+                )
+            }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
             .max_buf_size(WRITE_BUFFER)
             .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(30))
+            // A client that opens a connection and sends nothing (or half a
+            // request) is closed, so idle sockets cannot pile up.
+            .header_read_timeout(HEADER_TIMEOUT)
             .serve_connection(TokioIo::new(socket), service);
-        let conn = graceful.watch(conn);
+        let mut stop = stop_rx.clone();
+        let table = table.clone();
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
+            tokio::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => Some(ended),
+                () = conn.close.notified() => None,
+                _ = stop.wait_for(|&s| s) => None,
+            };
+            let ended = match ended {
+                Some(ended) => ended,
+                None => {
+                    // Finish the response under way, then close.
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
+            table.forget(id);
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let _ = stop_tx.send(true);
+    let drained = tokio::time::timeout(DRAIN, async {
+        while table.count() > 0 {
+            let ended = table.ended.notified();
+            if table.count() == 0 {
+                break;
+            }
+            ended.await;
+        }
+    })
+    .await;
+    if drained.is_err() {
         tracing::warn!("connections still open {DRAIN:?} after shutdown began; closing them");
     }
 }

@@ -24,13 +24,15 @@ pub mod http;
 pub mod load_test;
 pub mod metrics;
 pub mod rules;
+pub mod signin;
 pub mod store;
 pub mod tokens;
 pub mod webhooks;
 
 use crate::config::Config;
+use crate::hall::Actor;
 use crate::store::reader::ReadPool;
-use crate::store::writer::Writer;
+use crate::store::writer::{WriteHealth, Writer, WriterHandle};
 
 /// Read-only connections beside the writer.
 pub const READ_CONNECTIONS: usize = 4;
@@ -62,7 +64,9 @@ pub async fn serve(
     let clock = writer.clock();
     let (events, _) = broadcast::channel(EVENT_BUFFER);
     let metrics = Arc::new(metrics::Metrics::default());
-    let (handle, writer_thread) = writer.spawn(events.clone(), metrics.clone());
+    let write_health = Arc::new(WriteHealth::default());
+    let (handle, writer_thread) =
+        writer.spawn(events.clone(), metrics.clone(), write_health.clone());
     let reads = ReadPool::open(db, READ_CONNECTIONS)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let state = api::AppState {
@@ -72,9 +76,11 @@ pub async fn serve(
         events,
         clock: clock.clone(),
         metrics,
+        write_health: write_health.clone(),
         shutdown: stop_rx,
         http: reqwest::Client::new(),
         pin_guard: Default::default(),
+        pin_hasher: signin::PinHasher::start(),
         devices: Default::default(),
     };
     webhooks::spawn_all(
@@ -93,6 +99,7 @@ pub async fn serve(
         "queue-server ready"
     );
     let watchdog = tokio::spawn(systemd_watchdog(state.reads.clone(), state.writer.clone()));
+    let probe = tokio::spawn(probe_writes(state.writer.clone(), write_health));
     // Tell systemd (Type=notify) we are serving; a no-op elsewhere.
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     http::serve(listener, api::router(state), async move {
@@ -103,6 +110,7 @@ pub async fn serve(
     })
     .await;
     watchdog.abort();
+    probe.abort();
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     writer_thread
         .join()
@@ -110,10 +118,32 @@ pub async fn serve(
     Ok(())
 }
 
+/// How often the health probe writes.
+const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Writes the probe row every [`PROBE_EVERY`] and keeps `health` to its
+/// outcome: a disk that fills up or fails shows in `/healthz` within
+/// seconds, and clears when writes work again.
+async fn probe_writes(writer: WriterHandle, health: Arc<WriteHealth>) {
+    let actor = Actor {
+        name: "health-probe".into(),
+        role: config::Role::Manager,
+    };
+    let mut tick = tokio::time::interval(PROBE_EVERY);
+    loop {
+        tick.tick().await;
+        let outcome = writer.probe(actor.clone()).await;
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, "the hall database does not take writes");
+        }
+        health.set(outcome.err().map(|e| e.to_string()));
+    }
+}
+
 /// Pings systemd's watchdog while the database answers and the writer runs,
 /// so a wedged server is restarted instead of leaving the hall without
 /// tickets.
-async fn systemd_watchdog(reads: Arc<ReadPool>, writer: store::writer::WriterHandle) {
+async fn systemd_watchdog(reads: Arc<ReadPool>, writer: WriterHandle) {
     let Some(period) = sd_notify::watchdog_enabled() else {
         return;
     };

@@ -15,6 +15,8 @@ pub struct Metrics {
     pub failed_commits: AtomicU64,
     /// Event streams open now.
     pub event_streams: AtomicI64,
+    /// Writes of the health probe (not counted in `requests`).
+    pub probes: AtomicU64,
 }
 
 impl Metrics {
@@ -43,6 +45,12 @@ impl Metrics {
             "counter",
             "Requests handled by the writer.",
             self.requests.load(Ordering::Relaxed).to_string(),
+        );
+        metric(
+            "queue_health_probes_total",
+            "counter",
+            "Probe writes that check the database takes writes (not among the requests).",
+            self.probes.load(Ordering::Relaxed).to_string(),
         );
         metric(
             "queue_writer_refused_total",

@@ -134,6 +134,7 @@ async fn metrics_count_what_happened() {
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
             .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
     };
+    // Two issues and the refused start; the health probe counts apart.
     assert_eq!(value("queue_writer_requests_total"), 3.0);
     assert_eq!(value("queue_writer_refused_total"), 1.0);
     assert!(value("queue_writer_commits_total") >= 1.0);
@@ -1021,6 +1022,7 @@ token = "kiosk-token"
         ServerOptions {
             config: Some(config.into()),
             faketime: Some("@2026-03-02 06:30:00".into()),
+            ..Default::default()
         },
     )
     .await;
@@ -1095,6 +1097,7 @@ async fn call_next_over_a_called_ticket_keeps_the_recall_rule() {
         ServerOptions {
             config: Some(config),
             faketime: None,
+            ..Default::default()
         },
     )
     .await;

@@ -30,6 +30,7 @@ async fn sixty_four_counters_call_each_ticket_exactly_once() {
         ServerOptions {
             config: Some(load_test_hall(COUNTERS)),
             faketime: None,
+            ..Default::default()
         },
     )
     .await;
@@ -196,6 +197,7 @@ async fn numbers_never_repeat_when_the_clock_goes_back() {
         ServerOptions {
             config: None,
             faketime: Some("@2026-11-23 02:00:00".into()),
+            ..Default::default()
         },
     )
     .await;
@@ -238,6 +240,7 @@ async fn numbering_resets_at_the_start_of_the_business_day() {
         ServerOptions {
             config: None,
             faketime: Some("@2026-11-22 20:59:58".into()),
+            ..Default::default()
         },
     )
     .await;

@@ -102,6 +102,10 @@ pub struct ServerOptions {
     pub config: Option<String>,
     /// Run with libfaketime's clock starting at this time (e.g. "@1970-01-01 00:00:00", UTC).
     pub faketime: Option<String>,
+    /// The server's limit on open files (soft and hard), as a small box has.
+    pub open_files: Option<u64>,
+    /// The largest file the server may write, in bytes: a disk that fills up.
+    pub file_size: Option<u64>,
 }
 
 pub struct ServerProcess {
@@ -178,6 +182,36 @@ impl ServerProcess {
             .arg(self.db_path())
             .arg("--listen")
             .arg(self.addr.to_string());
+        let (open_files, file_size) = (self.options.open_files, self.options.file_size);
+        if open_files.is_some() || file_size.is_some() {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: between fork and exec only async-signal-safe calls
+            // are made (setrlimit, signal).
+            unsafe {
+                cmd.pre_exec(move || {
+                    let set = |resource, n: u64| {
+                        let limit = libc::rlimit {
+                            rlim_cur: n,
+                            rlim_max: n,
+                        };
+                        if libc::setrlimit(resource, &limit) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        Ok(())
+                    };
+                    if let Some(n) = open_files {
+                        set(libc::RLIMIT_NOFILE, n)?;
+                    }
+                    if let Some(n) = file_size {
+                        set(libc::RLIMIT_FSIZE, n)?;
+                        // A write past the limit fails (EFBIG) instead of
+                        // killing the process, as a full disk's would.
+                        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                    }
+                    Ok(())
+                });
+            }
+        }
         cmd
     }
 

@@ -72,8 +72,13 @@ pub fn role_name(role: Role) -> &'static str {
     }
 }
 
-/// The token from `Authorization: Bearer …`, or from `access_token=` in the
-/// query (percent-decoded) for browsers' EventSource, which cannot set headers.
+/// The one endpoint that takes its token in the query: browsers'
+/// EventSource cannot set headers. Anywhere else a token in a URL would end
+/// up in logs and browser history, so it is not looked at.
+const QUERY_TOKEN_PATH: &str = "/api/v1/events";
+
+/// The token from `Authorization: Bearer …`, or on the event stream from
+/// `access_token=` in the query (percent-decoded).
 fn token(parts: &Parts) -> Option<String> {
     if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
         let value = value.to_str().ok()?;
@@ -81,6 +86,9 @@ fn token(parts: &Parts) -> Option<String> {
         return scheme
             .eq_ignore_ascii_case("bearer")
             .then(|| token.trim().to_string());
+    }
+    if parts.method != axum::http::Method::GET || parts.uri.path() != QUERY_TOKEN_PATH {
+        return None;
     }
     let Query(mut query) = Query::<HashMap<String, String>>::try_from_uri(&parts.uri).ok()?;
     query.remove("access_token")
@@ -95,7 +103,8 @@ impl FromRequestParts<AppState> for Caller {
     ) -> Result<Self, Self::Rejection> {
         let token = token(parts).ok_or_else(|| {
             Error::Unauthorized(
-                "no token: send `Authorization: Bearer <device token>` from the hall configuration"
+                "no token: send `Authorization: Bearer <device token>` from the hall configuration \
+                 (a token in the URL is taken on the event stream only)"
                     .into(),
             )
         })?;

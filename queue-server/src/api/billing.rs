@@ -33,7 +33,7 @@ pub async fn webhooks(
 
 /// Ask the billing system about an account (masked name, amount due). When it
 /// does not answer in time this is a 503 at once: issue the ticket without it.
-#[utoipa::path(get, path = "/api/v1/accounts/{account_ref}", params(("account_ref" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/accounts/{account_ref}", params(("account_ref" = String, Path, pattern = "^[A-Za-z0-9-]{1,32}$", description = "the customer's account number")),
     responses((status = 200, body = AccountInfo), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
     security(("bearer" = [])), tag = "billing")]
 pub async fn account(

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use hall_api::{CounterAction, CounterActionBody, CounterView, ErrorBody, Ticket};
+use hall_api::{CounterAction, CounterActionBody, CounterAnswer, CounterView, ErrorBody, Ticket};
 
 use crate::api::auth::Caller;
 use crate::api::{AppState, path_number};
@@ -19,7 +19,7 @@ use crate::rules::lifecycle::CounterStep;
 #[utoipa::path(post, path = "/api/v1/counters/{number}/{action}",
     params(("number" = u32, Path), ("action" = CounterAction, Path)),
     request_body(content = Option<CounterActionBody>, description = "optional; transaction_ref for complete, service for transfer"),
-    responses((status = 200, description = "the ticket or the counter after the action", body = Ticket),
+    responses((status = 200, description = "the ticket concerned, or the counter for open, close, pause and resume", body = CounterAnswer),
               (status = 204, description = "call-next with nobody waiting"),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
@@ -38,16 +38,17 @@ pub async fn act(
         ))
     })?;
     caller.require_counter(number, "act on counters")?;
-    let body: CounterActionBody = if body.iter().all(u8::is_ascii_whitespace) {
-        CounterActionBody::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            Error::BadRequest(format!(
-                "the body is not valid for {}: {e}",
-                action.as_str()
-            ))
-        })?
-    };
+    let body: CounterActionBody =
+        if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
+            CounterActionBody::default()
+        } else {
+            serde_json::from_slice(&body).map_err(|e| {
+                Error::BadRequest(format!(
+                    "the body is not valid for {}: {e}",
+                    action.as_str()
+                ))
+            })?
+        };
     if body.service.is_some() && action != CounterAction::Transfer {
         return Err(Error::BadRequest(format!(
             "{} takes no service; only transfer does",
@@ -62,8 +63,8 @@ pub async fn act(
     }
     let w = &st.writer;
     let actor = caller.actor();
-    let ticket = |t: Ticket| Json(t).into_response();
-    let counter = |c: CounterView| Json(c).into_response();
+    let ticket = |t: Ticket| Json(CounterAnswer::Ticket(Box::new(t))).into_response();
+    let counter = |c: CounterView| Json(CounterAnswer::Counter(c)).into_response();
     Ok(match action {
         CounterAction::CallNext => match w.run(actor, move |h| h.call_next(number)).await? {
             Some(t) => ticket(t),

@@ -84,9 +84,13 @@ pub async fn heartbeat(
             beat.interval_s
         )));
     }
-    if beat.message.as_ref().is_some_and(|m| m.len() > 500) {
+    if beat
+        .message
+        .as_ref()
+        .is_some_and(|m| m.chars().count() > 500)
+    {
         return Err(Error::BadRequest(
-            "message is longer than 500 bytes; say it in one sentence".into(),
+            "message is longer than 500 characters; say it in one sentence".into(),
         ));
     }
     let health = beat.health;

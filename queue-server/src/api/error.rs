@@ -1,7 +1,7 @@
 //! Errors as HTTP answers: `{"error": {"code", "message"}}`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hall_api::{ErrorBody, ErrorDetail};
 
@@ -15,7 +15,9 @@ impl Error {
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            Error::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Error::TooMany(..) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Error::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -38,11 +40,22 @@ impl IntoResponse for Error {
             }),
         )
             .into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                "www-authenticate",
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
+        let headers = resp.headers_mut();
+        match &self {
+            Error::Unauthorized(_) => {
+                headers.insert("www-authenticate", HeaderValue::from_static("Bearer"));
+            }
+            // When to try again: after the lockout, or in a moment.
+            Error::TooMany(_, secs) => {
+                headers.insert("retry-after", HeaderValue::from(*secs));
+            }
+            Error::Unavailable(_) => {
+                headers.insert("retry-after", HeaderValue::from_static("1"));
+            }
+            Error::Timeout(_) => {
+                headers.insert("connection", HeaderValue::from_static("close"));
+            }
+            _ => {}
         }
         resp
     }

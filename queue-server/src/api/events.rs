@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
@@ -15,8 +15,8 @@ use hall_api::ErrorBody;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::api::AppState;
 use crate::api::auth::Caller;
+use crate::api::{ApiQuery, AppState};
 use crate::error::{Error, Result};
 use crate::store::queries;
 
@@ -27,6 +27,7 @@ const CATCH_UP_PAGE: u32 = 64;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct EventsQuery {
     /// Resume after this id (as the `Last-Event-ID` header does; the header wins).
+    #[param(minimum = 0)]
     pub last_event_id: Option<i64>,
 }
 
@@ -118,7 +119,7 @@ pub async fn stream(
     State(st): State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = std::result::Result<SseEvent, Infallible>>>> {
     let resume = requested_resume(&headers, &q)?;
     // Subscribe before reading where the log ends, so nothing falls between.

@@ -3,13 +3,13 @@
 use std::fmt::Write;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use hall_api::{DayStats, ErrorBody, HallInfo, HallSnapshot, Health};
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::api::AppState;
 use crate::api::auth::Caller;
+use crate::api::{ApiQuery, AppState};
 use crate::config::Role;
 use crate::error::{Error, Result};
 use crate::rules::stats::{DayInput, day_stats as compute_day_stats};
@@ -18,6 +18,12 @@ use crate::store::{queries, reader};
 /// Liveness and the clock's state; no token needed.
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = ErrorBody)), tag = "hall")]
 pub async fn health(State(st): State<AppState>) -> Result<Json<Health>> {
+    if let Some(failure) = st.write_health.failure() {
+        return Err(Error::Unavailable(format!(
+            "the hall database cannot save changes ({failure}); check the disk (full? read-only? failing?) \
+             and the server log"
+        )));
+    }
     let now = st.clock.read();
     let last_event_id = st
         .reads
@@ -76,6 +82,7 @@ pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Jso
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct DayQuery {
     /// The business day, `YYYY-MM-DD`; today when absent.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub date: Option<String>,
 }
 
@@ -86,7 +93,7 @@ pub struct DayQuery {
 pub async fn day_stats(
     State(st): State<AppState>,
     caller: Caller,
-    Query(q): Query<DayQuery>,
+    ApiQuery(q): ApiQuery<DayQuery>,
 ) -> Result<Json<DayStats>> {
     caller.require(&[Role::Manager], "read statistics")?;
     let now = st.clock.read();

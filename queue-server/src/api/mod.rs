@@ -3,9 +3,16 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use tokio::sync::{broadcast, watch};
 
@@ -36,11 +43,14 @@ pub struct AppState {
     pub events: broadcast::Sender<StoredEvent>,
     pub clock: Arc<HallClock>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Whether the database takes writes, for `/healthz`.
+    pub write_health: Arc<crate::store::writer::WriteHealth>,
     /// Flips to true when the server shuts down, ending live streams.
     pub shutdown: watch::Receiver<bool>,
     /// For asking the billing system about accounts.
     pub http: reqwest::Client,
-    pub pin_guard: Arc<station::PinGuard>,
+    pub pin_guard: Arc<crate::signin::PinGuard>,
+    pub pin_hasher: crate::signin::PinHasher,
     pub devices: Arc<devices::DeviceBoard>,
 }
 
@@ -73,10 +83,67 @@ pub fn router(state: AppState) -> Router {
         .route("/counter", get(public::counter_page))
         .route("/t/{tracking_code}", get(public::ticket_page))
         .route("/assets/counter.js", get(public::counter_js))
+        .route("/assets/ticket.js", get(public::ticket_js))
         .route("/assets/style.css", get(public::style_css))
         .route("/api/v1/accounts/{account_ref}", get(billing::account))
         .fallback(|| async { Error::NotFound("no such endpoint; see /openapi.json".into()) })
+        .layer(axum::middleware::from_fn(body_in_time))
         .with_state(state)
+}
+
+/// The largest body any endpoint takes; the largest real one (an issue
+/// request with an account number) is a few hundred bytes.
+pub const MAX_BODY: usize = 16 * 1024;
+/// How long a client has to send its body once its headers are in (the
+/// headers have their own limit, in `http`).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reads every request's body before any handler runs, within
+/// [`MAX_BODY`] and [`BODY_TIMEOUT`]: a client that sends a large body, or
+/// sends it slowly to hold memory, is answered 413 or 408 (and its
+/// connection closed) instead of being waited for.
+async fn body_in_time(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let too_large = || {
+        Error::TooLarge(format!(
+            "the body is larger than the {} KiB this server takes",
+            MAX_BODY / 1024
+        ))
+        .into_response()
+    };
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return too_large();
+    }
+    let mut bytes = Vec::new();
+    let mut chunks = body.into_data_stream();
+    let read = tokio::time::timeout(BODY_TIMEOUT, async {
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|e| Error::BadRequest(format!("the body broke off: {e}")))?;
+            if bytes.len() + chunk.len() > MAX_BODY {
+                return Err(Error::TooLarge(String::new()));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(())
+    })
+    .await;
+    match read {
+        Err(_) => Error::Timeout(format!(
+            "the body did not arrive within {} s; send the whole request at once",
+            BODY_TIMEOUT.as_secs()
+        ))
+        .into_response(),
+        Ok(Err(Error::TooLarge(_))) => too_large(),
+        Ok(Err(e)) => e.into_response(),
+        Ok(Ok(())) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    }
 }
 
 /// A JSON body whose problems answer 400 in the API's error format.
@@ -88,6 +155,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(Error::BadRequest(rejection.body_text())),
+        }
+    }
+}
+
+/// A query string whose problems answer 400 in the API's error format.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
             Err(rejection) => Err(Error::BadRequest(rejection.body_text())),
         }
     }

@@ -26,10 +26,79 @@ use utoipa::{Modify, OpenApi};
         crate::api::station::queue,
         crate::api::public::ticket,
     ),
-    components(schemas(hall_api::Event, hall_api::EventKind, hall_api::CounterView)),
-    modifiers(&BearerAuth)
+    components(schemas(
+        hall_api::Event,
+        hall_api::EventKind,
+        hall_api::CounterView,
+        hall_api::CounterAction,
+        hall_api::CounterAnswer,
+        hall_api::ServiceWaiting,
+    )),
+    modifiers(&BearerAuth, &CommonErrors)
 )]
 pub struct ApiDoc;
+
+/// The answers any operation may give besides its own, documented once
+/// here rather than on every handler: a token refused (401) on secured
+/// operations, a body too large (413) or too slow (408) where one is taken,
+/// and a database that could not save (503, with Retry-After).
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::Operation;
+        use utoipa::openapi::{RefOr, ResponseBuilder, content::ContentBuilder};
+        let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                                "ErrorBody",
+                            ))))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        let add = |op: &mut Operation, status: &str, description: &str| {
+            op.responses
+                .responses
+                .entry(status.to_string())
+                .or_insert_with(|| error(description));
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                item.get.as_mut(),
+                item.post.as_mut(),
+                item.put.as_mut(),
+                item.delete.as_mut(),
+            ];
+            for op in ops.into_iter().flatten() {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                if secured {
+                    add(op, "401", "no token, or one the hall does not know");
+                    add(op, "403", "the token's role may not do this");
+                }
+                if op.request_body.is_some() {
+                    add(op, "400", "the body is not valid for this operation");
+                    add(op, "408", "the body did not arrive in time");
+                    add(op, "413", "the body is larger than the server takes");
+                }
+                if !op.parameters.as_ref().is_none_or(Vec::is_empty) {
+                    add(op, "400", "a path or query parameter is not valid");
+                }
+                add(
+                    op,
+                    "503",
+                    "the hall database could not answer or save; retry after Retry-After seconds",
+                );
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

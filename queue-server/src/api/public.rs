@@ -15,20 +15,40 @@ use crate::store::queries;
 const COUNTER_HTML: &str = include_str!("../../web/counter.html");
 const COUNTER_JS: &str = include_str!("../../web/counter.js");
 const TICKET_HTML: &str = include_str!("../../web/ticket.html");
+const TICKET_JS: &str = include_str!("../../web/ticket.js");
 const STYLE_CSS: &str = include_str!("../../web/style.css");
 
-pub async fn counter_page() -> Html<&'static str> {
-    Html(COUNTER_HTML)
+/// The pages load only their own scripts, styles and API, and no other
+/// site may frame them (so no page can dress up the counter's buttons).
+const PAGE_POLICY: [(header::HeaderName, &str); 3] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+];
+
+pub async fn counter_page() -> impl IntoResponse {
+    (PAGE_POLICY, Html(COUNTER_HTML))
 }
 
-pub async fn ticket_page() -> Html<&'static str> {
-    Html(TICKET_HTML)
+pub async fn ticket_page() -> impl IntoResponse {
+    (PAGE_POLICY, Html(TICKET_HTML))
 }
 
 pub async fn counter_js() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         COUNTER_JS,
+    )
+}
+
+pub async fn ticket_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        TICKET_JS,
     )
 }
 

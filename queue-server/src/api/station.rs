@@ -1,14 +1,10 @@
 //! What the counter station page needs beyond the counter actions: who am I,
 //! PIN sign-in (the manager sets each counter's PIN), and the waiting list.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use hall_api::{CounterSession, ErrorBody, PinRequest, TicketSummary, Whoami};
 
@@ -23,47 +19,8 @@ use crate::tokens::{random_hex, sha256};
 
 /// How long a PIN session lasts: one working day.
 const SESSION: jiff::SignedDuration = jiff::SignedDuration::from_hours(12);
-/// Wrong PINs allowed before a counter's sign-in is locked for a while.
-const MAX_FAILURES: u32 = 5;
-const LOCKOUT: Duration = Duration::from_secs(60);
 /// Entries shown in a counter's waiting list.
 const QUEUE_LIMIT: u32 = 50;
-
-/// Wrong PIN attempts per counter, to slow down guessing.
-#[derive(Debug, Default)]
-pub struct PinGuard {
-    failures: Mutex<HashMap<u32, (u32, Instant)>>,
-}
-
-impl PinGuard {
-    fn check(&self, counter: u32) -> Result<()> {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((n, since)) = map.get(&counter)
-            && *n >= MAX_FAILURES
-            && since.elapsed() < LOCKOUT
-        {
-            return Err(Error::TooMany(format!(
-                "too many wrong PINs for counter {counter}; wait {} s or ask the manager",
-                (LOCKOUT - since.elapsed()).as_secs() + 1
-            )));
-        }
-        Ok(())
-    }
-
-    fn record(&self, counter: u32, ok: bool) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if ok {
-            map.remove(&counter);
-        } else {
-            let entry = map.entry(counter).or_insert((0, Instant::now()));
-            if entry.1.elapsed() >= LOCKOUT {
-                *entry = (0, Instant::now());
-            }
-            entry.0 += 1;
-            entry.1 = Instant::now();
-        }
-    }
-}
 
 fn valid_pin(pin: &str) -> Result<()> {
     if (4..=8).contains(&pin.len()) && pin.chars().all(|c| c.is_ascii_digit()) {
@@ -97,19 +54,8 @@ pub async fn set_pin(
     caller.require(&[Role::Manager], "set counter PINs")?;
     let counter: u32 = path_number("counter number", &number)?;
     valid_pin(&req.pin)?;
-    // Argon2 is slow on purpose: hash off the async threads and the writer.
-    let pin_hash = tokio::task::spawn_blocking(move || {
-        let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt)
-            .map_err(|e| Error::Internal(format!("no randomness for the salt: {e}")))?;
-        let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
-        Argon2::default()
-            .hash_password(req.pin.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| Error::Internal(format!("hashing the PIN failed: {e}")))
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))??;
+    // Argon2 is slow on purpose: on its own thread, off the writer's.
+    let pin_hash = st.pin_hasher.hash(req.pin).await?;
     st.writer
         .run(caller.actor(), move |hall| hall.set_pin(counter, &pin_hash))
         .await?;
@@ -118,10 +64,12 @@ pub async fn set_pin(
 
 /// Sign in at a counter with its PIN: a session token acting as that counter.
 #[utoipa::path(post, path = "/api/v1/counters/{number}/sign-in", params(("number" = u32, Path)), request_body = PinRequest,
-    responses((status = 200, body = CounterSession), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)),
+    responses((status = 200, body = CounterSession), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
     tag = "counters")]
 pub async fn sign_in(
     State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(number): Path<String>,
     ApiJson(req): ApiJson<PinRequest>,
 ) -> Result<Json<CounterSession>> {
@@ -129,8 +77,9 @@ pub async fn sign_in(
     st.hall
         .counter(counter)
         .ok_or_else(|| Error::NotFound(format!("counter {counter} is not configured")))?;
-    st.pin_guard.check(counter)?;
     valid_pin(&req.pin)?;
+    // Reserved before the PIN is looked at: guesses sent at once count too.
+    let attempt = st.pin_guard.begin(counter, peer.ip())?;
     let stored = st
         .reads
         .run(move |conn| queries::pin_hash(conn, counter))
@@ -140,22 +89,12 @@ pub async fn sign_in(
                 "counter {counter} has no PIN yet; ask the manager to set one"
             ))
         })?;
-    let pin = req.pin;
-    let ok = tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored).is_ok_and(|h| {
-            Argon2::default()
-                .verify_password(pin.as_bytes(), &h)
-                .is_ok()
-        })
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?;
-    st.pin_guard.record(counter, ok);
-    if !ok {
+    if !st.pin_hasher.verify(req.pin, stored).await? {
         return Err(Error::Unauthorized(format!(
             "wrong PIN for counter {counter}"
         )));
     }
+    attempt.succeeded();
     let token = random_hex::<32>("session")?;
     let expires_at = st
         .clock

@@ -1,5 +1,5 @@
 //! The outcome of webhook deliveries (the outbox itself is written by
-//! `Hall::record`, with each event).
+//! `Hall::record`, with each event), and the health probe's write.
 
 use super::Hall;
 use crate::error::Result;
@@ -9,5 +9,11 @@ impl Hall<'_> {
     /// error) or failed with the reason shown to the manager.
     pub fn record_delivery(&mut self, outbox_id: i64, error: Option<&str>) -> Result<()> {
         self.tables.record_delivery(outbox_id, self.at_ms(), error)
+    }
+
+    /// A write that changes nothing of the hall, to learn whether the disk
+    /// still takes writes (full, read-only, failing) while nobody else writes.
+    pub fn probe(&mut self) -> Result<()> {
+        self.tables.probe(self.at_ms())
     }
 }

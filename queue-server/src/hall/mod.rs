@@ -179,12 +179,21 @@ fn queues_moved<'t>(
 }
 
 /// Free text from a client: 1 to `max` characters, none of them control
-/// characters (they would break a printed ticket or a log line).
+/// characters (they would break a printed ticket or a log line) or
+/// direction overrides (they make "1234" display as another number).
 fn validate_text(field: &str, value: &str, max: usize) -> Result<()> {
-    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+    if value.is_empty()
+        || value.chars().count() > max
+        || value.chars().any(|c| c.is_control() || is_bidi_control(c))
+    {
         return Err(Error::BadRequest(format!(
-            "{field} must be 1 to {max} printable characters"
+            "{field} must be 1 to {max} printable characters, without control or text-direction characters"
         )));
     }
     Ok(())
+}
+
+/// Unicode's Bidi_Control characters.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }

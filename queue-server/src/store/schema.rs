@@ -118,6 +118,14 @@ const MIGRATIONS: &[&str] = &[
         expires_at   INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 5: the row the health probe rewrites, to learn whether writes still
+    // reach the disk while the hall is quiet.
+    r#"
+    CREATE TABLE health_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at INTEGER NOT NULL
+    );
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {
@@ -129,28 +137,80 @@ fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Opens the database for writing, creating it if needed, and migrates it.
+/// Opens the database for writing, creating it if needed, checks it, and
+/// migrates it. Every failure says which file and what to do about it.
 pub fn open_writer(path: &Path) -> anyhow::Result<Connection> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            anyhow::anyhow!("cannot create the data directory {}: {e}", dir.display())
+            anyhow::anyhow!(
+                "cannot create the data directory {}: {e}; create it and let the service user write there",
+                dir.display()
+            )
         })?;
     }
-    let conn = Connection::open(path)
-        .map_err(|e| anyhow::anyhow!("cannot open the hall database {}: {e}", path.display()))?;
+    let explain = |e: rusqlite::Error| explain(path, &e);
+    let conn = Connection::open(path).map_err(explain)?;
+    // A damaged file is refused before anything is served from it: the
+    // hall would otherwise read fine and fail at its first ticket.
+    let verdict: String = conn
+        .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+        .map_err(explain)?;
+    if verdict != "ok" {
+        return Err(damaged(path, &verdict));
+    }
     // WAL lets readers run beside the writer; FULL makes every commit
     // durable before the client hears of it.
-    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(explain)?;
     if !mode.eq_ignore_ascii_case("wal") {
         anyhow::bail!(
             "the database {} cannot use WAL mode (got {mode}); put it on a local disk",
             path.display()
         );
     }
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    set_pragmas(&conn)?;
-    migrate(&conn)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(explain)?;
+    set_pragmas(&conn).map_err(explain)?;
+    migrate(&conn).map_err(|e| match e.downcast::<rusqlite::Error>() {
+        Ok(e) => explain(e),
+        Err(e) => e,
+    })?;
     Ok(conn)
+}
+
+/// What a failure to open the database means for the person at the
+/// terminal, and what they can do.
+pub fn explain(path: &Path, e: &rusqlite::Error) -> anyhow::Error {
+    use rusqlite::ErrorCode as C;
+    let file = path.display();
+    match e.sqlite_error_code() {
+        Some(C::DatabaseCorrupt | C::NotADatabase) => damaged(path, &e.to_string()),
+        Some(C::ReadOnly) => anyhow::anyhow!(
+            "the hall database {file} cannot be written ({e}): give the service user write access \
+             to it and its folder (chown hall-queue: {file}*), or check that the disk is not mounted read-only"
+        ),
+        Some(C::CannotOpen | C::PermissionDenied) => anyhow::anyhow!(
+            "cannot open or create the hall database {file} ({e}): check that its folder exists and \
+             that the service user may read and write there"
+        ),
+        Some(C::DiskFull) => anyhow::anyhow!(
+            "the disk holding the hall database {file} is full ({e}): free some space, then start again"
+        ),
+        _ => anyhow::anyhow!("the hall database {file} failed: {e}"),
+    }
+}
+
+fn damaged(path: &Path, detail: &str) -> anyhow::Error {
+    let file = path.display();
+    let backups = path.with_file_name("backups");
+    anyhow::anyhow!(
+        "the hall database {file} is damaged ({detail}); the server will not run on it. \
+         Move it aside (mv {file} {file}.damaged), then copy the newest backup in its place \
+         (ls -t {}/ shows them, newest first: cp {}/<newest>.db {file}) and start again",
+        backups.display(),
+        backups.display()
+    )
 }
 
 /// A read-only connection for queries beside the writer.

@@ -207,6 +207,16 @@ impl<'c> Tables<'c> {
         Ok(())
     }
 
+    /// Rewrites the health probe's one row.
+    pub fn probe(&self, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO health_probe (id, at) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+            )?
+            .execute([at])?;
+        Ok(())
+    }
+
     pub fn set_pin(&self, counter: u32, pin_hash: &str, at: i64) -> Result<()> {
         self.conn
             .prepare_cached(

@@ -23,6 +23,28 @@ use crate::store::queries;
 use crate::store::schema;
 use crate::store::tables::Tables;
 
+/// Whether the database takes writes. A failed commit sets it at once;
+/// the probe (`crate::probe_writes`) sets and clears it every few seconds,
+/// so a full or failing disk shows in `/healthz` even in a quiet hall.
+#[derive(Debug, Default)]
+pub struct WriteHealth {
+    failure: std::sync::Mutex<Option<String>>,
+}
+
+impl WriteHealth {
+    /// Why writes fail, or `None` while they work.
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set(&self, failure: Option<String>) {
+        *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = failure;
+    }
+}
+
 /// Most requests committed in one transaction.
 const MAX_BATCH: usize = 256;
 
@@ -65,6 +87,8 @@ type Command = Box<
 struct Job {
     actor: Actor,
     command: Command,
+    /// The health probe's write: not a client's request, counted apart.
+    probe: bool,
 }
 
 /// The handle requests use to reach the writer.
@@ -87,6 +111,19 @@ impl WriterHandle {
         T: Send + 'static,
         F: for<'h> FnOnce(&mut Hall<'h>) -> Result<T> + Send + 'static,
     {
+        self.submit(actor, command, false).await
+    }
+
+    /// The health probe's write (`Hall::probe`), counted apart from requests.
+    pub async fn probe(&self, actor: Actor) -> Result<()> {
+        self.submit(actor, |hall| hall.probe(), true).await
+    }
+
+    async fn submit<T, F>(&self, actor: Actor, command: F, probe: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'h> FnOnce(&mut Hall<'h>) -> Result<T> + Send + 'static,
+    {
         let (to, answer) = oneshot::channel();
         let command: Command = Box::new(move |hall: std::result::Result<&mut Hall<'_>, Error>| {
             Box::new(Reply {
@@ -94,9 +131,16 @@ impl WriterHandle {
                 to,
             }) as Box<dyn Answer>
         });
-        self.tx.send(Job { actor, command }).await.map_err(|_| {
-            Error::Unavailable("the server is shutting down; retry in a moment".into())
-        })?;
+        self.tx
+            .send(Job {
+                actor,
+                command,
+                probe,
+            })
+            .await
+            .map_err(|_| {
+                Error::Unavailable("the server is shutting down; retry in a moment".into())
+            })?;
         answer.await.map_err(|_| {
             Error::Unavailable(
                 "the request was not completed; retry with the same idempotency key".into(),
@@ -140,11 +184,12 @@ impl Writer {
         self,
         events: broadcast::Sender<StoredEvent>,
         metrics: Arc<Metrics>,
+        health: Arc<WriteHealth>,
     ) -> (WriterHandle, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
         let thread = std::thread::Builder::new()
             .name("hall-writer".into())
-            .spawn(move || self.run(rx, events, &metrics))
+            .spawn(move || self.run(rx, events, &metrics, &health))
             .expect("spawning the writer thread");
         (WriterHandle { tx }, thread)
     }
@@ -154,6 +199,7 @@ impl Writer {
         mut rx: mpsc::Receiver<Job>,
         events: broadcast::Sender<StoredEvent>,
         metrics: &Metrics,
+        health: &WriteHealth,
     ) {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while let Some(first) = rx.blocking_recv() {
@@ -164,11 +210,15 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            let probes = batch.iter().filter(|j| j.probe).count() as u64;
             metrics.commits.fetch_add(1, Ordering::Relaxed);
+            metrics.probes.fetch_add(probes, Ordering::Relaxed);
             metrics
                 .requests
-                .fetch_add(batch.len() as u64, Ordering::Relaxed);
-            self.commit_batch(&mut batch, &events, metrics);
+                .fetch_add(batch.len() as u64 - probes, Ordering::Relaxed);
+            if let Err(failure) = self.commit_batch(&mut batch, &events, metrics) {
+                health.set(Some(failure));
+            }
         }
         tracing::info!("writer stopped");
     }
@@ -178,7 +228,7 @@ impl Writer {
         batch: &mut Vec<Job>,
         events: &broadcast::Sender<StoredEvent>,
         metrics: &Metrics,
-    ) {
+    ) -> std::result::Result<(), String> {
         let first_event_id = self.next_event_id;
         let mut answers: Vec<Box<dyn Answer>> = Vec::with_capacity(batch.len());
         let mut made = Vec::new();
@@ -221,7 +271,7 @@ impl Writer {
             for answer in answers.into_iter().chain(unrun) {
                 answer.fail(Error::Unavailable(message.clone()));
             }
-            return;
+            return Err(e.to_string());
         }
         for ev in made {
             // No subscriber is fine: the event is in the log.
@@ -232,5 +282,6 @@ impl Writer {
         for answer in answers {
             answer.send();
         }
+        Ok(())
     }
 }

@@ -39,6 +39,7 @@ async fn main() {
         ServerOptions {
             config: Some(linked_hall(sim_port)),
             faketime: None,
+            ..Default::default()
         },
     )
     .await;

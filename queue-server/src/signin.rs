@@ -1,0 +1,295 @@
+//! What keeps PIN sign-in from being guessed, from locking staff out, and
+//! from starving the hall:
+//!
+//! - [`PinGuard`] hands out a limited number of attempts per counter and
+//!   client address in each window, *before* the PIN is checked, so forty
+//!   guesses sent at once get five evaluations, not forty. An address that
+//!   guesses wrong locks only itself out; all addresses together have a
+//!   ceiling per counter, so many addresses cannot guess much faster and
+//!   staff are shut out for one window at most.
+//! - [`PinHasher`] runs Argon2 on one thread of its own with a short queue:
+//!   sign-ins never take the threads the database reads run on, at most one
+//!   Argon2 buffer exists at a time, and a flood is refused at once.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{Error, Result};
+
+/// Wrong PINs one address may try at one counter per window.
+pub const PER_ADDRESS: u32 = 5;
+/// Wrong PINs all addresses together may try at one counter per window.
+pub const PER_COUNTER: u32 = 20;
+pub const WINDOW: Duration = Duration::from_secs(60);
+/// Sign-ins waiting for the hasher before more are refused.
+const HASH_QUEUE: usize = 16;
+
+/// Attempts used in the current window (wrong PINs and those in flight).
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    started: Instant,
+    used: u32,
+}
+
+impl Window {
+    fn fresh() -> Window {
+        Window {
+            started: Instant::now(),
+            used: 0,
+        }
+    }
+
+    /// The window as it is now: an expired one starts again.
+    fn current(&mut self) -> &mut Window {
+        if self.started.elapsed() >= WINDOW {
+            *self = Window::fresh();
+        }
+        self
+    }
+
+    fn retry_after(&self) -> u64 {
+        WINDOW.saturating_sub(self.started.elapsed()).as_secs() + 1
+    }
+}
+
+#[derive(Debug)]
+struct CounterAttempts {
+    all: Window,
+    by_address: HashMap<IpAddr, Window>,
+}
+
+#[derive(Debug, Default)]
+pub struct PinGuard {
+    counters: Mutex<HashMap<u32, CounterAttempts>>,
+}
+
+/// One reserved attempt. Dropped without [`Attempt::succeeded`], it counts
+/// as a wrong PIN.
+pub struct Attempt<'g> {
+    guard: &'g PinGuard,
+    counter: u32,
+    address: IpAddr,
+}
+
+impl PinGuard {
+    /// Reserves an attempt at `counter` from `address`, or refuses with 429
+    /// and how long to wait.
+    pub fn begin(&self, counter: u32, address: IpAddr) -> Result<Attempt<'_>> {
+        let mut map = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget what has expired, so the table cannot grow without bound.
+        map.retain(|_, c| {
+            c.by_address.retain(|_, w| w.started.elapsed() < WINDOW);
+            !c.by_address.is_empty() || c.all.started.elapsed() < WINDOW
+        });
+        let c = map.entry(counter).or_insert_with(|| CounterAttempts {
+            all: Window::fresh(),
+            by_address: HashMap::new(),
+        });
+        let own = c
+            .by_address
+            .entry(address)
+            .or_insert_with(Window::fresh)
+            .current();
+        if own.used >= PER_ADDRESS {
+            return Err(Error::TooMany(
+                format!(
+                    "too many wrong PINs for counter {counter} from this device; wait {} s, or ask the manager",
+                    own.retry_after()
+                ),
+                own.retry_after(),
+            ));
+        }
+        let own_used = &mut own.used;
+        let all = c.all.current();
+        if all.used >= PER_COUNTER {
+            return Err(Error::TooMany(
+                format!(
+                    "too many wrong PINs for counter {counter}; sign-in there is paused for {} s",
+                    all.retry_after()
+                ),
+                all.retry_after(),
+            ));
+        }
+        all.used += 1;
+        *own_used += 1;
+        Ok(Attempt {
+            guard: self,
+            counter,
+            address,
+        })
+    }
+}
+
+impl Attempt<'_> {
+    /// The right PIN: this address starts afresh, and its attempts no longer
+    /// count against the counter.
+    pub fn succeeded(self) {
+        let mut map = self
+            .guard
+            .counters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = map.get_mut(&self.counter)
+            && let Some(own) = c.by_address.remove(&self.address)
+        {
+            c.all.used = c.all.used.saturating_sub(own.used);
+        }
+    }
+}
+
+/// Argon2id as the server uses it: 19 MiB, two passes, one lane (OWASP's
+/// recommendation). About 30 ms on this machine's release build and, by
+/// its memory bandwidth, some 150 ms on a Raspberry Pi 4: slow enough
+/// against guessing, and the one buffer fits a 1 GB Pi many times over.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+enum Job {
+    Hash {
+        pin: String,
+        reply: oneshot::Sender<Result<String>>,
+    },
+    Verify {
+        pin: String,
+        hash: String,
+        reply: oneshot::Sender<bool>,
+    },
+}
+
+/// The thread that hashes and verifies PINs, one at a time.
+#[derive(Clone)]
+pub struct PinHasher {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Default for PinHasher {
+    fn default() -> Self {
+        Self::start()
+    }
+}
+
+impl PinHasher {
+    pub fn start() -> PinHasher {
+        let (jobs, mut rx) = mpsc::channel::<Job>(HASH_QUEUE);
+        std::thread::Builder::new()
+            .name("pin-hasher".into())
+            .spawn(move || {
+                while let Some(job) = rx.blocking_recv() {
+                    match job {
+                        Job::Hash { pin, reply } => {
+                            let _ = reply.send(hash(&pin));
+                        }
+                        Job::Verify { pin, hash, reply } => {
+                            let ok = PasswordHash::new(&hash).is_ok_and(|h| {
+                                argon2().verify_password(pin.as_bytes(), &h).is_ok()
+                            });
+                            let _ = reply.send(ok);
+                        }
+                    }
+                    release_freed_memory();
+                }
+            })
+            .expect("spawning the PIN hasher thread");
+        PinHasher { jobs }
+    }
+
+    fn submit(&self, job: Job) -> Result<()> {
+        self.jobs.try_send(job).map_err(|_| {
+            Error::Unavailable("too many sign-ins at once; try again in a moment".into())
+        })
+    }
+
+    /// The PHC string of a new PIN, with a fresh salt.
+    pub async fn hash(&self, pin: String) -> Result<String> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Hash { pin, reply })?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the PIN hasher stopped".into()))?
+    }
+
+    /// Whether `pin` matches the stored `hash`.
+    pub async fn verify(&self, pin: String, hash: String) -> Result<bool> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Verify { pin, hash, reply })?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the PIN hasher stopped".into()))
+    }
+}
+
+fn hash(pin: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)
+        .map_err(|e| Error::Internal(format!("no randomness for the salt: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
+    argon2()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(format!("hashing the PIN failed: {e}")))
+}
+
+/// Argon2's 19 MiB buffer is freed after each PIN, but glibc keeps freed
+/// memory of its heap for reuse: give it back to the system, so sign-ins
+/// leave the server as small as they found it.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(last: u8) -> IpAddr {
+        IpAddr::from([127, 0, 0, last])
+    }
+
+    #[test]
+    fn attempts_in_flight_count_before_the_pin_is_checked() {
+        let g = PinGuard::default();
+        let held: Vec<_> = (0..PER_ADDRESS)
+            .map(|_| g.begin(1, addr(1)).unwrap())
+            .collect();
+        assert!(matches!(g.begin(1, addr(1)), Err(Error::TooMany(_, s)) if (1..=61).contains(&s)));
+        drop(held);
+        assert!(
+            g.begin(1, addr(1)).is_err(),
+            "dropped attempts were wrong PINs"
+        );
+        // Another address, another counter: not locked.
+        g.begin(1, addr(2)).unwrap().succeeded();
+        g.begin(2, addr(1)).unwrap().succeeded();
+    }
+
+    #[test]
+    fn many_addresses_meet_the_counters_ceiling_and_a_right_pin_clears_its_own() {
+        let g = PinGuard::default();
+        for a in 0..(PER_COUNTER / PER_ADDRESS) {
+            for _ in 0..PER_ADDRESS {
+                let _wrong_pin = g.begin(7, addr(10 + a as u8)).unwrap();
+            }
+        }
+        let e = g.begin(7, addr(99)).err().expect("the ceiling");
+        assert!(e.to_string().contains("paused"), "{e}");
+
+        let g = PinGuard::default();
+        let _wrong_pin = g.begin(3, addr(1)).unwrap();
+        g.begin(3, addr(1)).unwrap().succeeded();
+        for _ in 0..PER_ADDRESS {
+            let _wrong_pin = g.begin(3, addr(1)).unwrap();
+        }
+        assert!(g.begin(3, addr(1)).is_err());
+    }
+}

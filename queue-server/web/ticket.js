@@ -1,0 +1,55 @@
+"use strict";
+// Follows one ticket, by the code in its QR: it polls, so a phone that
+// sleeps and wakes shows the truth again at once.
+const TEXT = {
+  zh: { waiting: "等候中", called: "请到 {counter} 办理", serving: "正在办理", done: "已办结", no_show: "已过号",
+        cancelled: "已取消", transferred: "已转办", ahead: "前面还有", wait: "预计等候", people: "{n} 人",
+        minutes: "约 {n} 分钟", soon: "马上", unknown: "暂无窗口办理", not_found: "找不到这张票，请核对二维码。",
+        offline: "暂时无法更新，稍后自动重试。", updated: "更新于 {time}", lang: "English" },
+  en: { waiting: "Waiting", called: "Please go to {counter}", serving: "Being served", done: "Done", no_show: "Missed",
+        cancelled: "Cancelled", transferred: "Transferred", ahead: "Ahead of you", wait: "Estimated wait", people: "{n}",
+        minutes: "about {n} min", soon: "very soon", unknown: "no counter open now", not_found: "No ticket has this code; check the QR code.",
+        offline: "Cannot update right now; retrying.", updated: "Updated {time}", lang: "中文" },
+};
+const $ = (id) => document.getElementById(id);
+const code = location.pathname.split("/").pop();
+let lang = localStorage.getItem("lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
+let ticket = null;
+const t = (key, vars = {}) => TEXT[lang][key].replace(/\{(\w+)\}/g, (_, k) => vars[k]);
+
+function render() {
+  $("lang-toggle").textContent = t("lang");
+  document.documentElement.lang = lang;
+  if (!ticket) return;
+  $("hall").textContent = ticket.hall_name[lang];
+  $("number").textContent = ticket.number;
+  $("service").textContent = ticket.service[lang];
+  const counter = ticket.counter_name ? ticket.counter_name[lang] : ticket.counter;
+  $("status").textContent = t(ticket.status, { counter });
+  $("status").className = `status ${ticket.status}`;
+  const waiting = ticket.status === "waiting";
+  $("details").classList.toggle("hidden", !waiting);
+  $("ahead-label").textContent = t("ahead");
+  $("ahead").textContent = t("people", { n: ticket.ahead });
+  $("wait-label").textContent = t("wait");
+  const s = ticket.estimated_wait_s;
+  $("wait").textContent = s === null ? t("unknown") : s < 60 ? t("soon") : t("minutes", { n: Math.round(s / 60) });
+  $("updated").textContent = t("updated", { time: new Date().toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB") });
+}
+
+async function poll() {
+  try {
+    const response = await fetch(`/api/v1/public/tickets/${encodeURIComponent(code)}`);
+    if (response.status === 404) { $("number").textContent = "—"; $("status").textContent = t("not_found"); return; }
+    if (!response.ok) throw new Error(response.statusText);
+    ticket = await response.json();
+    render();
+  } catch (error) {
+    $("updated").textContent = t("offline");
+  }
+}
+
+$("lang-toggle").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("lang", lang); render(); });
+render();
+poll();
+setInterval(poll, 3000);
