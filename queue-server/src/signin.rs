@@ -56,6 +56,18 @@ impl Window {
     fn retry_after(&self) -> u64 {
         WINDOW.saturating_sub(self.started.elapsed()).as_secs() + 1
     }
+
+    /// A 429 once `limit` attempts are used, saying (for `{s}`) how long to wait.
+    fn refuse_at(&self, limit: u32, message: &str) -> Result<()> {
+        if self.used < limit {
+            return Ok(());
+        }
+        let wait = self.retry_after();
+        Err(Error::TooMany(
+            message.replace("{s}", &wait.to_string()),
+            wait,
+        ))
+    }
 }
 
 #[derive(Debug)]
@@ -96,26 +108,18 @@ impl PinGuard {
             .entry(address)
             .or_insert_with(Window::fresh)
             .current();
-        if own.used >= PER_ADDRESS {
-            return Err(Error::TooMany(
-                format!(
-                    "too many wrong PINs for counter {counter} from this device; wait {} s, or ask the manager",
-                    own.retry_after()
-                ),
-                own.retry_after(),
-            ));
-        }
+        own.refuse_at(
+            PER_ADDRESS,
+            &format!("too many wrong PINs for counter {counter} from this device; wait {{s}} s, or ask the manager"),
+        )?;
         let own_used = &mut own.used;
         let all = c.all.current();
-        if all.used >= PER_COUNTER {
-            return Err(Error::TooMany(
-                format!(
-                    "too many wrong PINs for counter {counter}; sign-in there is paused for {} s",
-                    all.retry_after()
-                ),
-                all.retry_after(),
-            ));
-        }
+        all.refuse_at(
+            PER_COUNTER,
+            &format!(
+                "too many wrong PINs for counter {counter}; sign-in there is paused for {{s}} s"
+            ),
+        )?;
         all.used += 1;
         *own_used += 1;
         Ok(Attempt {

@@ -11,7 +11,11 @@ use std::time::{Duration, Instant};
 use hall_api::IssueTicket;
 use hall_testkit::{ServerOptions, ServerProcess, demo, run_to_end};
 
-const BIN: &str = env!("CARGO_BIN_EXE_queue-server");
+/// The server under test; `QUEUE_SERVER_BIN` points these tests at
+/// another build (the figures in the README come from the release one).
+static BIN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    std::env::var("QUEUE_SERVER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_queue-server").into())
+});
 
 fn rss_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -49,7 +53,7 @@ async fn sign_in(http: &reqwest::Client, s: &ServerProcess, pin: &str) -> (u16, 
 /// locks only itself out, and staff at another device still sign in.
 #[tokio::test]
 async fn wrong_pins_sent_at_once_are_counted_before_they_are_checked() {
-    let s = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let s = ServerProcess::start(BIN.as_str(), ServerOptions::default()).await;
     s.client(demo::MANAGER).set_pin(1, "2468").await.unwrap();
     let attacker = client_from(66);
     let guesses: Vec<_> = (0..40)
@@ -84,7 +88,7 @@ async fn wrong_pins_sent_at_once_are_counted_before_they_are_checked() {
 /// the hall's reads nor leaves the server large afterwards.
 #[tokio::test]
 async fn sign_in_floods_neither_starve_the_hall_nor_grow_the_server() {
-    let s = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let s = ServerProcess::start(BIN.as_str(), ServerOptions::default()).await;
     s.client(demo::MANAGER).set_pin(1, "2468").await.unwrap();
     let before = rss_mib(s.pid());
     // 120 right PINs, a few devices at a time, so each is evaluated.
@@ -159,7 +163,7 @@ fn post_head(path: &str, length: usize) -> String {
 /// that never finish are cut off: 200 of them hold no memory to speak of.
 #[tokio::test]
 async fn large_and_unfinished_bodies_are_refused() {
-    let s = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let s = ServerProcess::start(BIN.as_str(), ServerOptions::default()).await;
     let status = raw_exchange(
         s.addr,
         &post_head("/api/v1/counters/1/sign-in", 2_000_000),
@@ -217,7 +221,7 @@ async fn large_and_unfinished_bodies_are_refused() {
 #[tokio::test]
 async fn idle_connections_beyond_the_descriptor_limit_do_not_lock_the_hall_out() {
     let s = ServerProcess::start(
-        BIN,
+        BIN.as_str(),
         ServerOptions {
             open_files: Some(1024),
             ..Default::default()
@@ -247,7 +251,7 @@ async fn idle_connections_beyond_the_descriptor_limit_do_not_lock_the_hall_out()
 /// the file's name and the way back (the newest backup).
 #[tokio::test]
 async fn a_damaged_database_is_refused_with_the_way_back() {
-    let mut s = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let mut s = ServerProcess::start(BIN.as_str(), ServerOptions::default()).await;
     let kiosk = s.client(demo::KIOSK);
     for i in 0..200 {
         kiosk
@@ -258,7 +262,7 @@ async fn a_damaged_database_is_refused_with_the_way_back() {
     // A whole copy, whatever is still in the write-ahead log.
     let copy = s.dir.path().join("copy.db");
     let (ok, _, err) = run_to_end(
-        BIN.as_ref(),
+        BIN.as_str().as_ref(),
         &[
             "backup",
             copy.to_str().unwrap(),
@@ -283,7 +287,7 @@ async fn a_damaged_database_is_refused_with_the_way_back() {
     std::fs::write(&truncated, &bytes[..3000]).unwrap();
     for file in [&damaged, &truncated] {
         let (ok, _, err) = run_to_end(
-            BIN.as_ref(),
+            BIN.as_str().as_ref(),
             &["--db", file.to_str().unwrap(), "--listen", "127.0.0.1:0"],
         );
         assert!(!ok, "started on {}", file.display());
@@ -297,12 +301,31 @@ async fn a_damaged_database_is_refused_with_the_way_back() {
     }
 }
 
+/// A data folder that cannot be made names itself and says what to do.
+#[test]
+fn a_data_folder_that_cannot_be_made_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_folder = dir.path().join("plain-file");
+    std::fs::write(&not_a_folder, "x").unwrap();
+    let db = not_a_folder.join("hall.db");
+    let (ok, _, err) = run_to_end(
+        BIN.as_str().as_ref(),
+        &["--db", db.to_str().unwrap(), "--listen", "127.0.0.1:0"],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains(&*not_a_folder.to_string_lossy())
+            && err.contains("let the service user write there"),
+        "{err}"
+    );
+}
+
 /// A disk that fills up shows in /healthz (503, with the reason) within
 /// seconds, and the refused ticket says nothing was changed.
 #[tokio::test]
 async fn a_full_disk_shows_in_healthz() {
     let s = ServerProcess::start(
-        BIN,
+        BIN.as_str(),
         ServerOptions {
             file_size: Some(160 * 1024),
             ..Default::default()
@@ -360,7 +383,7 @@ async fn status(
 /// send headers); anywhere else they would end up in logs and history.
 #[tokio::test]
 async fn tokens_in_urls_open_the_event_stream_only() {
-    let s = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let s = ServerProcess::start(BIN.as_str(), ServerOptions::default()).await;
     let base = s.base_url();
     let issue = status(
         reqwest::Method::POST,
@@ -396,7 +419,7 @@ async fn tokens_in_urls_open_the_event_stream_only() {
 /// the pages carry a content policy and cannot be framed.
 #[tokio::test]
 async fn a_kiosk_reads_only_its_own_tickets_and_pages_refuse_framing() {
-    let s = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let s = ServerProcess::start(BIN.as_str(), ServerOptions::default()).await;
     let kiosk = s.client(demo::KIOSK);
     let mut own = IssueTicket::new("pay", "own");
     own.customer_ref = Some("1234567".into());
@@ -462,7 +485,7 @@ fn refs(v: &serde_json::Value, out: &mut Vec<String>) {
 /// server refuses.
 #[tokio::test]
 async fn the_openapi_description_is_whole_and_says_what_the_server_refuses() {
-    let s = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let s = ServerProcess::start(BIN.as_str(), ServerOptions::default()).await;
     let spec: serde_json::Value = reqwest::get(format!("{}/openapi.json", s.base_url()))
         .await
         .unwrap()

@@ -41,7 +41,8 @@ pub struct ApiDoc;
 /// The answers any operation may give besides its own, documented once
 /// here rather than on every handler: a token refused (401) on secured
 /// operations, a body too large (413) or too slow (408) where one is taken,
-/// and a database that could not save (503, with Retry-After).
+/// and a database that could not save (503, with Retry-After). It also
+/// gives every response the description OpenAPI requires.
 struct CommonErrors;
 
 impl Modify for CommonErrors {
@@ -95,6 +96,20 @@ impl Modify for CommonErrors {
                     "503",
                     "the hall database could not answer or save; retry after Retry-After seconds",
                 );
+                // OpenAPI requires a description on every response.
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if let RefOr::T(r) = response
+                        && r.description.is_empty()
+                    {
+                        r.description = status
+                            .parse::<u16>()
+                            .ok()
+                            .and_then(|s| axum::http::StatusCode::from_u16(s).ok())
+                            .and_then(|s| s.canonical_reason())
+                            .unwrap_or("the answer")
+                            .to_string();
+                    }
+                }
             }
         }
     }
