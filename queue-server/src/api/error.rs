@@ -60,3 +60,38 @@ impl IntoResponse for Error {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(e: Error, name: &str) -> Option<String> {
+        let resp = e.into_response();
+        resp.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+
+    #[test]
+    fn answers_say_when_to_retry_and_how_to_authenticate() {
+        assert_eq!(
+            header(Error::TooMany("wait".into(), 42), "retry-after").as_deref(),
+            Some("42")
+        );
+        assert_eq!(
+            header(Error::Unavailable("disk".into()), "retry-after").as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            header(Error::Unauthorized("who".into()), "www-authenticate").as_deref(),
+            Some("Bearer")
+        );
+        assert_eq!(
+            header(Error::Timeout("slow".into()), "connection").as_deref(),
+            Some("close")
+        );
+        assert_eq!(header(Error::Conflict("no".into()), "retry-after"), None);
+        let (status, code) = Error::TooLarge(String::new()).status_and_code();
+        assert_eq!((status.as_u16(), code), (413, "payload_too_large"));
+    }
+}
