@@ -154,7 +154,7 @@ async fn staff_work_a_counter_from_the_page() {
     })
     .await;
     b.screenshot("counter-1024x600-zh").await;
-    b.client.set_window_size(390, 844).await.unwrap();
+    b.set_viewport(390, 844).await;
     b.screenshot("counter-phone-zh").await;
     b.close().await;
 }

@@ -88,11 +88,50 @@ impl Browser {
                 }
             }
         };
-        Browser {
+        let browser = Browser {
             client,
             driver,
             _profile: profile,
+        };
+        browser.set_viewport(width, height).await;
+        browser
+    }
+
+    /// Makes the page's viewport exactly `width` × `height`: the window
+    /// size chromium is given includes its own frame (a 1024×600 window
+    /// shows a 1024×457 page), so the window is grown by the difference.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        let (mut w, mut h) = (width, height);
+        for _ in 0..3 {
+            self.client
+                .set_window_size(w, h)
+                .await
+                .expect("sizing the window");
+            let (iw, ih) = self.viewport().await;
+            if (iw, ih) == (width, height) {
+                return;
+            }
+            let grow = |outer: u32, want: u32, got: u32| {
+                (i64::from(outer) + i64::from(want) - i64::from(got)).max(1) as u32
+            };
+            (w, h) = (grow(w, width, iw), grow(h, height, ih));
         }
+        assert_eq!(
+            self.viewport().await,
+            (width, height),
+            "the viewport did not take the size asked"
+        );
+    }
+
+    /// The page's viewport: `innerWidth` × `innerHeight`.
+    pub async fn viewport(&self) -> (u32, u32) {
+        let v = self
+            .client
+            .execute("return [window.innerWidth, window.innerHeight];", vec![])
+            .await
+            .expect("reading the viewport");
+        let n = |i: usize| v[i].as_u64().expect("a viewport size") as u32;
+        (n(0), n(1))
     }
 
     /// Ends the WebDriver session (closing the browser) and chromedriver.
@@ -180,6 +219,14 @@ impl Browser {
     /// Saves what the page shows now as PNG under target/screenshots/.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("a screenshot");
+        // The picture must be what a screen of the viewport's size shows.
+        let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+        let (pw, ph) = (size(16), size(20));
+        assert_eq!(
+            (pw, ph),
+            self.viewport().await,
+            "screenshot {name} is not the viewport's size"
+        );
         let path = crate::screenshot_path(name);
         std::fs::write(&path, png).expect("writing the screenshot");
         path
