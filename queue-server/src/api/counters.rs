@@ -85,23 +85,20 @@ pub async fn act(
             })?;
             ticket(w.run(actor, move |h| h.transfer(number, &service)).await?)
         }
-        CounterAction::Open => counter(
-            w.run(actor, move |h| h.change_counter(number, CounterStep::Open))
-                .await?,
-        ),
-        CounterAction::Close => counter(
-            w.run(actor, move |h| h.change_counter(number, CounterStep::Close))
-                .await?,
-        ),
-        CounterAction::Pause => counter(
-            w.run(actor, move |h| h.change_counter(number, CounterStep::Pause))
-                .await?,
-        ),
-        CounterAction::Resume => counter(
-            w.run(actor, move |h| {
-                h.change_counter(number, CounterStep::Resume)
-            })
-            .await?,
-        ),
+        CounterAction::Open
+        | CounterAction::Close
+        | CounterAction::Pause
+        | CounterAction::Resume => {
+            let step = match action {
+                CounterAction::Open => CounterStep::Open,
+                CounterAction::Close => CounterStep::Close,
+                CounterAction::Pause => CounterStep::Pause,
+                _ => CounterStep::Resume,
+            };
+            counter(
+                w.run(actor, move |h| h.change_counter(number, step))
+                    .await?,
+            )
+        }
     })
 }

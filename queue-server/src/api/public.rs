@@ -38,18 +38,19 @@ pub async fn ticket_page() -> impl IntoResponse {
     (PAGE_POLICY, Html(TICKET_HTML))
 }
 
-pub async fn counter_js() -> impl IntoResponse {
+fn javascript(source: &'static str) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        COUNTER_JS,
+        source,
     )
 }
 
+pub async fn counter_js() -> impl IntoResponse {
+    javascript(COUNTER_JS)
+}
+
 pub async fn ticket_js() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        TICKET_JS,
-    )
+    javascript(TICKET_JS)
 }
 
 pub async fn style_css() -> impl IntoResponse {
