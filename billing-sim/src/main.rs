@@ -214,6 +214,7 @@ async fn act(
             &CounterActionBody {
                 transaction_ref,
                 service,
+                ..Default::default()
             },
         )
         .await?;

@@ -40,7 +40,7 @@ pub enum ActionOutcome {
     /// The ticket the action concerned (for `transfer`, the new waiting one).
     Ticket(Box<Ticket>),
     /// For open, close, pause, resume: the counter after the change.
-    Counter(CounterView),
+    Counter(Box<CounterView>),
     /// `call-next` with nobody waiting (204).
     NobodyWaiting,
 }
@@ -238,11 +238,55 @@ impl HallClient {
 
     /// Opens a counter session with its PIN; no token needed.
     pub async fn sign_in(&self, counter: u32, pin: &str) -> Result<CounterSession, ClientError> {
+        self.sign_in_with(counter, &SignInRequest::counter_pin(pin))
+            .await
+    }
+
+    /// Signs a member of staff in at a counter; no token needed.
+    pub async fn sign_in_staff(
+        &self,
+        counter: u32,
+        staff: &str,
+        pin: &str,
+    ) -> Result<CounterSession, ClientError> {
+        self.sign_in_with(counter, &SignInRequest::staff(staff, pin))
+            .await
+    }
+
+    async fn sign_in_with(
+        &self,
+        counter: u32,
+        req: &SignInRequest,
+    ) -> Result<CounterSession, ClientError> {
         let req = self
             .request(Method::POST, &format!("/api/v1/counters/{counter}/sign-in"))
-            .json(&PinRequest { pin: pin.into() });
+            .json(req);
         let (_, body) = self.send(req).await?;
         body.ok_or_else(|| ClientError::Decode("empty answer to sign-in".into()))
+    }
+
+    /// Ends this client's session (a member of staff's attendance with it).
+    pub async fn sign_out(&self) -> Result<(), ClientError> {
+        let req = self.request(Method::POST, "/api/v1/sign-out");
+        self.send::<serde_json::Value>(req).await.map(|_| ())
+    }
+
+    /// Adds a member of staff (manager).
+    pub async fn add_staff(&self, staff: &NewStaff) -> Result<StaffMember, ClientError> {
+        let req = self.request(Method::POST, "/api/v1/staff").json(staff);
+        let (_, body) = self.send(req).await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to adding staff".into()))
+    }
+
+    /// Every member of staff (manager).
+    pub async fn staff(&self) -> Result<Vec<StaffMember>, ClientError> {
+        self.get("/api/v1/staff").await
+    }
+
+    /// Disables a member of staff who left (manager).
+    pub async fn disable_staff(&self, number: &str) -> Result<(), ClientError> {
+        let req = self.request(Method::POST, &format!("/api/v1/staff/{number}/disable"));
+        self.send::<serde_json::Value>(req).await.map(|_| ())
     }
 
     /// The tickets a counter would call, in calling order.

@@ -18,6 +18,8 @@ pub enum CounterAction {
     Complete,
     NoShow,
     Transfer,
+    Hold,
+    ResumeHeld,
     Pause,
     Resume,
     Open,
@@ -25,13 +27,15 @@ pub enum CounterAction {
 }
 
 impl CounterAction {
-    pub const ALL: [CounterAction; 10] = [
+    pub const ALL: [CounterAction; 12] = [
         CounterAction::CallNext,
         CounterAction::Recall,
         CounterAction::Start,
         CounterAction::Complete,
         CounterAction::NoShow,
         CounterAction::Transfer,
+        CounterAction::Hold,
+        CounterAction::ResumeHeld,
         CounterAction::Pause,
         CounterAction::Resume,
         CounterAction::Open,
@@ -46,6 +50,8 @@ impl CounterAction {
             CounterAction::Complete => "complete",
             CounterAction::NoShow => "no-show",
             CounterAction::Transfer => "transfer",
+            CounterAction::Hold => "hold",
+            CounterAction::ResumeHeld => "resume-held",
             CounterAction::Pause => "pause",
             CounterAction::Resume => "resume",
             CounterAction::Open => "open",
@@ -74,14 +80,41 @@ pub struct CounterActionBody {
         schema(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]+$")
     )]
     pub service: Option<String>,
+    /// For `pause`: why, one of the hall's pause reasons (`other` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]+$")
+    )]
+    pub reason: Option<String>,
+    /// For `resume-held`: the number of the held ticket, e.g. "A012".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 16))]
+    pub number: Option<String>,
 }
 
 impl CounterActionBody {
+    /// For `pause`: the reason's id.
+    pub fn pausing_for(reason: impl Into<String>) -> Self {
+        CounterActionBody {
+            reason: Some(reason.into()),
+            ..Default::default()
+        }
+    }
+
+    /// For `resume-held`: the held ticket's number.
+    pub fn resuming(number: impl Into<String>) -> Self {
+        CounterActionBody {
+            number: Some(number.into()),
+            ..Default::default()
+        }
+    }
+
     /// For `transfer`: send the customer to `service`.
     pub fn transfer_to(service: impl Into<String>) -> Self {
         CounterActionBody {
             service: Some(service.into()),
-            transaction_ref: None,
+            ..Default::default()
         }
     }
 
@@ -89,7 +122,7 @@ impl CounterActionBody {
     pub fn completing(transaction_ref: impl Into<String>) -> Self {
         CounterActionBody {
             transaction_ref: Some(transaction_ref.into()),
-            service: None,
+            ..Default::default()
         }
     }
 }
@@ -133,6 +166,15 @@ pub struct CounterView {
     pub services: Vec<String>,
     pub state: CounterState,
     pub current: Option<TicketSummary>,
+    /// Why it is paused (a pause reason's id), while paused.
+    #[serde(default)]
+    pub pause_reason: Option<String>,
+    /// The member of staff signed in there, when staff accounts are used.
+    #[serde(default)]
+    pub staff: Option<StaffRef>,
+    /// Tickets it holds (parked), oldest first.
+    #[serde(default)]
+    pub held: Vec<TicketSummary>,
 }
 
 /// `GET /api/v1/me`: who the token belongs to.
@@ -144,10 +186,13 @@ pub struct Whoami {
     pub role: String,
     /// For counter devices and PIN sessions: the counter they act on.
     pub counter: Option<u32>,
+    /// For a member of staff's session: who.
+    #[serde(default)]
+    pub staff: Option<StaffRef>,
 }
 
-/// `PUT /api/v1/counters/{number}/pin` (manager) and
-/// `POST /api/v1/counters/{number}/sign-in` (anyone with the PIN).
+/// `PUT /api/v1/counters/{number}/pin` and `PUT /api/v1/staff/{number}/pin`
+/// (manager).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -160,6 +205,45 @@ pub struct PinRequest {
     pub pin: String,
 }
 
+/// `POST /api/v1/counters/{number}/sign-in`: with `staff`, a member of
+/// staff and their own PIN; without, the counter's PIN.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    /// The staff number (工号), for a member of staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 16, pattern = "^[A-Za-z0-9_-]+$")
+    )]
+    pub staff: Option<String>,
+    /// 4 to 8 digits.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 4, max_length = 8, pattern = "^[0-9]{4,8}$")
+    )]
+    pub pin: String,
+}
+
+impl SignInRequest {
+    /// With the counter's own PIN.
+    pub fn counter_pin(pin: impl Into<String>) -> Self {
+        SignInRequest {
+            staff: None,
+            pin: pin.into(),
+        }
+    }
+
+    /// As a member of staff.
+    pub fn staff(number: impl Into<String>, pin: impl Into<String>) -> Self {
+        SignInRequest {
+            staff: Some(number.into()),
+            pin: pin.into(),
+        }
+    }
+}
+
 /// A counter session opened with the counter's PIN.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -167,6 +251,9 @@ pub struct CounterSession {
     /// Bearer token acting as this counter only, until `expires_at`.
     pub token: String,
     pub counter: u32,
+    /// Who signed in, for a member of staff.
+    #[serde(default)]
+    pub staff: Option<StaffRef>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub expires_at: Timestamp,
 }
@@ -179,5 +266,5 @@ pub struct CounterSession {
 #[serde(untagged)]
 pub enum CounterAnswer {
     Ticket(Box<Ticket>),
-    Counter(CounterView),
+    Counter(Box<CounterView>),
 }

@@ -34,10 +34,18 @@ pub enum EventKind {
     CounterPaused,
     #[serde(rename = "counter.resumed")]
     CounterResumed,
+    #[serde(rename = "ticket.held")]
+    TicketHeld,
+    #[serde(rename = "ticket.resumed")]
+    TicketResumed,
+    #[serde(rename = "staff.signed_in")]
+    StaffSignedIn,
+    #[serde(rename = "staff.signed_out")]
+    StaffSignedOut,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::TicketIssued,
         EventKind::TicketCalled,
         EventKind::TicketRecalled,
@@ -50,6 +58,10 @@ impl EventKind {
         EventKind::CounterClosed,
         EventKind::CounterPaused,
         EventKind::CounterResumed,
+        EventKind::TicketHeld,
+        EventKind::TicketResumed,
+        EventKind::StaffSignedIn,
+        EventKind::StaffSignedOut,
     ];
 
     /// The name used as the SSE event type and in webhooks.
@@ -67,6 +79,10 @@ impl EventKind {
             EventKind::CounterClosed => "counter.closed",
             EventKind::CounterPaused => "counter.paused",
             EventKind::CounterResumed => "counter.resumed",
+            EventKind::TicketHeld => "ticket.held",
+            EventKind::TicketResumed => "ticket.resumed",
+            EventKind::StaffSignedIn => "staff.signed_in",
+            EventKind::StaffSignedOut => "staff.signed_out",
         }
     }
 
@@ -92,6 +108,13 @@ pub struct Event {
     pub transferred_to: Option<TicketSummary>,
     /// The device that made the change.
     pub by: String,
+    /// The member of staff who made it (or, for `staff.*`, who signed in or out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<StaffRef>,
+    /// For `counter.paused`: the pause reason's id; for `staff.signed_out`:
+    /// why (signed out, replaced, disabled, PIN changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// The waiting count of each service this change moved (an issue, a
     /// call, a cancel, a transfer), so screens follow the queues from the
     /// stream alone, without fetching the hall after every event.

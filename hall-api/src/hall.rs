@@ -70,6 +70,9 @@ pub struct HallInfo {
     /// tickets); absent when not configured.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// The reasons a counter may pause for, in the order staff see them.
+    #[serde(default)]
+    pub pause_reasons: Vec<PauseReason>,
 }
 
 /// `GET /api/v1/hall`

@@ -1,6 +1,8 @@
 //! A business day's metrics (`GET /api/v1/stats/day`).
 
 use serde::{Deserialize, Serialize};
+
+use crate::*;
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
@@ -28,8 +30,14 @@ pub struct TicketGroupStats {
     pub waiting: u32,
     /// Call time minus issue time, first call only.
     pub wait: Distribution,
-    /// End minus start of service.
+    /// End minus start of service, less the time it was held.
     pub service_time: Distribution,
+    /// Tickets held (parked) at least once.
+    #[serde(default)]
+    pub held: u32,
+    /// Time held, of the tickets held: counted apart from service time.
+    #[serde(default)]
+    pub held_time: Distribution,
     /// Share of called tickets called within the service's target wait.
     pub service_level: Option<f64>,
     pub no_show_rate: Option<f64>,
@@ -56,12 +64,50 @@ pub struct CounterDayStats {
     pub service_time: Distribution,
     /// Seconds in the open state (not paused, not closed) during the day.
     pub open_s: u64,
-    /// Seconds spent serving (start to end).
+    /// Seconds spent serving (start to end, less time held).
     pub serving_s: u64,
     /// serving_s / open_s.
     pub utilisation: Option<f64>,
     /// Completed tickets per open hour.
     pub throughput_per_hour: Option<f64>,
+    /// Seconds its tickets spent held.
+    #[serde(default)]
+    pub held_s: u64,
+    /// Seconds paused during the day, by reason.
+    #[serde(default)]
+    pub paused: Vec<ReasonTime>,
+}
+
+/// Time spent paused for one reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReasonTime {
+    pub reason: String,
+    pub seconds: u64,
+}
+
+/// One member of staff's day: the tickets they called, their attendance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct StaffDayStats {
+    pub staff: StaffRef,
+    pub called: u32,
+    /// Completed.
+    pub served: u32,
+    pub no_show: u32,
+    pub transferred: u32,
+    /// Wait of the customers they called (first call − issue).
+    pub wait: Distribution,
+    /// Start to end, less time held.
+    pub service_time: Distribution,
+    pub serving_s: u64,
+    pub held_s: u64,
+    /// Seconds paused while signed in, by reason.
+    pub paused: Vec<ReasonTime>,
+    /// Seconds signed in at any counter during the day (attendance).
+    pub signed_in_s: u64,
+    /// serving_s ÷ (signed_in_s − paused time).
+    pub utilisation: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,4 +137,11 @@ pub struct DayStats {
     pub peak_hour: Option<u8>,
     /// Seconds the longest-waiting ticket still waiting has waited (today only).
     pub longest_current_wait_s: Option<u32>,
+    /// Members of staff who signed in or called a ticket that day.
+    #[serde(default)]
+    pub staff: Vec<StaffDayStats>,
+    /// Tickets still held when the day ended (or now, for today): parked
+    /// and never resumed, so somebody should find out what became of them.
+    #[serde(default)]
+    pub unresumed_holds: Vec<TicketSummary>,
 }

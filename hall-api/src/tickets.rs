@@ -15,6 +15,9 @@ pub enum TicketStatus {
     Waiting,
     Called,
     Serving,
+    /// Parked by its counter (挂起) while the customer fetches a paper or
+    /// a check runs; the counter resumes it by number.
+    Held,
     Done,
     NoShow,
     Cancelled,
@@ -22,10 +25,11 @@ pub enum TicketStatus {
 }
 
 impl TicketStatus {
-    pub const ALL: [TicketStatus; 7] = [
+    pub const ALL: [TicketStatus; 8] = [
         TicketStatus::Waiting,
         TicketStatus::Called,
         TicketStatus::Serving,
+        TicketStatus::Held,
         TicketStatus::Done,
         TicketStatus::NoShow,
         TicketStatus::Cancelled,
@@ -38,6 +42,7 @@ impl TicketStatus {
             TicketStatus::Waiting => "waiting",
             TicketStatus::Called => "called",
             TicketStatus::Serving => "serving",
+            TicketStatus::Held => "held",
             TicketStatus::Done => "done",
             TicketStatus::NoShow => "no_show",
             TicketStatus::Cancelled => "cancelled",
@@ -98,6 +103,12 @@ pub struct Ticket {
     pub customer_ref: Option<String>,
     pub lang: Option<Lang>,
     pub transaction_ref: Option<String>,
+    /// The member of staff who called it (absent at counters without staff accounts).
+    #[serde(default)]
+    pub staff: Option<StaffRef>,
+    /// Seconds it spent held (parked) so far; not part of its service time.
+    #[serde(default)]
+    pub held_s: u32,
     /// The ticket this one continues after a transfer.
     pub transferred_from: Option<i64>,
     /// The waiting ticket that continues this one after a transfer.

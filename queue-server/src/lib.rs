@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
+pub mod admin;
 pub mod api;
 pub mod clock;
 pub mod config;
@@ -125,10 +126,7 @@ const PROBE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 /// outcome: a disk that fills up or fails shows in `/healthz` within
 /// seconds, and clears when writes work again.
 async fn probe_writes(writer: WriterHandle, health: Arc<WriteHealth>) {
-    let actor = Actor {
-        name: "health-probe".into(),
-        role: config::Role::Manager,
-    };
+    let actor = Actor::device("health-probe", config::Role::Manager);
     let mut tick = tokio::time::interval(PROBE_EVERY);
     loop {
         tick.tick().await;

@@ -31,6 +31,20 @@ enum Command {
     CheckConfig,
     /// Print the token_sha256 for a device token, to keep tokens out of the config file.
     HashToken { token: String },
+    /// Staff accounts (the manager's API does the same while the server runs).
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add a member of staff; the PIN is asked without echo (or read from stdin).
+    Add {
+        /// The staff number (工号): letters, digits, '-' or '_'.
+        number: String,
+        /// The name shown on the counter page and in reports.
+        name: String,
+    },
 }
 
 fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
@@ -106,6 +120,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 c.services.len(),
                 c.counters.len(),
                 c.devices.len()
+            );
+            Ok(())
+        }
+        Some(Command::Staff(StaffCommand::Add { number, name })) => {
+            let hall = load_config(cli.config.as_ref())?;
+            queue_server::admin::add_staff(&db, &hall, &number, &name)?;
+            println!(
+                "added {number} {name}; they sign in at a counter with their staff number and PIN"
             );
             Ok(())
         }

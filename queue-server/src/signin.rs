@@ -1,8 +1,8 @@
 //! What keeps PIN sign-in from being guessed, from locking staff out, and
 //! from starving the hall:
 //!
-//! - [`PinGuard`] hands out a limited number of attempts per counter and
-//!   client address in each window, *before* the PIN is checked, so forty
+//! - [`PinGuard`] hands out a limited number of attempts per PIN (a
+//!   counter's, or a member of staff's) and client address in each window, *before* the PIN is checked, so forty
 //!   guesses sent at once get five evaluations, not forty. An address that
 //!   guesses wrong locks only itself out; all addresses together have a
 //!   ceiling per counter, so many addresses cannot guess much faster and
@@ -76,33 +76,52 @@ struct CounterAttempts {
     by_address: HashMap<IpAddr, Window>,
 }
 
+/// Whose PIN is being tried: a counter's own, or a member of staff's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PinOf {
+    Counter(u32),
+    Staff(String),
+}
+
+impl std::fmt::Display for PinOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PinOf::Counter(n) => write!(f, "counter {n}"),
+            PinOf::Staff(n) => write!(f, "staff {n}"),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct PinGuard {
-    counters: Mutex<HashMap<u32, CounterAttempts>>,
+    counters: Mutex<HashMap<PinOf, CounterAttempts>>,
 }
 
 /// One reserved attempt. Dropped without [`Attempt::succeeded`], it counts
 /// as a wrong PIN.
 pub struct Attempt<'g> {
     guard: &'g PinGuard,
-    counter: u32,
+    counter: PinOf,
     address: IpAddr,
 }
 
 impl PinGuard {
-    /// Reserves an attempt at `counter` from `address`, or refuses with 429
-    /// and how long to wait.
-    pub fn begin(&self, counter: u32, address: IpAddr) -> Result<Attempt<'_>> {
+    /// Reserves an attempt at the PIN of `counter` (a counter's or a
+    /// member of staff's) from `address`, or refuses with 429 and how long
+    /// to wait.
+    pub fn begin(&self, counter: PinOf, address: IpAddr) -> Result<Attempt<'_>> {
         let mut map = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         // Forget what has expired, so the table cannot grow without bound.
         map.retain(|_, c| {
             c.by_address.retain(|_, w| w.started.elapsed() < WINDOW);
             !c.by_address.is_empty() || c.all.started.elapsed() < WINDOW
         });
-        let c = map.entry(counter).or_insert_with(|| CounterAttempts {
-            all: Window::fresh(),
-            by_address: HashMap::new(),
-        });
+        let c = map
+            .entry(counter.clone())
+            .or_insert_with(|| CounterAttempts {
+                all: Window::fresh(),
+                by_address: HashMap::new(),
+            });
         let own = c
             .by_address
             .entry(address)
@@ -110,15 +129,13 @@ impl PinGuard {
             .current();
         own.refuse_at(
             PER_ADDRESS,
-            &format!("too many wrong PINs for counter {counter} from this device; wait {{s}} s, or ask the manager"),
+            &format!("too many wrong PINs for {counter} from this device; wait {{s}} s, or ask the manager"),
         )?;
         let own_used = &mut own.used;
         let all = c.all.current();
         all.refuse_at(
             PER_COUNTER,
-            &format!(
-                "too many wrong PINs for counter {counter}; sign-in there is paused for {{s}} s"
-            ),
+            &format!("too many wrong PINs for {counter}; sign-in with it is paused for {{s}} s"),
         )?;
         all.used += 1;
         *own_used += 1;
@@ -163,7 +180,8 @@ enum Job {
     },
     Verify {
         pin: String,
-        hash: String,
+        /// `None`: there is no such PIN; spend the same time and say no.
+        hash: Option<String>,
         reply: oneshot::Sender<bool>,
     },
 }
@@ -186,16 +204,26 @@ impl PinHasher {
         std::thread::Builder::new()
             .name("pin-hasher".into())
             .spawn(move || {
+                // Verified against when the PIN asked for does not exist,
+                // so an unknown staff number takes as long as a wrong PIN.
+                let mut stand_in: Option<String> = None;
                 while let Some(job) = rx.blocking_recv() {
                     match job {
                         Job::Hash { pin, reply } => {
                             let _ = reply.send(hash(&pin));
                         }
                         Job::Verify { pin, hash, reply } => {
+                            let real = hash.is_some();
+                            let hash = match hash {
+                                Some(h) => h,
+                                None => stand_in
+                                    .get_or_insert_with(|| self::hash("0000").unwrap_or_default())
+                                    .clone(),
+                            };
                             let ok = PasswordHash::new(&hash).is_ok_and(|h| {
                                 argon2().verify_password(pin.as_bytes(), &h).is_ok()
                             });
-                            let _ = reply.send(ok);
+                            let _ = reply.send(ok && real);
                         }
                     }
                     release_freed_memory();
@@ -220,14 +248,21 @@ impl PinHasher {
             .map_err(|_| Error::Internal("the PIN hasher stopped".into()))?
     }
 
-    /// Whether `pin` matches the stored `hash`.
-    pub async fn verify(&self, pin: String, hash: String) -> Result<bool> {
+    /// Whether `pin` matches the stored `hash`; with no hash (no such PIN)
+    /// false, after as long as a real check takes.
+    pub async fn verify(&self, pin: String, hash: Option<String>) -> Result<bool> {
         let (reply, answer) = oneshot::channel();
         self.submit(Job::Verify { pin, hash, reply })?;
         answer
             .await
             .map_err(|_| Error::Internal("the PIN hasher stopped".into()))
     }
+}
+
+/// The PHC string of a new PIN, with a fresh salt, on this thread (for
+/// the command line; the server uses [`PinHasher`]).
+pub fn hash_pin(pin: &str) -> Result<String> {
+    hash(pin)
 }
 
 fn hash(pin: &str) -> Result<String> {
@@ -264,17 +299,19 @@ mod tests {
     fn attempts_in_flight_count_before_the_pin_is_checked() {
         let g = PinGuard::default();
         let held: Vec<_> = (0..PER_ADDRESS)
-            .map(|_| g.begin(1, addr(1)).unwrap())
+            .map(|_| g.begin(PinOf::Counter(1), addr(1)).unwrap())
             .collect();
-        assert!(matches!(g.begin(1, addr(1)), Err(Error::TooMany(_, s)) if (1..=61).contains(&s)));
+        assert!(
+            matches!(g.begin(PinOf::Counter(1), addr(1)), Err(Error::TooMany(_, s)) if (1..=61).contains(&s))
+        );
         drop(held);
         assert!(
-            g.begin(1, addr(1)).is_err(),
+            g.begin(PinOf::Counter(1), addr(1)).is_err(),
             "dropped attempts were wrong PINs"
         );
         // Another address, another counter: not locked.
-        g.begin(1, addr(2)).unwrap().succeeded();
-        g.begin(2, addr(1)).unwrap().succeeded();
+        g.begin(PinOf::Counter(1), addr(2)).unwrap().succeeded();
+        g.begin(PinOf::Counter(2), addr(1)).unwrap().succeeded();
     }
 
     #[test]
@@ -282,18 +319,21 @@ mod tests {
         let g = PinGuard::default();
         for a in 0..(PER_COUNTER / PER_ADDRESS) {
             for _ in 0..PER_ADDRESS {
-                let _wrong_pin = g.begin(7, addr(10 + a as u8)).unwrap();
+                let _wrong_pin = g.begin(PinOf::Counter(7), addr(10 + a as u8)).unwrap();
             }
         }
-        let e = g.begin(7, addr(99)).err().expect("the ceiling");
+        let e = g
+            .begin(PinOf::Counter(7), addr(99))
+            .err()
+            .expect("the ceiling");
         assert!(e.to_string().contains("paused"), "{e}");
 
         let g = PinGuard::default();
-        let _wrong_pin = g.begin(3, addr(1)).unwrap();
-        g.begin(3, addr(1)).unwrap().succeeded();
+        let _wrong_pin = g.begin(PinOf::Counter(3), addr(1)).unwrap();
+        g.begin(PinOf::Counter(3), addr(1)).unwrap().succeeded();
         for _ in 0..PER_ADDRESS {
-            let _wrong_pin = g.begin(3, addr(1)).unwrap();
+            let _wrong_pin = g.begin(PinOf::Counter(3), addr(1)).unwrap();
         }
-        assert!(g.begin(3, addr(1)).is_err());
+        assert!(g.begin(PinOf::Counter(3), addr(1)).is_err());
     }
 }

@@ -84,10 +84,7 @@ struct Worker {
 
 impl Worker {
     async fn run(mut self) {
-        let actor = Actor {
-            name: format!("webhook:{}", self.webhook.name),
-            role: Role::Manager,
-        };
+        let actor = Actor::device(format!("webhook:{}", self.webhook.name), Role::Manager);
         let retry_max = Duration::from_secs(u64::from(self.webhook.retry_max_s));
         let mut backoff = Duration::from_secs(1).min(retry_max);
         loop {

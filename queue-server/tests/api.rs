@@ -1205,3 +1205,474 @@ async fn events_carry_the_waiting_counts_they_change() {
         );
     }
 }
+
+fn new_staff(number: &str, name: &str, pin: &str) -> hall_api::NewStaff {
+    hall_api::NewStaff {
+        number: number.into(),
+        name: name.into(),
+        pin: pin.into(),
+    }
+}
+
+#[tokio::test]
+async fn staff_sign_in_as_people_and_its_refusals() {
+    let s = demo_server().await;
+    let m = s.client(demo::MANAGER);
+    let anyone = s.client("");
+    m.add_staff(&new_staff("1024", "张三", "2468"))
+        .await
+        .unwrap();
+    m.add_staff(&new_staff("2048", "李四", "1357"))
+        .await
+        .unwrap();
+    // Numbers are unique and never reused; only the manager adds staff.
+    assert_eq!(
+        status_of(m.add_staff(&new_staff("1024", "王五", "1111")).await).0,
+        409
+    );
+    assert_eq!(
+        status_of(
+            s.client(&demo::counter(1))
+                .add_staff(&new_staff("9", "x", "1111"))
+                .await
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        status_of(m.add_staff(&new_staff("a b", "x", "1111")).await).0,
+        400
+    );
+
+    // A wrong PIN and an unknown number get the same answer.
+    let (status, _, wrong_pin) = api_error(anyone.sign_in_staff(1, "1024", "0000").await);
+    let (status2, _, unknown) = api_error(anyone.sign_in_staff(1, "7777", "2468").await);
+    assert_eq!((status, status2), (401, 401));
+    assert_eq!(wrong_pin, unknown);
+
+    let zhang = anyone.sign_in_staff(1, "1024", "2468").await.unwrap();
+    assert_eq!(zhang.staff.as_ref().unwrap().name, "张三");
+    let zhang = s.client(&zhang.token);
+    let who = zhang.whoami().await.unwrap();
+    assert_eq!(
+        (who.counter, who.staff.map(|s| s.number)),
+        (Some(1), Some("1024".into()))
+    );
+    // One counter at a time: the message says where they are signed in.
+    let (status, _, message) = api_error(anyone.sign_in_staff(2, "1024", "2468").await);
+    assert_eq!(status, 409);
+    assert!(message.contains("counter 1"), "{message}");
+
+    // Whoever serves records who served.
+    issue(&s.client(demo::KIOSK), "pay", "s1").await;
+    let called = zhang.call_next(1).await.unwrap().unwrap();
+    assert_eq!(
+        called.staff.as_ref().map(|s| s.number.as_str()),
+        Some("1024")
+    );
+    let snapshot = m.hall().await.unwrap();
+    assert_eq!(snapshot.counters[0].staff.as_ref().unwrap().name, "张三");
+
+    // Someone else signing in at counter 1 takes the post over.
+    let li = anyone.sign_in_staff(1, "2048", "1357").await.unwrap();
+    assert_eq!(status_of(zhang.hall().await).0, 401);
+    let li = s.client(&li.token);
+    li.hall().await.unwrap();
+    // 张三 may now sign in elsewhere.
+    anyone.sign_in_staff(2, "1024", "2468").await.unwrap();
+    let list = m.staff().await.unwrap();
+    let at: Vec<_> = list
+        .iter()
+        .map(|p| (p.number.as_str(), p.signed_in_at))
+        .collect();
+    assert_eq!(at, [("1024", Some(2)), ("2048", Some(1))]);
+
+    // Disabled: signed out at once, refused after, kept in the list.
+    m.disable_staff("2048").await.unwrap();
+    assert_eq!(status_of(li.hall().await).0, 401);
+    assert_eq!(
+        status_of(anyone.sign_in_staff(1, "2048", "1357").await).0,
+        403
+    );
+    let list = m.staff().await.unwrap();
+    assert!(
+        list.iter()
+            .any(|p| p.number == "2048" && p.disabled && p.signed_in_at.is_none())
+    );
+
+    // The counter's own PIN keeps working for halls without accounts.
+    m.set_pin(3, "9753").await.unwrap();
+    let pin = anyone.sign_in(3, "9753").await.unwrap();
+    assert!(pin.staff.is_none());
+    let pin = s.client(&pin.token);
+    assert!(pin.whoami().await.unwrap().staff.is_none());
+    // Signing out ends the session.
+    pin.sign_out().await.unwrap();
+    assert_eq!(status_of(pin.hall().await).0, 401);
+}
+
+fn api_error<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, String, String) {
+    match r {
+        Err(ClientError::Api {
+            status,
+            code,
+            message,
+        }) => (status, code, message),
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// What the test itself knows of one ticket, from the event log.
+#[derive(Default, Debug)]
+struct Seen {
+    issued_at: i64,
+    continuation: bool,
+    staff: Option<String>,
+    called: Option<i64>,
+    started: Option<i64>,
+    ended: Option<i64>,
+    status: Option<TicketStatus>,
+    held_ms: i64,
+    held_since: Option<i64>,
+}
+
+async fn body_act(
+    c: &HallClient,
+    counter: u32,
+    action: CounterAction,
+    body: CounterActionBody,
+) -> Result<ActionOutcome, ClientError> {
+    c.counter_action(counter, action, &body).await
+}
+
+#[tokio::test]
+async fn pauses_holds_and_per_staff_statistics_agree_with_the_event_log() {
+    // The clock runs 60 times fast, so short real pauses make minutes.
+    let s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            faketime: Some("@2026-03-02 01:00:00 x60".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let pause = || tokio::time::sleep(Duration::from_millis(150));
+    let m = s.client(demo::MANAGER);
+    let kiosk = s.client(demo::KIOSK);
+    let anyone = s.client("");
+    m.add_staff(&new_staff("1024", "张三", "2468"))
+        .await
+        .unwrap();
+    m.add_staff(&new_staff("2048", "李四", "1357"))
+        .await
+        .unwrap();
+    let a = s.client(&anyone.sign_in_staff(1, "1024", "2468").await.unwrap().token);
+    let b = s.client(&anyone.sign_in_staff(2, "2048", "1357").await.unwrap().token);
+    for i in 0..6 {
+        issue(&kiosk, "pay", &format!("k{i}")).await;
+        pause().await;
+    }
+
+    // 张三 at counter 1: serve, hold, serve another meanwhile, resume, finish.
+    let first = a.call_next(1).await.unwrap().unwrap();
+    assert_eq!(
+        status_of(act(&a, 1, CounterAction::Hold).await).0,
+        409,
+        "only a customer being served can be held"
+    );
+    act(&a, 1, CounterAction::Start).await.unwrap();
+    pause().await;
+    let held = ticket_of(act(&a, 1, CounterAction::Hold).await.unwrap());
+    assert_eq!(held.status, TicketStatus::Held);
+    let view = m.hall().await.unwrap();
+    assert_eq!(view.counters[0].current, None);
+    assert_eq!(view.counters[0].held[0].number, first.number);
+    let second = a.call_next(1).await.unwrap().unwrap();
+    act(&a, 1, CounterAction::Start).await.unwrap();
+    let resume = CounterActionBody::resuming(first.number.clone());
+    assert_eq!(
+        status_of(body_act(&a, 1, CounterAction::ResumeHeld, resume.clone()).await).0,
+        409,
+        "busy with {}",
+        second.number
+    );
+    pause().await;
+    act(&a, 1, CounterAction::Complete).await.unwrap();
+    assert_eq!(
+        status_of(
+            body_act(
+                &a,
+                1,
+                CounterAction::ResumeHeld,
+                CounterActionBody::resuming("Z999")
+            )
+            .await
+        )
+        .0,
+        404
+    );
+    let back = ticket_of(
+        body_act(&a, 1, CounterAction::ResumeHeld, resume)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(back.status, TicketStatus::Serving);
+    pause().await;
+    let done = ticket_of(act(&a, 1, CounterAction::Complete).await.unwrap());
+    assert!(done.held_s > 0, "{done:?}");
+
+    // Pauses with a reason: a configured one, the default, and a refusal.
+    let (status, _, message) = api_error(
+        body_act(
+            &a,
+            1,
+            CounterAction::Pause,
+            CounterActionBody::pausing_for("nap"),
+        )
+        .await,
+    );
+    assert_eq!(status, 400);
+    assert!(message.contains("meal"), "lists the reasons: {message}");
+    let paused = match body_act(
+        &a,
+        1,
+        CounterAction::Pause,
+        CounterActionBody::pausing_for("meal"),
+    )
+    .await
+    .unwrap()
+    {
+        ActionOutcome::Counter(c) => c,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        (paused.state, paused.pause_reason.as_deref()),
+        (CounterState::Paused, Some("meal"))
+    );
+    pause().await;
+    act(&a, 1, CounterAction::Resume).await.unwrap();
+    act(&a, 1, CounterAction::Pause).await.unwrap();
+    pause().await;
+    act(&a, 1, CounterAction::Resume).await.unwrap();
+
+    // 李四 at counter 2: a no-show, a transfer, and a hold never resumed.
+    b.call_next(2).await.unwrap().unwrap();
+    pause().await;
+    act(&b, 2, CounterAction::NoShow).await.unwrap();
+    b.call_next(2).await.unwrap().unwrap();
+    act(&b, 2, CounterAction::Start).await.unwrap();
+    pause().await;
+    body_act(
+        &b,
+        2,
+        CounterAction::Transfer,
+        CounterActionBody::transfer_to("enquiry"),
+    )
+    .await
+    .unwrap();
+    let parked = b.call_next(2).await.unwrap().unwrap();
+    act(&b, 2, CounterAction::Start).await.unwrap();
+    pause().await;
+    act(&b, 2, CounterAction::Hold).await.unwrap();
+    pause().await;
+    // Closing leaves the held ticket held, and reported.
+    act(&b, 2, CounterAction::Close).await.unwrap();
+    a.sign_out().await.unwrap();
+    b.sign_out().await.unwrap();
+
+    // The test's own account of the day, from the event log alone.
+    let last = m.hall().await.unwrap().last_event_id;
+    let mut stream = m.events(Some(0)).await.unwrap();
+    let mut tickets: std::collections::BTreeMap<i64, Seen> = Default::default();
+    let mut signed_in: std::collections::HashMap<String, (u32, i64)> = Default::default();
+    let mut attendance: Vec<(String, u32, i64, i64)> = Vec::new();
+    let mut pauses: Vec<(u32, String, i64, i64)> = Vec::new();
+    let mut paused_since: std::collections::HashMap<u32, (String, i64)> = Default::default();
+    loop {
+        let e = next_event(&mut stream).await;
+        let at = e.at.as_millisecond();
+        let staff = e.staff.as_ref().map(|s| s.number.clone());
+        if let Some(t) = &e.ticket {
+            let seen = tickets.entry(t.id).or_default();
+            seen.status = Some(t.status);
+            match e.kind {
+                EventKind::TicketIssued => {
+                    seen.issued_at = t.issued_at.as_millisecond();
+                }
+                EventKind::TicketCalled => {
+                    seen.called = Some(at);
+                    seen.staff = staff.clone();
+                }
+                EventKind::TicketStarted => seen.started = Some(at),
+                EventKind::TicketHeld => seen.held_since = Some(at),
+                EventKind::TicketResumed => {
+                    seen.held_ms += at - seen.held_since.take().unwrap();
+                }
+                EventKind::TicketCompleted
+                | EventKind::TicketNoShow
+                | EventKind::TicketTransferred => seen.ended = Some(at),
+                _ => {}
+            }
+        }
+        if let Some(to) = &e.transferred_to {
+            let seen = tickets.entry(to.id).or_default();
+            seen.issued_at = to.issued_at.as_millisecond();
+            seen.continuation = true;
+            seen.status = Some(to.status);
+        }
+        match (e.kind, e.counter) {
+            (EventKind::StaffSignedIn, Some(c)) => {
+                signed_in.insert(staff.clone().unwrap(), (c, at));
+            }
+            (EventKind::StaffSignedOut, Some(_)) => {
+                let who = staff.clone().unwrap();
+                let (c, from) = signed_in.remove(&who).unwrap();
+                attendance.push((who, c, from, at));
+            }
+            (EventKind::CounterPaused, Some(c)) => {
+                paused_since.insert(c, (e.reason.clone().unwrap(), at));
+            }
+            (EventKind::CounterResumed | EventKind::CounterClosed, Some(c)) => {
+                if let Some((reason, from)) = paused_since.remove(&c) {
+                    pauses.push((c, reason, from, at));
+                }
+            }
+            _ => {}
+        }
+        if e.id == last {
+            break;
+        }
+    }
+
+    let stats = m.day_stats(jiff::civil::date(2026, 3, 2)).await.unwrap();
+    assert_eq!(
+        stats
+            .unresumed_holds
+            .iter()
+            .map(|t| &t.number)
+            .collect::<Vec<_>>(),
+        [&parked.number]
+    );
+    assert_eq!(stats.staff.len(), 2);
+    let close = |got: u64, want_ms: i64, what: &str| {
+        // Both sides round a sum of milliseconds to seconds.
+        assert!(
+            (got as i64 - (want_ms as f64 / 1000.0).round() as i64).abs() <= 1,
+            "{what}: server {got} s, test {want_ms} ms"
+        );
+    };
+    for row in &stats.staff {
+        let who = row.staff.number.as_str();
+        let mine: Vec<&Seen> = tickets
+            .values()
+            .filter(|t| t.staff.as_deref() == Some(who))
+            .collect();
+        let count =
+            |want: TicketStatus| mine.iter().filter(|t| t.status == Some(want)).count() as u32;
+        assert_eq!(row.called, mine.len() as u32, "{who} called");
+        assert_eq!(row.served, count(TicketStatus::Done), "{who} served");
+        assert_eq!(row.no_show, count(TicketStatus::NoShow), "{who} no-shows");
+        assert_eq!(
+            row.transferred,
+            count(TicketStatus::Transferred),
+            "{who} transfers"
+        );
+        let waits: Vec<i64> = mine
+            .iter()
+            .filter(|t| !t.continuation)
+            .map(|t| t.called.unwrap() - t.issued_at)
+            .collect();
+        assert_eq!(row.wait.count, waits.len() as u32);
+        let mean = waits.iter().sum::<i64>() as f64 / waits.len() as f64 / 1000.0;
+        assert!(
+            (row.wait.mean_s.unwrap() - mean).abs() < 0.11,
+            "{who} wait {row:?} vs {mean}"
+        );
+        let serving: i64 = mine
+            .iter()
+            .filter_map(|t| Some(t.ended? - t.started? - t.held_ms))
+            .sum();
+        close(row.serving_s, serving, "serving");
+        let on_duty: Vec<_> = attendance.iter().filter(|a| a.0 == who).collect();
+        let duty_ms: i64 = on_duty.iter().map(|a| a.3 - a.2).sum();
+        close(row.signed_in_s, duty_ms, "signed in");
+        let mut paused_ms: std::collections::BTreeMap<String, i64> = Default::default();
+        for (_, c, from, to) in &on_duty {
+            for (pc, reason, pf, pt) in &pauses {
+                let overlap = (*pt).min(*to) - (*pf).max(*from);
+                if pc == c && overlap > 0 {
+                    *paused_ms.entry(reason.clone()).or_default() += overlap;
+                }
+            }
+        }
+        assert_eq!(
+            row.paused
+                .iter()
+                .map(|p| p.reason.as_str())
+                .collect::<Vec<_>>(),
+            paused_ms.keys().map(String::as_str).collect::<Vec<_>>(),
+            "{who} pause reasons"
+        );
+        for p in &row.paused {
+            close(p.seconds, paused_ms[&p.reason], "paused");
+        }
+        let available = (duty_ms - paused_ms.values().sum::<i64>()) as f64;
+        let utilisation = serving as f64 / available;
+        assert!(
+            (row.utilisation.unwrap() - utilisation).abs() < 0.01,
+            "{who} utilisation {:?} vs {utilisation}",
+            row.utilisation
+        );
+        if who == "1024" {
+            assert_eq!(row.staff.name, "张三");
+            assert_eq!(row.paused.len(), 2, "meal and other");
+            close(row.held_s, mine.iter().map(|t| t.held_ms).sum(), "held");
+            assert!(row.served == 2 && row.held_s > 0);
+        } else {
+            assert_eq!((row.no_show, row.transferred), (1, 1));
+            assert!(row.held_s > 0, "the hold still running counts");
+        }
+    }
+    // Held time is counted apart: the hall held two tickets (the transfer's
+    // enquiry entry went first at counter 2, and is the one parked).
+    assert_eq!(stats.hall.held, 2);
+    assert_eq!(parked.service, "enquiry");
+}
+
+#[tokio::test]
+async fn staff_added_at_the_terminal_sign_in_at_the_running_server() {
+    use std::io::Write;
+    let s = demo_server().await;
+    let add = |number: &str, name: &str, pin: &str| {
+        let mut child = std::process::Command::new(BIN)
+            .args([
+                "--db",
+                s.db_path().to_str().unwrap(),
+                "staff",
+                "add",
+                number,
+                name,
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{pin}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (ok, said) = add("1024", "张三", "2468");
+    assert!(ok, "{said}");
+    // The same rules as the API: numbers are not reused, a PIN is digits.
+    let (ok, said) = add("1024", "王五", "1357");
+    assert!(!ok && said.contains("already belongs to 张三"), "{said}");
+    let (ok, said) = add("2048", "李四", "12ab");
+    assert!(!ok && said.contains("4 to 8 digits"), "{said}");
+    let session = s.client("").sign_in_staff(4, "1024", "2468").await.unwrap();
+    assert_eq!(session.staff.unwrap().name, "张三");
+}

@@ -115,9 +115,12 @@ async fn staff_work_a_counter_from_the_page() {
     })
     .await;
 
-    // Pause with P: call-next is disabled until resumed.
+    // Pause with P, then a reason by its number: call-next is disabled until resumed.
     b.press('p').await;
-    b.wait_text("#counter-state", "paused", |t| t == "Paused")
+    b.wait_for("#pause-reasons button[data-reason='meal']")
+        .await;
+    b.press('2').await;
+    b.wait_text("#counter-state", "paused", |t| t == "Paused · Meal")
         .await;
     assert!(!b.find("#btn-call-next").await.is_enabled().await.unwrap());
     b.press('p').await;
@@ -156,6 +159,137 @@ async fn staff_work_a_counter_from_the_page() {
     b.screenshot("counter-1024x600-zh").await;
     b.set_viewport(390, 844).await;
     b.screenshot("counter-phone-zh").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_of_staff_signs_in_pauses_for_a_reason_and_holds_a_customer() {
+    let server = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let manager = server.client(demo::MANAGER);
+    let kiosk = server.client(demo::KIOSK);
+    manager
+        .add_staff(&hall_api::NewStaff {
+            number: "1024".into(),
+            name: "张三".into(),
+            pin: "2468".into(),
+        })
+        .await
+        .unwrap();
+    let b = Browser::start(1024, 600, "zh-CN").await;
+    b.goto(&format!("{}/counter", server.base_url())).await;
+    b.type_into("#signin-counter", "3").await;
+    b.type_into("#signin-staff", "1024").await;
+    b.type_into("#signin-secret", "1111").await;
+    b.click("#signin-button").await;
+    b.wait_text("#signin-error", "the refusal", |t| {
+        t.contains("wrong staff number or PIN")
+    })
+    .await;
+    b.type_into("#signin-secret", "2468").await;
+    b.click("#signin-button").await;
+    b.wait_text("#title", "who is signed in", |t| {
+        t.ends_with("3号窗口 · 张三 (1024)")
+    })
+    .await;
+    let at = manager.hall().await.unwrap().counters[2].staff.clone();
+    assert_eq!(at.map(|s| s.number), Some("1024".into()));
+
+    // Serve one, hold them (挂起), serve the next, resume the first by its button.
+    for key in ["h1", "h2"] {
+        kiosk
+            .issue_ticket(&IssueTicket::new("open", key))
+            .await
+            .unwrap();
+    }
+    b.wait_for("#queue-list li[data-number='B002']").await;
+    b.click("#btn-call-next").await;
+    current_is(&b, "B001").await;
+    assert!(
+        !b.find("#btn-hold").await.is_enabled().await.unwrap(),
+        "called, not served yet"
+    );
+    b.press('s').await;
+    b.wait_text("#current-status", "serving", |t| t.contains("办理中"))
+        .await;
+    b.press('h').await;
+    current_is(&b, "").await;
+    b.wait_for("#held-list li[data-number='B001']").await;
+    b.press('n').await;
+    current_is(&b, "B002").await;
+    assert!(
+        !b.find("#held-list li[data-number='B001'] button")
+            .await
+            .is_enabled()
+            .await
+            .unwrap(),
+        "busy with B002: the held one waits"
+    );
+    b.press('s').await;
+    b.wait_text("#current-status", "serving", |t| t.contains("办理中"))
+        .await;
+    b.screenshot("counter-1024x600-zh-held").await;
+    b.press('c').await;
+    current_is(&b, "").await;
+    let resume = b.find("#held-list li[data-number='B001'] button").await;
+    let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
+    while !resume.is_enabled().await.unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "resume stays disabled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    resume.click().await.unwrap();
+    current_is(&b, "B001").await;
+    b.wait_text("#current-status", "serving again", |t| t.contains("办理中"))
+        .await;
+    b.press('c').await;
+    current_is(&b, "").await;
+    let served = manager.ticket(1).await.unwrap();
+    assert_eq!(
+        (served.status, served.staff.map(|s| s.name)),
+        (TicketStatus::Done, Some("张三".into()))
+    );
+
+    // Pause for a reason, clicked: the state is shown large, in both languages.
+    b.click("#btn-pause").await;
+    b.wait_for("#pause-reasons button[data-reason='training']")
+        .await;
+    b.screenshot("counter-1024x600-zh-reasons").await;
+    b.click("#pause-reasons button[data-reason='training']")
+        .await;
+    b.wait_text("#state-banner-zh", "the paused sign", |t| {
+        t == "暂停服务 · 培训"
+    })
+    .await;
+    assert_eq!(b.text("#state-banner-en").await, "Paused · Training");
+    let c3 = &manager.hall().await.unwrap().counters[2];
+    assert_eq!(c3.pause_reason.as_deref(), Some("training"));
+    b.screenshot("counter-1024x600-zh-paused").await;
+    b.click("#lang-toggle").await;
+    b.wait_text("#counter-state", "English", |t| t == "Paused · Training")
+        .await;
+    b.screenshot("counter-1024x600-en-paused").await;
+    b.press('p').await;
+    b.wait_text("#counter-state", "open", |t| t == "Open").await;
+    assert!(
+        b.find("#state-banner")
+            .await
+            .attr("class")
+            .await
+            .unwrap()
+            .unwrap()
+            .contains("hidden")
+    );
+
+    // Signing out ends the attendance on the server.
+    b.click("#sign-out").await;
+    b.wait_for("#signin-button").await;
+    let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
+    while manager.hall().await.unwrap().counters[2].staff.is_some() {
+        assert!(std::time::Instant::now() < deadline, "still signed in");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     b.close().await;
 }
 

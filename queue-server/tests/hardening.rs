@@ -327,7 +327,7 @@ async fn a_full_disk_shows_in_healthz() {
     let s = ServerProcess::start(
         BIN.as_str(),
         ServerOptions {
-            file_size: Some(160 * 1024),
+            file_size: Some(256 * 1024),
             ..Default::default()
         },
     )

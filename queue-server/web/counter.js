@@ -1,15 +1,18 @@
-// The counter station: sign in with the counter's PIN (or a device token),
-// then act with one press or one key, while the hall updates live over the
-// event stream. Plain JS, no build step.
+// The counter station: sign in as a member of staff (staff number and PIN),
+// with the counter's PIN, or with a device token; then act with one press
+// or one key, while the hall updates live over the event stream. Plain JS,
+// no build step.
 "use strict";
 
 const TEXT = {
   zh: {
-    counter_number: "窗口号", pin_or_token: "PIN 或设备令牌", sign_in: "登录", sign_out: "退出",
+    counter_number: "窗口号", staff_number: "工号（无个人账号可不填）", pin_or_token: "PIN 或设备令牌", sign_in: "登录", sign_out: "退出",
+    hold: "挂起", held_here: "本窗口挂起", resume_held: "恢复办理", pause_why: "暂停原因：", state_paused: "暂停服务",
+    state_closed: "暂停服务", state_paused_en: "Paused", state_closed_en: "Closed",
     call_next: "叫下一位", recall: "重呼", start: "开始办理", complete: "办结", no_show: "过号",
     transfer: "转办", pause: "暂停", resume: "恢复", waiting_here: "本窗口等候", hall: "大厅",
     nobody: "暂无客户", waited: "已等", account: "户号", offline: "连接中断，正在重连…",
-    open: "营业", paused: "暂停", closed: "关闭", waiting: "等候", called: "已呼叫", serving: "办理中",
+    open: "营业", paused: "暂停", closed: "关闭", waiting: "等候", called: "已呼叫", serving: "办理中", held: "挂起",
     nobody_waits: "没有等候的客户", transfer_to: "转到…", signin_failed: "登录失败：",
     wrong_counter: "此令牌不能操作该窗口", lang: "English", none_waiting: "无人等候", idle: "空闲",
     device_silent: "无响应，请检查电源和网络", device_fault: "故障，请检查",
@@ -17,11 +20,13 @@ const TEXT = {
     cover_open: "打印机盖未关好", not_answering: "打印机无响应，请检查电源和连线", error: "打印机故障，请检查卡纸",
   },
   en: {
-    counter_number: "Counter number", pin_or_token: "PIN or device token", sign_in: "Sign in", sign_out: "Sign out",
+    counter_number: "Counter number", staff_number: "Staff number (leave empty without an account)", pin_or_token: "PIN or device token", sign_in: "Sign in", sign_out: "Sign out",
+    hold: "Hold", held_here: "Held at this counter", resume_held: "Resume", pause_why: "Pause for:", state_paused: "暂停服务",
+    state_closed: "暂停服务", state_paused_en: "Paused", state_closed_en: "Closed",
     call_next: "Call next", recall: "Recall", start: "Start", complete: "Complete", no_show: "No-show",
     transfer: "Transfer", pause: "Pause", resume: "Resume", waiting_here: "Waiting for this counter", hall: "Hall",
     nobody: "No customer", waited: "Waited", account: "Account", offline: "Connection lost, reconnecting…",
-    open: "Open", paused: "Paused", closed: "Closed", waiting: "waiting", called: "called", serving: "serving",
+    open: "Open", paused: "Paused", closed: "Closed", waiting: "waiting", called: "called", serving: "serving", held: "held",
     nobody_waits: "Nobody is waiting", transfer_to: "Transfer to…", signin_failed: "Sign-in failed: ",
     wrong_counter: "This token cannot act on that counter", lang: "中文", none_waiting: "Nobody waiting", idle: "idle",
     device_silent: "not answering: check its power and network", device_fault: "reports a fault",
@@ -35,6 +40,7 @@ const EVENT_KINDS = [
   "ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.completed",
   "ticket.no_show", "ticket.cancelled", "ticket.transferred",
   "counter.opened", "counter.closed", "counter.paused", "counter.resumed",
+  "ticket.held", "ticket.resumed", "staff.signed_in", "staff.signed_out",
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -83,11 +89,13 @@ async function signIn(event) {
   event.preventDefault();
   $("signin-error").textContent = "";
   const counter = Number($("signin-counter").value);
+  const staff = $("signin-staff").value.trim();
   const secret = $("signin-secret").value.trim();
   try {
     let token = secret;
-    if (/^\d{4,8}$/.test(secret)) {
-      const opened = await api("POST", `/api/v1/counters/${counter}/sign-in`, { pin: secret }, "none");
+    if (staff || /^\d{4,8}$/.test(secret)) {
+      const body = staff ? { staff, pin: secret } : { pin: secret };
+      const opened = await api("POST", `/api/v1/counters/${counter}/sign-in`, body, "none");
       token = opened.token;
     } else {
       const who = await api("GET", "/api/v1/me", null, token);
@@ -101,6 +109,13 @@ async function signIn(event) {
   } catch (error) {
     $("signin-error").textContent = t("signin_failed") + error.message;
   }
+}
+
+// Ends the session on the server too (a member of staff's attendance
+// ends with it), then forgets it here.
+async function signOutNow() {
+  if (session) await api("POST", "/api/v1/sign-out").catch(() => {});
+  signOut();
 }
 
 function signOut() {
@@ -185,10 +200,19 @@ function say(text) {
 function render() {
   if (!hall || !session) return;
   const counterName = me ? name(me.name) : `#${session.counter}`;
-  $("title").textContent = `${name(hall.hall.name)} · ${counterName}`;
+  const who = me && me.staff ? ` · ${me.staff.name} (${me.staff.number})` : "";
+  $("title").textContent = `${name(hall.hall.name)} · ${counterName}${who}`;
   const state = me ? me.state : "closed";
-  $("counter-state").textContent = t(state);
+  const reason = me && me.pause_reason ? reasonName(me.pause_reason) : "";
+  $("counter-state").textContent = t(state) + (reason ? ` · ${reason}` : "");
   $("counter-state").className = `badge ${state}`;
+  // What the customer across the desk sees too: the counter is not serving.
+  // Both languages at once, as on the hall's signs.
+  const banner = $("state-banner");
+  banner.className = state === "open" ? "hidden" : `banner ${state}`;
+  const why = (l) => (me && me.pause_reason ? ` · ${reasonName(me.pause_reason, l)}` : "");
+  $("state-banner-zh").textContent = state === "open" ? "" : `${TEXT.zh[`state_${state}`]}${why("zh")}`;
+  $("state-banner-en").textContent = state === "open" ? "" : `${TEXT.en[`state_${state}_en`]}${why("en")}`;
 
   const number = $("current-number");
   if (current) {
@@ -213,8 +237,34 @@ function render() {
   $("btn-no-show").disabled = status !== "called";
   $("btn-complete").disabled = status !== "serving";
   $("btn-transfer").disabled = status !== "serving";
+  $("btn-hold").disabled = status !== "serving";
   $("pause-label").textContent = state === "paused" ? t("resume") : t("pause");
   $("btn-pause").disabled = state === "closed";
+  if (state !== "open") $("pause-reasons").classList.add("hidden");
+  renderReasons();
+
+  const held = me ? me.held : [];
+  $("held-section").classList.toggle("hidden", held.length === 0);
+  // Rebuilt only when the held tickets change, so a press never lands
+  // on a button being replaced.
+  const heldList = $("held-list");
+  const heldKey = lang + held.map((h) => h.number).join(",");
+  if (heldList.dataset.key !== heldKey) {
+    heldList.innerHTML = "";
+    held.forEach((ticket) => {
+      const li = document.createElement("li");
+      li.dataset.number = ticket.number;
+      li.innerHTML = `<span class="num"></span><button type="button" class="resume-held"></button>`;
+      li.children[0].textContent = ticket.number;
+      li.children[1].textContent = t("resume_held");
+      li.children[1].addEventListener("click", () => act("resume-held", { number: ticket.number }));
+      heldList.append(li);
+    });
+    heldList.dataset.key = heldKey;
+  }
+  heldList.querySelectorAll("button").forEach((button) => {
+    button.disabled = state !== "open" || Boolean(current);
+  });
 
   // Rebuilt only when the choice changes, so a refresh never pulls the
   // list from under a finger that is choosing.
@@ -254,9 +304,9 @@ function render() {
     const li = document.createElement("li");
     li.dataset.counter = String(c.number);
     li.innerHTML = `<span></span><span class="num"></span><span></span>`;
-    li.children[0].textContent = name(c.name);
+    li.children[0].textContent = name(c.name) + (c.staff ? ` · ${c.staff.name}` : "");
     li.children[1].textContent = c.current ? c.current.number : "—";
-    li.children[2].textContent = t(c.state);
+    li.children[2].textContent = t(c.state) + (c.pause_reason ? ` · ${reasonName(c.pause_reason)}` : "");
     counters.append(li);
   });
 }
@@ -283,8 +333,42 @@ async function transfer() {
   await act("transfer", { service });
 }
 
+function reasonName(id, l = lang) {
+  const reason = hall && hall.hall.pause_reasons.find((r) => r.id === id);
+  return reason ? reason.name[l] : id;
+}
+
+// One button per reason the hall configured, rebuilt only when they or
+// the language change.
+function renderReasons() {
+  const box = $("pause-reasons");
+  const key = lang + hall.hall.pause_reasons.map((r) => r.id).join(",");
+  if (box.dataset.key === key) return;
+  box.querySelectorAll("button").forEach((b) => b.remove());
+  hall.hall.pause_reasons.forEach((r, i) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.reason = r.id;
+    button.innerHTML = `<span></span><kbd>${i + 1}</kbd>`;
+    button.children[0].textContent = name(r.name);
+    button.addEventListener("click", () => pauseFor(r.id));
+    box.append(button);
+  });
+  box.dataset.key = key;
+}
+
+function pauseFor(reason) {
+  $("pause-reasons").classList.add("hidden");
+  act("pause", { reason });
+}
+
+// Pause asks why first; resume needs no answer.
 function pauseOrResume() {
-  act(me && me.state === "paused" ? "resume" : "pause");
+  if (me && me.state === "paused") { act("resume"); return; }
+  const box = $("pause-reasons");
+  box.classList.toggle("hidden");
+  const first = box.querySelector("button");
+  if (!box.classList.contains("hidden") && first) first.focus();
 }
 
 const BUTTONS = {
@@ -294,20 +378,28 @@ const BUTTONS = {
   "btn-complete": () => act("complete"),
   "btn-no-show": () => act("no-show"),
   "btn-transfer": transfer,
+  "btn-hold": () => act("hold"),
   "btn-pause": pauseOrResume,
 };
 // One key per action, like a hardware caller.
-const KEYS = { n: "btn-call-next", r: "btn-recall", s: "btn-start", c: "btn-complete", x: "btn-no-show", t: "btn-transfer", p: "btn-pause" };
+const KEYS = { n: "btn-call-next", r: "btn-recall", s: "btn-start", c: "btn-complete", x: "btn-no-show", t: "btn-transfer", h: "btn-hold", p: "btn-pause" };
 
 Object.entries(BUTTONS).forEach(([id, run]) => $(id).addEventListener("click", run));
 document.addEventListener("keydown", (event) => {
   if (!session || event.ctrlKey || event.altKey || event.metaKey) return;
   if (["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName)) return;
+  // While the reasons are open, their numbers choose one.
+  const reasons = $("pause-reasons");
+  if (!reasons.classList.contains("hidden") && /^[1-9]$/.test(event.key)) {
+    const button = reasons.querySelectorAll("button")[Number(event.key) - 1];
+    if (button) { event.preventDefault(); button.click(); }
+    return;
+  }
   const id = KEYS[event.key.toLowerCase()];
   if (id && !$(id).disabled) { event.preventDefault(); BUTTONS[id](); }
 });
 $("signin").addEventListener("submit", signIn);
-$("sign-out").addEventListener("click", signOut);
+$("sign-out").addEventListener("click", signOutNow);
 $("lang-toggle").addEventListener("click", () => {
   lang = lang === "zh" ? "en" : "zh";
   localStorage.setItem("lang", lang);

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 
+use hall_api::StaffRef;
+
 use crate::api::AppState;
 use crate::config::Role;
 use crate::error::Error;
@@ -18,6 +20,8 @@ pub struct Caller {
     pub role: Role,
     /// For counter devices: the one counter they may act on.
     pub counter: Option<u32>,
+    /// For a member of staff's session: who.
+    pub staff: Option<StaffRef>,
 }
 
 impl Caller {
@@ -25,6 +29,7 @@ impl Caller {
         Actor {
             name: self.name.clone(),
             role: self.role,
+            staff: self.staff.clone(),
         }
     }
 
@@ -59,6 +64,14 @@ impl Caller {
             )));
         }
         Ok(())
+    }
+}
+
+/// How a session appears as an event's `by`.
+pub fn session_name(counter: u32, staff: Option<&StaffRef>) -> String {
+    match staff {
+        Some(s) => format!("counter-{counter} ({} {})", s.number, s.name),
+        None => format!("counter-{counter} (PIN)"),
     }
 }
 
@@ -113,12 +126,13 @@ impl FromRequestParts<AppState> for Caller {
                 name: device.name.clone(),
                 role: device.role,
                 counter: device.counter,
+                staff: None,
             });
         }
-        // Not a device: perhaps a session a counter PIN opened.
+        // Not a device: perhaps a session a PIN sign-in opened.
         let hash = crate::tokens::sha256(&token);
         let now = crate::store::queries::ms(state.clock.read().at);
-        let counter = state
+        let (counter, staff) = state
             .reads
             .run(move |conn| crate::store::queries::session_counter(conn, &hash, now))
             .await?
@@ -128,9 +142,10 @@ impl FromRequestParts<AppState> for Caller {
                 )
             })?;
         Ok(Caller {
-            name: format!("counter-{counter} (PIN)"),
+            name: session_name(counter, staff.as_ref()),
             role: Role::Counter,
             counter: Some(counter),
+            staff,
         })
     }
 }

@@ -13,12 +13,12 @@ use crate::error::{Error, Result};
 use crate::rules::lifecycle::CounterStep;
 
 /// Act at a counter. `call-next` answers the called ticket, or 204 when
-/// nobody waits; recall, start, complete, no-show and transfer answer the
-/// ticket concerned (for transfer, its new waiting entry); open, close,
-/// pause and resume answer the counter.
+/// nobody waits; recall, start, complete, no-show, transfer, hold and
+/// resume-held answer the ticket concerned (for transfer, its new waiting
+/// entry); open, close, pause and resume answer the counter.
 #[utoipa::path(post, path = "/api/v1/counters/{number}/{action}",
     params(("number" = u32, Path), ("action" = CounterAction, Path)),
-    request_body(content = Option<CounterActionBody>, description = "optional; transaction_ref for complete, service for transfer"),
+    request_body(content = Option<CounterActionBody>, description = "optional; transaction_ref for complete, service for transfer, reason for pause, number for resume-held"),
     responses((status = 200, description = "the ticket concerned, or the counter for open, close, pause and resume", body = CounterAnswer),
               (status = 204, description = "call-next with nobody waiting"),
               (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
@@ -61,10 +61,22 @@ pub async fn act(
             action.as_str()
         )));
     }
+    if body.reason.is_some() && action != CounterAction::Pause {
+        return Err(Error::BadRequest(format!(
+            "{} takes no reason; only pause does",
+            action.as_str()
+        )));
+    }
+    if body.number.is_some() && action != CounterAction::ResumeHeld {
+        return Err(Error::BadRequest(format!(
+            "{} takes no number; only resume-held does",
+            action.as_str()
+        )));
+    }
     let w = &st.writer;
     let actor = caller.actor();
     let ticket = |t: Ticket| Json(CounterAnswer::Ticket(Box::new(t))).into_response();
-    let counter = |c: CounterView| Json(CounterAnswer::Counter(c)).into_response();
+    let counter = |c: CounterView| Json(CounterAnswer::Counter(Box::new(c))).into_response();
     Ok(match action {
         CounterAction::CallNext => match w.run(actor, move |h| h.call_next(number)).await? {
             Some(t) => ticket(t),
@@ -85,6 +97,15 @@ pub async fn act(
             })?;
             ticket(w.run(actor, move |h| h.transfer(number, &service)).await?)
         }
+        CounterAction::Hold => ticket(w.run(actor, move |h| h.hold(number)).await?),
+        CounterAction::ResumeHeld => {
+            let held = body.number.ok_or_else(|| {
+                Error::BadRequest(
+                    "resume-held needs {\"number\": \"…\"}: the number of the held ticket".into(),
+                )
+            })?;
+            ticket(w.run(actor, move |h| h.resume_held(number, &held)).await?)
+        }
         CounterAction::Open
         | CounterAction::Close
         | CounterAction::Pause
@@ -95,9 +116,12 @@ pub async fn act(
                 CounterAction::Pause => CounterStep::Pause,
                 _ => CounterStep::Resume,
             };
+            let reason = body.reason;
             counter(
-                w.run(actor, move |h| h.change_counter(number, step))
-                    .await?,
+                w.run(actor, move |h| {
+                    h.change_counter(number, step, reason.as_deref())
+                })
+                .await?,
             )
         }
     })

@@ -58,7 +58,7 @@ pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Jso
                 .counters
                 .iter()
                 .filter_map(|k| rows.get(&k.number))
-                .map(|row| queries::counter_view(&tx, &hall, row))
+                .map(|row| queries::counter_view(&tx, &hall, row, now.at))
                 .collect::<Result<Vec<_>>>()?;
             let last_calls = queries::last_calls(&tx, hall.hall.last_calls)?;
             Ok(HallSnapshot {
@@ -68,6 +68,7 @@ pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Jso
                     business_day: hall.hall.business_day(now.at),
                     clock_trusted: now.trusted,
                     public_url: hall.hall.public_url.clone(),
+                    pause_reasons: hall.hall.pause_reasons.clone(),
                 },
                 services,
                 counters,
@@ -114,8 +115,8 @@ pub async fn day_stats(
             let (from, next) = h.day_window(date).map_err(Error::BadRequest)?;
             let to = next.min(now.at).max(from);
             let tx = conn.unchecked_transaction()?;
-            let (tickets, counters) = reader::day_facts(&tx, &hall, date, from, to)?;
-            Ok(compute_day_stats(&DayInput {
+            let facts = reader::day_facts(&tx, &hall, date, from, to)?;
+            let mut stats = compute_day_stats(&DayInput {
                 date,
                 tz: &h.timezone,
                 services: hall
@@ -123,11 +124,16 @@ pub async fn day_stats(
                     .iter()
                     .map(|s| (s.id.clone(), s.target_wait_min))
                     .collect(),
-                tickets: &tickets,
-                counters: &counters,
+                tickets: &facts.tickets,
+                counters: &facts.counters,
                 from,
                 to,
-            }))
+                attendance: &facts.attendance,
+                pauses: &facts.pauses,
+                staff_names: &facts.staff_names,
+            });
+            stats.unresumed_holds = facts.held;
+            Ok(stats)
         })
         .await?;
     Ok(Json(stats))

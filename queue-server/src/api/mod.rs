@@ -32,6 +32,7 @@ pub mod events;
 pub mod hall;
 pub mod openapi;
 pub mod public;
+pub mod staff;
 pub mod station;
 pub mod tickets;
 
@@ -75,6 +76,14 @@ pub fn router(state: AppState) -> Router {
             axum::routing::put(station::set_pin),
         )
         .route("/api/v1/counters/{number}/sign-in", post(station::sign_in))
+        .route("/api/v1/sign-out", post(station::sign_out))
+        .route("/api/v1/staff", get(staff::list).post(staff::add))
+        .route(
+            "/api/v1/staff/{number}/pin",
+            axum::routing::put(staff::set_pin),
+        )
+        .route("/api/v1/staff/{number}/disable", post(staff::disable))
+        .route("/api/v1/staff/{number}/sign-out", post(staff::sign_out))
         .route("/api/v1/counters/{number}/queue", get(station::queue))
         .route(
             "/api/v1/public/tickets/{tracking_code}",

@@ -23,7 +23,13 @@ use utoipa::{Modify, OpenApi};
         crate::api::station::me,
         crate::api::station::set_pin,
         crate::api::station::sign_in,
+        crate::api::station::sign_out,
         crate::api::station::queue,
+        crate::api::staff::list,
+        crate::api::staff::add,
+        crate::api::staff::set_pin,
+        crate::api::staff::disable,
+        crate::api::staff::sign_out,
         crate::api::public::ticket,
     ),
     components(schemas(
@@ -33,6 +39,8 @@ use utoipa::{Modify, OpenApi};
         hall_api::CounterAction,
         hall_api::CounterAnswer,
         hall_api::ServiceWaiting,
+        hall_api::StaffRef,
+        hall_api::PauseReason,
     )),
     modifiers(&BearerAuth, &CommonErrors)
 )]

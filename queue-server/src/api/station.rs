@@ -6,14 +6,16 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
-use hall_api::{CounterSession, ErrorBody, PinRequest, TicketSummary, Whoami};
+use hall_api::{CounterSession, ErrorBody, PinRequest, SignInRequest, TicketSummary, Whoami};
 
-use crate::api::auth::{Caller, role_name};
+use crate::api::auth::{Caller, role_name, session_name};
 use crate::api::{ApiJson, AppState, path_number};
 use crate::config::Role;
 use crate::error::{Error, Result};
 use crate::hall::Actor;
+use crate::hall::staff::valid_staff_number;
 use crate::rules::policy::rank;
+use crate::signin::PinOf;
 use crate::store::queries::{self, ms};
 use crate::tokens::{random_hex, sha256};
 
@@ -22,7 +24,7 @@ const SESSION: jiff::SignedDuration = jiff::SignedDuration::from_hours(12);
 /// Entries shown in a counter's waiting list.
 const QUEUE_LIMIT: u32 = 50;
 
-fn valid_pin(pin: &str) -> Result<()> {
+pub fn valid_pin(pin: &str) -> Result<()> {
     if (4..=8).contains(&pin.len()) && pin.chars().all(|c| c.is_ascii_digit()) {
         Ok(())
     } else {
@@ -38,6 +40,7 @@ pub async fn me(caller: Caller) -> Json<Whoami> {
         name: caller.name,
         role: role_name(caller.role).into(),
         counter: caller.counter,
+        staff: caller.staff,
     })
 }
 
@@ -62,37 +65,57 @@ pub async fn set_pin(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Sign in at a counter with its PIN: a session token acting as that counter.
-#[utoipa::path(post, path = "/api/v1/counters/{number}/sign-in", params(("number" = u32, Path)), request_body = PinRequest,
+/// Sign in at a counter: as a member of staff with their staff number and
+/// PIN, or with the counter's own PIN. Either gives a session token acting
+/// as that counter.
+#[utoipa::path(post, path = "/api/v1/counters/{number}/sign-in", params(("number" = u32, Path)), request_body = SignInRequest,
     responses((status = 200, body = CounterSession), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-              (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)),
+              (status = 403, description = "the member of staff is disabled", body = ErrorBody),
+              (status = 404, body = ErrorBody),
+              (status = 409, description = "the member of staff is signed in at another counter", body = ErrorBody),
+              (status = 429, body = ErrorBody)),
     tag = "counters")]
 pub async fn sign_in(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(number): Path<String>,
-    ApiJson(req): ApiJson<PinRequest>,
+    ApiJson(req): ApiJson<SignInRequest>,
 ) -> Result<Json<CounterSession>> {
     let counter: u32 = path_number("counter number", &number)?;
     st.hall
         .counter(counter)
         .ok_or_else(|| Error::NotFound(format!("counter {counter} is not configured")))?;
     valid_pin(&req.pin)?;
+    if let Some(staff) = &req.staff {
+        valid_staff_number(staff)?;
+    }
+    let whose = match &req.staff {
+        Some(staff) => PinOf::Staff(staff.clone()),
+        None => PinOf::Counter(counter),
+    };
     // Reserved before the PIN is looked at: guesses sent at once count too.
-    let attempt = st.pin_guard.begin(counter, peer.ip())?;
+    let attempt = st.pin_guard.begin(whose, peer.ip())?;
+    let staff = req.staff.clone();
     let stored = st
         .reads
-        .run(move |conn| queries::pin_hash(conn, counter))
-        .await?
-        .ok_or_else(|| {
-            Error::Unauthorized(format!(
-                "counter {counter} has no PIN yet; ask the manager to set one"
-            ))
-        })?;
-    if !st.pin_hasher.verify(req.pin, stored).await? {
+        .run(move |conn| match &staff {
+            Some(number) => Ok(queries::staff_by_number(conn, number)?.map(|s| s.pin_hash)),
+            None => queries::pin_hash(conn, counter),
+        })
+        .await?;
+    let wrong = || match &req.staff {
+        // One answer for an unknown number and a wrong PIN: the page
+        // must not tell a guesser which staff numbers exist.
+        Some(_) => Error::Unauthorized("wrong staff number or PIN".into()),
+        None => Error::Unauthorized(format!("wrong PIN for counter {counter}")),
+    };
+    if stored.is_none() && req.staff.is_none() {
         return Err(Error::Unauthorized(format!(
-            "wrong PIN for counter {counter}"
+            "counter {counter} has no PIN yet; ask the manager to set one, or sign in with your staff number"
         )));
+    }
+    if !st.pin_hasher.verify(req.pin.clone(), stored).await? {
+        return Err(wrong());
     }
     attempt.succeeded();
     let token = random_hex::<32>("session")?;
@@ -102,21 +125,59 @@ pub async fn sign_in(
         .at
         .saturating_add(SESSION)
         .map_err(|e| Error::Internal(e.to_string()))?;
-    let actor = Actor {
-        name: format!("counter-{counter} (PIN)"),
-        role: Role::Counter,
-    };
     let token_sha256 = sha256(&token);
-    st.writer
-        .run(actor, move |hall| {
-            hall.open_session(counter, &token_sha256, ms(expires_at))
-        })
-        .await?;
+    let staff = match req.staff {
+        Some(number) => {
+            let actor = Actor::device(format!("counter-{counter} (sign-in)"), Role::Counter);
+            let who = st
+                .writer
+                .run(actor, move |hall| {
+                    hall.sign_in_staff(counter, &number, &token_sha256, ms(expires_at))
+                })
+                .await?;
+            Some(who)
+        }
+        None => {
+            let actor = Actor::device(session_name(counter, None), Role::Counter);
+            st.writer
+                .run(actor, move |hall| {
+                    hall.open_session(counter, &token_sha256, ms(expires_at))
+                })
+                .await?;
+            None
+        }
+    };
     Ok(Json(CounterSession {
         token,
         counter,
+        staff,
         expires_at,
     }))
+}
+
+/// End this session: a member of staff's attendance at the counter ends
+/// with it. A device token has no session; nothing happens.
+#[utoipa::path(post, path = "/api/v1/sign-out",
+    responses((status = 204), (status = 401, body = ErrorBody)),
+    security(("bearer" = [])), tag = "counters")]
+pub async fn sign_out(
+    State(st): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode> {
+    let Some(token) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .map(|(_, t)| t.trim().to_string())
+    else {
+        return Ok(StatusCode::NO_CONTENT);
+    };
+    let token_sha256 = sha256(&token);
+    st.writer
+        .run(caller.actor(), move |hall| hall.sign_out(&token_sha256))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The tickets this counter would call, in the order it would call them.

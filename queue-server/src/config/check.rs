@@ -64,6 +64,52 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         None => None,
     };
 
+    let pause_reasons = match &raw.hall.pause_reasons {
+        None => DEFAULT_PAUSE_REASONS
+            .iter()
+            .map(|(id, zh, en)| hall_api::PauseReason {
+                id: id.to_string(),
+                name: I18nText {
+                    zh: zh.to_string(),
+                    en: en.to_string(),
+                },
+            })
+            .collect(),
+        Some(list) => {
+            if list.get_ref().is_empty() {
+                return c.err(
+                    list.span(),
+                    "pause_reasons is empty".into(),
+                    "list at least one reason, or leave pause_reasons out for the built-in list",
+                );
+            }
+            let mut seen = HashSet::new();
+            let mut reasons = Vec::new();
+            for r in list.get_ref() {
+                let id = r.id.get_ref();
+                if !is_slug(id) {
+                    return c.err(
+                        r.id.span(),
+                        format!("pause reason id \"{id}\" is not a short name"),
+                        "use 1 to 32 lowercase letters, digits, '-' or '_', e.g. \"meal\"",
+                    );
+                }
+                if !seen.insert(id.clone()) {
+                    return c.err(
+                        r.id.span(),
+                        format!("pause reason \"{id}\" is listed twice"),
+                        "give each reason once",
+                    );
+                }
+                reasons.push(hall_api::PauseReason {
+                    id: id.clone(),
+                    name: r.name.clone(),
+                });
+            }
+            reasons
+        }
+    };
+
     if raw.service.is_empty() {
         return c.err(
             0..0,
@@ -76,12 +122,7 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
     let mut prefixes = HashSet::new();
     for s in raw.service {
         let id = s.id.get_ref();
-        if id.is_empty()
-            || id.len() > 32
-            || !id
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
-        {
+        if !is_slug(id) {
             return c.err(
                 s.id.span(),
                 format!("service id \"{id}\" is not usable in the API"),
@@ -365,11 +406,20 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
             recalls_before_no_show: raw.hall.recalls_before_no_show,
             last_calls: raw.hall.last_calls.clamp(1, 50),
             public_url,
+            pause_reasons,
         },
         services,
         counters,
         devices,
     })
+}
+
+/// A name used in URLs and bodies: 1 to 32 of a-z, 0-9, '-' and '_'.
+fn is_slug(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
 }
 
 /// The HTTP client has no TLS: a billing system on https needs a local

@@ -71,7 +71,25 @@ pub(super) struct RawHall {
     pub(super) hours: Option<Spanned<String>>,
     /// Where customers' phones reach the hall (QR codes on tickets).
     pub(super) public_url: Option<Spanned<String>>,
+    /// Why a counter may pause; the built-in list when absent.
+    pub(super) pause_reasons: Option<Spanned<Vec<RawPauseReason>>>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPauseReason {
+    pub(super) id: Spanned<String>,
+    pub(super) name: I18nText,
+}
+
+/// The pause reasons a hall has unless it lists its own.
+pub(super) const DEFAULT_PAUSE_REASONS: [(&str, &str, &str); 5] = [
+    ("break", "休息", "Break"),
+    ("meal", "用餐", "Meal"),
+    ("meeting", "会议", "Meeting"),
+    ("training", "培训", "Training"),
+    ("other", "其他", "Other"),
+];
 
 fn default_day_start() -> Spanned<String> {
     Spanned::new(0..0, "05:00".to_string())

@@ -71,6 +71,8 @@ pub struct HallConfig {
     pub last_calls: u32,
     /// Where customers' phones reach the hall, for the QR code on tickets.
     pub public_url: Option<String>,
+    /// Why a counter may pause, in the order staff see them.
+    pub pause_reasons: Vec<hall_api::PauseReason>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 //! What happens at a counter: the ticket life cycle driven from there
-//! (call next, recall, start, complete, no-show, transfer) and the
-//! counter's own state (open, pause, resume, close).
+//! (call next, recall, start, complete, no-show, transfer, hold and
+//! resume a held ticket) and the counter's own state (open, pause with a
+//! reason, resume, close).
 
 use hall_api::{CounterState, CounterView, EventKind, Ticket, TicketStatus};
 
@@ -127,9 +128,55 @@ impl<'a> Hall<'a> {
         queries::ticket_view(self.tables.conn(), self.config, &new)
     }
 
-    /// Opens, pauses, resumes or closes a counter. A counter with a ticket
-    /// cannot close until that ticket is finished.
-    pub fn change_counter(&mut self, number: u32, step: CounterStep) -> Result<CounterView> {
+    /// Parks the customer being served (挂起): the counter is free to call
+    /// others and resumes this one later by number.
+    pub fn hold(&mut self, number: u32) -> Result<Ticket> {
+        self.current_step(number, TicketStep::Hold, "hold")
+    }
+
+    /// Serves a ticket this counter holds again; the counter must be open
+    /// and free.
+    pub fn resume_held(&mut self, number: u32, ticket_number: &str) -> Result<Ticket> {
+        let (row, _) = self.counter(number)?;
+        if row.state != CounterState::Open {
+            return Err(Error::Conflict(format!(
+                "counter {number} is {}; open or resume it before serving a held ticket",
+                row.state.as_str()
+            )));
+        }
+        if let Some(id) = row.current_ticket {
+            let t = self.ticket(id)?;
+            return Err(Error::Conflict(format!(
+                "counter {number} has ticket {} ({}); finish or hold it before resuming {ticket_number}",
+                t.number,
+                t.status.as_str()
+            )));
+        }
+        let t = self.tables.held_ticket(number, ticket_number)?.ok_or_else(|| {
+            Error::NotFound(format!(
+                "counter {number} holds no ticket {ticket_number}; the counter page lists the ones it holds"
+            ))
+        })?;
+        let t = self.advance(t, TicketStep::Resume, Some(number))?;
+        Ok(t.to_ticket(None))
+    }
+
+    /// Opens, pauses (for one of the hall's reasons; `other` when none is
+    /// given), resumes or closes a counter. A counter with a called or
+    /// served ticket cannot close until that ticket is finished or held.
+    pub fn change_counter(
+        &mut self,
+        number: u32,
+        step: CounterStep,
+        reason: Option<&str>,
+    ) -> Result<CounterView> {
+        let reason = match (step, reason) {
+            (CounterStep::Pause, r) => Some(self.pause_reason(r.unwrap_or("other"))?),
+            (_, None) => None,
+            (_, Some(_)) => {
+                return Err(Error::BadRequest("only pause takes a reason".into()));
+            }
+        };
         let (mut row, _) = self.counter(number)?;
         let next = counter_after(row.state, step).ok_or_else(|| {
             Error::Conflict(format!(
@@ -153,6 +200,12 @@ impl<'a> Hall<'a> {
                 t.status.as_str()
             )));
         }
+        if row.state == CounterState::Paused {
+            self.tables.end_pause(number, self.at_ms())?;
+        }
+        if let Some(r) = &reason {
+            self.tables.start_pause(number, r, self.at_ms())?;
+        }
         row.state = next;
         self.tables.set_counter_state(number, next)?;
         let kind = match step {
@@ -161,8 +214,25 @@ impl<'a> Hall<'a> {
             CounterStep::Pause => EventKind::CounterPaused,
             CounterStep::Resume => EventKind::CounterResumed,
         };
-        self.record(kind, None, Some(number))?;
-        queries::counter_view(self.tables.conn(), self.config, &row)
+        let staff = self.actor.staff.clone();
+        self.record_full(kind, None, Some(number), staff, reason)?;
+        queries::counter_view(self.tables.conn(), self.config, &row, self.now.at)
+    }
+
+    /// The configured pause reason `id`, or a 400 listing them.
+    fn pause_reason(&self, id: &str) -> Result<String> {
+        let reasons = &self.config.hall.pause_reasons;
+        if reasons.iter().any(|r| r.id == id) {
+            return Ok(id.to_string());
+        }
+        Err(Error::BadRequest(format!(
+            "\"{id}\" is not one of this hall's pause reasons: {}",
+            reasons
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
     }
 
     /// Moves a ticket one step through its life cycle: checks the step is
@@ -181,7 +251,19 @@ impl<'a> Hall<'a> {
             TicketStep::Call => {
                 t.called_at = Some(now);
                 t.counter = counter;
+                t.staff = self.actor.staff.as_ref().map(|s| s.number.clone());
+                t.staff_name = self.actor.staff.as_ref().map(|s| s.name.clone());
                 EventKind::TicketCalled
+            }
+            TicketStep::Hold => {
+                t.held_since = Some(now);
+                EventKind::TicketHeld
+            }
+            TicketStep::Resume => {
+                if let Some(since) = t.held_since.take() {
+                    t.held_ms += (now - since).max(0);
+                }
+                EventKind::TicketResumed
             }
             TicketStep::Recall => {
                 t.recalls += 1;
@@ -201,9 +283,9 @@ impl<'a> Hall<'a> {
         }
         self.tables.save_ticket(&t)?;
         if let Some(number) = t.counter {
-            if step == TicketStep::Call {
+            if matches!(step, TicketStep::Call | TicketStep::Resume) {
                 self.tables.set_current_ticket(number, Some(t.id))?;
-            } else if t.status.is_final() {
+            } else if t.status.is_final() || step == TicketStep::Hold {
                 let row = self.tables.counter(number)?;
                 if row.is_some_and(|r| r.current_ticket == Some(t.id)) {
                     self.tables.set_current_ticket(number, None)?;
@@ -229,6 +311,8 @@ impl<'a> Hall<'a> {
                     TicketStep::NoShow => "marked no-show",
                     TicketStep::Cancel => "cancelled",
                     TicketStep::Transfer => "transferred",
+                    TicketStep::Hold => "held",
+                    TicketStep::Resume => "resumed",
                 }
             ))
         })?;

@@ -4,6 +4,7 @@
 //! - [`counters`]: call next, recall, start, complete, no-show, transfer,
 //!   and a counter's open / pause / resume / close;
 //! - [`sessions`]: counter PINs and the sessions a sign-in opens;
+//! - [`staff`]: staff accounts, their sign-in at a counter (attendance);
 //! - [`deliveries`]: the outcome of a webhook delivery.
 //!
 //! A command runs on the writer thread inside its own savepoint
@@ -16,7 +17,7 @@
 
 use std::sync::Arc;
 
-use hall_api::{Event, EventKind, ServiceWaiting};
+use hall_api::{Event, EventKind, ServiceWaiting, StaffRef};
 
 use crate::config::{Config, Role};
 use crate::error::{Error, Result};
@@ -27,16 +28,30 @@ use crate::store::tables::{NewEvent, Tables};
 pub mod counters;
 pub mod deliveries;
 pub mod sessions;
+pub mod staff;
 pub mod tickets;
 
 #[cfg(test)]
 mod order_tests;
 
-/// Who asks: the device's (or session's) name and role.
+/// Who asks: the device's (or session's) name and role, and the member of
+/// staff when a person signed in.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub name: String,
     pub role: Role,
+    pub staff: Option<StaffRef>,
+}
+
+impl Actor {
+    /// A device or the server itself, no person.
+    pub fn device(name: impl Into<String>, role: Role) -> Actor {
+        Actor {
+            name: name.into(),
+            role,
+            staff: None,
+        }
+    }
 }
 
 /// An event as stored, ready to send: serialized once for all subscribers.
@@ -106,6 +121,19 @@ impl<'a> Hall<'a> {
         ticket: Option<&TicketRow>,
         counter: Option<u32>,
     ) -> Result<()> {
+        let staff = self.actor.staff.clone();
+        self.record_full(kind, ticket, counter, staff, None)
+    }
+
+    /// [`Hall::record`] naming the member of staff concerned and a reason.
+    fn record_full(
+        &mut self,
+        kind: EventKind,
+        ticket: Option<&TicketRow>,
+        counter: Option<u32>,
+        staff: Option<StaffRef>,
+        reason: Option<String>,
+    ) -> Result<()> {
         let transferred_to = match ticket.and_then(|t| t.transferred_to) {
             Some(id) if kind == EventKind::TicketTransferred => Some(self.ticket(id)?),
             _ => None,
@@ -126,6 +154,8 @@ impl<'a> Hall<'a> {
             counter,
             transferred_to: transferred_to.as_ref().map(TicketRow::summary),
             by: self.actor.name.clone(),
+            staff,
+            reason,
             waiting,
         };
         let body = serde_json::to_string(&event).map_err(|e| Error::Internal(e.to_string()))?;

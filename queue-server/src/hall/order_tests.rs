@@ -138,10 +138,7 @@ fn check(h: &RandomHall) -> Result<(), TestCaseError> {
         );
     }
 
-    let actor = Actor {
-        name: "test".into(),
-        role: Role::Manager,
-    };
+    let actor = Actor::device("test", Role::Manager);
     let mut next_event_id = 1;
     let mut now = START + 20_000;
     for press in &h.presses {

@@ -13,10 +13,14 @@ pub enum TicketStep {
     NoShow,
     Cancel,
     Transfer,
+    /// Park the customer being served (挂起).
+    Hold,
+    /// Serve a held customer again.
+    Resume,
 }
 
 impl TicketStep {
-    pub const ALL: [TicketStep; 7] = [
+    pub const ALL: [TicketStep; 9] = [
         TicketStep::Call,
         TicketStep::Recall,
         TicketStep::Start,
@@ -24,6 +28,8 @@ impl TicketStep {
         TicketStep::NoShow,
         TicketStep::Cancel,
         TicketStep::Transfer,
+        TicketStep::Hold,
+        TicketStep::Resume,
     ];
 }
 
@@ -40,6 +46,8 @@ pub fn ticket_after(from: TicketStatus, step: TicketStep) -> Option<TicketStatus
         (T::Called, S::NoShow) => Some(T::NoShow),
         (T::Waiting | T::Called, S::Cancel) => Some(T::Cancelled),
         (T::Serving, S::Transfer) => Some(T::Transferred),
+        (T::Serving, S::Hold) => Some(T::Held),
+        (T::Held, S::Resume) => Some(T::Serving),
         _ => None,
     }
 }
@@ -71,7 +79,7 @@ mod tests {
     use TicketStatus::*;
 
     /// The whole table, written out: every pair not listed here is refused.
-    const ALLOWED: [(TicketStatus, TicketStep, TicketStatus); 8] = [
+    const ALLOWED: [(TicketStatus, TicketStep, TicketStatus); 10] = [
         (Waiting, TicketStep::Call, Called),
         (Called, TicketStep::Recall, Called),
         (Called, TicketStep::Start, Serving),
@@ -80,6 +88,8 @@ mod tests {
         (Waiting, TicketStep::Cancel, Cancelled),
         (Called, TicketStep::Cancel, Cancelled),
         (Serving, TicketStep::Transfer, Transferred),
+        (Serving, TicketStep::Hold, Held),
+        (Held, TicketStep::Resume, Serving),
     ];
 
     #[test]

@@ -7,13 +7,15 @@
 //!   the target);
 //! - no-show rate = no-shows ÷ called; transfer rate = transfers ÷ called;
 //!   cancel rate = cancelled ÷ issued;
-//! - utilisation = serving time ÷ time the counter was open (not paused).
+//! - utilisation = serving time ÷ time the counter was open (not paused);
+//!   for a member of staff, serving time ÷ (signed-in time − paused time);
+//! - a held ticket's held time is not service time: it is counted apart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use hall_api::{
-    CounterDayStats, CounterState, DayStats, Distribution, HourStats, ServiceDayStats,
-    TicketGroupStats, TicketStatus,
+    CounterDayStats, CounterState, DayStats, Distribution, HourStats, ReasonTime, ServiceDayStats,
+    StaffDayStats, StaffRef, TicketGroupStats, TicketStatus,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -31,6 +33,37 @@ pub struct TicketFacts {
     pub called_at: Option<Timestamp>,
     pub started_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
+    /// The staff number of who called it.
+    pub staff: Option<String>,
+    /// Seconds held (to the end of the window, for one held now).
+    pub held_s: f64,
+}
+
+impl TicketFacts {
+    /// Start to end, less the time held.
+    fn service_s(&self) -> Option<f64> {
+        Some((secs(self.started_at?, self.ended_at?) - self.held_s).max(0.0))
+    }
+}
+
+/// One sign-in of a member of staff at a counter.
+#[derive(Debug, Clone)]
+pub struct Attendance {
+    pub staff: String,
+    pub counter: u32,
+    pub from: Timestamp,
+    /// Signed out (or the session's expiry); `None` while signed in.
+    pub to: Option<Timestamp>,
+}
+
+/// One pause of a counter.
+#[derive(Debug, Clone)]
+pub struct Pause {
+    pub counter: u32,
+    pub reason: String,
+    pub from: Timestamp,
+    /// `None` while still paused.
+    pub to: Option<Timestamp>,
 }
 
 /// A counter's state changes during the day, with its state when the day began.
@@ -51,6 +84,39 @@ pub struct DayInput<'a> {
     /// Start and end of the business day; the end is "now" for today.
     pub from: Timestamp,
     pub to: Timestamp,
+    pub attendance: &'a [Attendance],
+    pub pauses: &'a [Pause],
+    /// Staff number → name, disabled members of staff included.
+    pub staff_names: &'a HashMap<String, String>,
+}
+
+/// Seconds two intervals share (an open end is `to`).
+fn overlap(a: (Timestamp, Timestamp), b: (Timestamp, Timestamp)) -> f64 {
+    secs(a.0.max(b.0), a.1.min(b.1))
+}
+
+/// Adds the seconds of `pauses` inside `span` to their reasons.
+fn paused_by_reason<'p>(
+    pauses: impl IntoIterator<Item = &'p Pause>,
+    span: (Timestamp, Timestamp),
+    into: &mut BTreeMap<String, f64>,
+) {
+    for p in pauses {
+        let s = overlap((p.from, p.to.unwrap_or(span.1)), span);
+        if s > 0.0 {
+            *into.entry(p.reason.clone()).or_default() += s;
+        }
+    }
+}
+
+fn reason_times(by_reason: &BTreeMap<String, f64>) -> Vec<ReasonTime> {
+    by_reason
+        .iter()
+        .map(|(reason, s)| ReasonTime {
+            reason: reason.clone(),
+            seconds: s.round() as u64,
+        })
+        .collect()
 }
 
 pub fn distribution(mut values: Vec<f64>) -> Distribution {
@@ -97,6 +163,7 @@ pub fn group_stats<'a>(
     let mut g = TicketGroupStats::default();
     let mut waits = Vec::new();
     let mut services = Vec::new();
+    let mut holds = Vec::new();
     let mut within = 0u32;
     let mut overdue_waiting = 0u32;
     for t in tickets {
@@ -112,7 +179,10 @@ pub fn group_stats<'a>(
             TicketStatus::Cancelled => g.cancelled += 1,
             TicketStatus::Transferred => g.transferred += 1,
             TicketStatus::Waiting => g.waiting += 1,
-            TicketStatus::Called | TicketStatus::Serving => {}
+            TicketStatus::Called | TicketStatus::Serving | TicketStatus::Held => {}
+        }
+        if t.held_s > 0.0 || t.status == TicketStatus::Held {
+            holds.push(t.held_s);
         }
         if let (false, Some(called)) = (t.continuation, t.called_at) {
             let w = secs(t.issued_at, called);
@@ -127,14 +197,16 @@ pub fn group_stats<'a>(
         {
             overdue_waiting += 1;
         }
-        if let (Some(s), Some(e)) = (t.started_at, t.ended_at) {
-            services.push(secs(s, e));
+        if let Some(s) = t.service_s() {
+            services.push(s);
         }
     }
     let measured = u32::try_from(waits.len()).unwrap_or(u32::MAX);
     g.service_level = target_s.and_then(|_| ratio(within, measured + overdue_waiting));
     g.wait = distribution(waits);
     g.service_time = distribution(services);
+    g.held = u32::try_from(holds.len()).unwrap_or(u32::MAX);
+    g.held_time = distribution(holds);
     g.no_show_rate = ratio(g.no_show, g.called);
     g.transfer_rate = ratio(g.transferred, g.called);
     g.cancel_rate = ratio(g.cancelled, g.issued);
@@ -200,13 +272,16 @@ pub fn day_stats(input: &DayInput<'_>) -> DayStats {
                 .iter()
                 .filter(|t| t.counter == Some(tl.counter))
                 .collect();
-            let times: Vec<f64> = mine
-                .iter()
-                .filter_map(|t| Some(secs(t.started_at?, t.ended_at?)))
-                .collect();
+            let times: Vec<f64> = mine.iter().filter_map(|t| t.service_s()).collect();
             let serving_s = times.iter().sum::<f64>().round() as u64;
             let open_s = open_seconds(tl, input.from, input.to);
             let done = count(&mine, |t| t.status == TicketStatus::Done);
+            let mut paused = BTreeMap::new();
+            paused_by_reason(
+                input.pauses.iter().filter(|p| p.counter == tl.counter),
+                (input.from, input.to),
+                &mut paused,
+            );
             CounterDayStats {
                 counter: tl.counter,
                 called: count(&mine, |t| t.called_at.is_some()),
@@ -218,9 +293,12 @@ pub fn day_stats(input: &DayInput<'_>) -> DayStats {
                 utilisation: (open_s > 0).then(|| (serving_s as f64 / open_s as f64).min(1.0)),
                 throughput_per_hour: (open_s > 0)
                     .then(|| round1(f64::from(done) * 3600.0 / open_s as f64)),
+                held_s: mine.iter().map(|t| t.held_s).sum::<f64>().round() as u64,
+                paused: reason_times(&paused),
             }
         })
         .collect();
+    let staff = staff_stats(input);
 
     let mut hours: BTreeMap<u8, (HourStats, Vec<f64>)> = BTreeMap::new();
     fn hour(hours: &mut BTreeMap<u8, (HourStats, Vec<f64>)>, h: u8) -> &mut (HourStats, Vec<f64>) {
@@ -281,7 +359,72 @@ pub fn day_stats(input: &DayInput<'_>) -> DayStats {
         hours,
         peak_hour,
         longest_current_wait_s,
+        staff,
+        unresumed_holds: Vec::new(),
     }
+}
+
+/// One row per member of staff who signed in or called a ticket that day.
+fn staff_stats(input: &DayInput<'_>) -> Vec<StaffDayStats> {
+    let numbers: BTreeSet<&str> = input
+        .attendance
+        .iter()
+        .map(|a| a.staff.as_str())
+        .chain(input.tickets.iter().filter_map(|t| t.staff.as_deref()))
+        .collect();
+    numbers
+        .into_iter()
+        .map(|number| {
+            let mine: Vec<&TicketFacts> = input
+                .tickets
+                .iter()
+                .filter(|t| t.staff.as_deref() == Some(number))
+                .collect();
+            let times: Vec<f64> = mine.iter().filter_map(|t| t.service_s()).collect();
+            let waits: Vec<f64> = mine
+                .iter()
+                .filter(|t| !t.continuation)
+                .filter_map(|t| Some(secs(t.issued_at, t.called_at?)))
+                .collect();
+            let mut signed_in = 0.0;
+            let mut paused = BTreeMap::new();
+            for a in input.attendance.iter().filter(|a| a.staff == number) {
+                let span = (
+                    a.from.max(input.from),
+                    a.to.unwrap_or(input.to).min(input.to),
+                );
+                if span.0 >= span.1 {
+                    continue;
+                }
+                signed_in += secs(span.0, span.1);
+                // Their pauses are those of the counter while they were signed in there.
+                paused_by_reason(
+                    input.pauses.iter().filter(|p| p.counter == a.counter),
+                    span,
+                    &mut paused,
+                );
+            }
+            let serving = times.iter().sum::<f64>();
+            let available = signed_in - paused.values().sum::<f64>();
+            StaffDayStats {
+                staff: StaffRef {
+                    number: number.to_string(),
+                    name: input.staff_names.get(number).cloned().unwrap_or_default(),
+                },
+                called: count(&mine, |t| t.called_at.is_some()),
+                served: count(&mine, |t| t.status == TicketStatus::Done),
+                no_show: count(&mine, |t| t.status == TicketStatus::NoShow),
+                transferred: count(&mine, |t| t.status == TicketStatus::Transferred),
+                wait: distribution(waits),
+                service_time: distribution(times),
+                serving_s: serving.round() as u64,
+                held_s: mine.iter().map(|t| t.held_s).sum::<f64>().round() as u64,
+                paused: reason_times(&paused),
+                signed_in_s: signed_in.round() as u64,
+                utilisation: (available >= 1.0).then(|| (serving / available).min(1.0)),
+            }
+        })
+        .collect()
 }
 
 fn overdue(input: &DayInput<'_>, service: &str, target_min: u32, now: Timestamp) -> f64 {
@@ -327,6 +470,8 @@ mod tests {
             called_at: called.map(t),
             started_at: start_end.map(|(s, _)| t(s)),
             ended_at: start_end.map(|(_, e)| t(e)),
+            staff: None,
+            held_s: 0.0,
         }
     }
 
@@ -371,6 +516,9 @@ mod tests {
             counters: std::slice::from_ref(&timeline),
             from: t(-240),
             to: t(60),
+            attendance: &[],
+            pauses: &[],
+            staff_names: &HashMap::new(),
         };
         let s = day_stats(&input);
         let pay = &s.services[0].stats;

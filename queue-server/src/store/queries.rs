@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use hall_api::{
-    Call, CounterState, CounterView, Event, Lang, ServiceView, Ticket, TicketStatus, TicketSummary,
-    Unavailable,
+    Call, CounterState, CounterView, Event, Lang, ServiceView, StaffRef, Ticket, TicketStatus,
+    TicketSummary, Unavailable,
 };
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -45,6 +45,13 @@ pub struct TicketRow {
     pub transaction_ref: Option<String>,
     pub transferred_from: Option<i64>,
     pub transferred_to: Option<i64>,
+    /// The staff number of who called it.
+    pub staff: Option<String>,
+    /// Read only: that member of staff's name.
+    pub staff_name: Option<String>,
+    /// Time held so far (finished holds), and since when it is held now.
+    pub held_ms: i64,
+    pub held_since: Option<i64>,
 }
 
 /// The calling order within a service, as SQL: the columns of
@@ -54,7 +61,8 @@ pub const QUEUE_ORDER: &str = "rank_class, issued_at, id";
 
 pub const TICKET_COLUMNS: &str = "id, number, service, business_day, status, rank_class, issued_at, called_at, \
      started_at, ended_at, counter, recalls, channel, idempotency_key, tracking_code, customer_ref, lang, \
-     transaction_ref, transferred_from, transferred_to";
+     transaction_ref, transferred_from, transferred_to, staff, \
+     (SELECT name FROM staff WHERE staff.number = tickets.staff), held_ms, held_since";
 
 impl TicketRow {
     pub fn from_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
@@ -86,6 +94,10 @@ impl TicketRow {
             transaction_ref: r.get(17)?,
             transferred_from: r.get(18)?,
             transferred_to: r.get(19)?,
+            staff: r.get(20)?,
+            staff_name: r.get(21)?,
+            held_ms: r.get(22)?,
+            held_since: r.get(23)?,
         })
     }
 
@@ -135,7 +147,16 @@ impl TicketRow {
             transaction_ref: self.transaction_ref.clone(),
             transferred_from: self.transferred_from,
             transferred_to: self.transferred_to,
+            staff: self.staff_ref(),
+            held_s: (self.held_ms / 1000) as u32,
         }
+    }
+
+    pub fn staff_ref(&self) -> Option<StaffRef> {
+        Some(StaffRef {
+            number: self.staff.clone()?,
+            name: self.staff_name.clone().unwrap_or_default(),
+        })
     }
 }
 
@@ -235,10 +256,11 @@ fn counter_from_row(r: &Row<'_>) -> rusqlite::Result<CounterRow> {
     })
 }
 
-/// Recent seconds per customer (call to end) of a service, newest first.
+/// Recent seconds per customer (call to end, less time held) of a
+/// service, newest first.
 pub fn recent_service_seconds(conn: &Connection, service: &str) -> Result<Vec<f64>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT ended_at - called_at FROM tickets WHERE service = ?1 AND ended_at IS NOT NULL \
+        "SELECT ended_at - called_at - held_ms FROM tickets WHERE service = ?1 AND ended_at IS NOT NULL \
          AND called_at IS NOT NULL ORDER BY ended_at DESC LIMIT 20",
     )?;
     let rows = stmt.query_map([service], |r| r.get::<_, i64>(0))?;
@@ -312,7 +334,12 @@ pub fn ticket_view(conn: &Connection, hall: &Config, row: &TicketRow) -> Result<
     Ok(row.to_ticket(Some((ahead, est))))
 }
 
-pub fn counter_view(conn: &Connection, hall: &Config, row: &CounterRow) -> Result<CounterView> {
+pub fn counter_view(
+    conn: &Connection,
+    hall: &Config,
+    row: &CounterRow,
+    now: Timestamp,
+) -> Result<CounterView> {
     let cfg = hall
         .counter(row.number)
         .ok_or_else(|| Error::NotFound(format!("counter {} is not configured", row.number)))?;
@@ -326,7 +353,46 @@ pub fn counter_view(conn: &Connection, hall: &Config, row: &CounterRow) -> Resul
         services: cfg.services.clone(),
         state: row.state,
         current,
+        pause_reason: open_pause(conn, row.number)?,
+        staff: staff_at(conn, row.number, now)?,
+        held: held_at(conn, row.number)?
+            .iter()
+            .map(TicketRow::summary)
+            .collect(),
     })
+}
+
+/// Why a counter is paused now: the reason of its open pause.
+pub fn open_pause(conn: &Connection, counter: u32) -> Result<Option<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT reason FROM pauses WHERE counter = ?1 AND ended_at IS NULL ORDER BY id DESC LIMIT 1",
+    )?;
+    Ok(stmt.query_row([counter], |r| r.get(0)).optional()?)
+}
+
+/// The member of staff signed in at a counter now.
+pub fn staff_at(conn: &Connection, counter: u32, now: Timestamp) -> Result<Option<StaffRef>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.number, s.name FROM attendance a JOIN staff s ON s.number = a.staff \
+         WHERE a.counter = ?1 AND a.signed_out_at IS NULL AND a.expires_at > ?2 ORDER BY a.id DESC LIMIT 1",
+    )?;
+    Ok(stmt
+        .query_row(params![counter, ms(now)], |r| {
+            Ok(StaffRef {
+                number: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+/// The tickets a counter holds, oldest first.
+pub fn held_at(conn: &Connection, counter: u32) -> Result<Vec<TicketRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE status = 'held' AND counter = ?1 ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([counter], TicketRow::from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result<Vec<ServiceView>> {
@@ -409,18 +475,68 @@ pub fn events_after(
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The counter a live PIN session acts on.
+/// The counter a live session acts on, and the member of staff it
+/// belongs to (`None` for a counter-PIN session).
 pub fn session_counter(
     conn: &Connection,
     token_sha256: &[u8; 32],
     now_ms: i64,
-) -> Result<Option<u32>> {
+) -> Result<Option<(u32, Option<StaffRef>)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT counter FROM sessions WHERE token_sha256 = ?1 AND expires_at > ?2",
+        "SELECT se.counter, st.number, st.name FROM sessions se \
+         LEFT JOIN attendance a ON a.id = se.attendance_id LEFT JOIN staff st ON st.number = a.staff \
+         WHERE se.token_sha256 = ?1 AND se.expires_at > ?2",
     )?;
     Ok(stmt
-        .query_row(params![&token_sha256[..], now_ms], |r| r.get(0))
+        .query_row(params![&token_sha256[..], now_ms], |r| {
+            let staff = match r.get::<_, Option<String>>(1)? {
+                Some(number) => Some(StaffRef {
+                    number,
+                    name: r.get(2)?,
+                }),
+                None => None,
+            };
+            Ok((r.get(0)?, staff))
+        })
         .optional()?)
+}
+
+/// A member of staff as stored.
+#[derive(Debug, Clone)]
+pub struct StaffRow {
+    pub number: String,
+    pub name: String,
+    pub pin_hash: String,
+    pub created_at: i64,
+    pub disabled: bool,
+}
+
+pub fn staff_by_number(conn: &Connection, number: &str) -> Result<Option<StaffRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT number, name, pin_hash, created_at, disabled_at IS NOT NULL FROM staff WHERE number = ?1",
+    )?;
+    Ok(stmt.query_row([number], staff_from_row).optional()?)
+}
+
+fn staff_from_row(r: &Row<'_>) -> rusqlite::Result<StaffRow> {
+    Ok(StaffRow {
+        number: r.get(0)?,
+        name: r.get(1)?,
+        pin_hash: r.get(2)?,
+        created_at: r.get(3)?,
+        disabled: r.get(4)?,
+    })
+}
+
+/// Every member of staff, and the counter each is signed in at now.
+pub fn staff_list(conn: &Connection, now: Timestamp) -> Result<Vec<(StaffRow, Option<u32>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT number, name, pin_hash, created_at, disabled_at IS NOT NULL, \
+         (SELECT counter FROM attendance a WHERE a.staff = staff.number AND a.signed_out_at IS NULL \
+          AND a.expires_at > ?1 ORDER BY a.id DESC LIMIT 1) FROM staff ORDER BY number",
+    )?;
+    let rows = stmt.query_map([ms(now)], |r| Ok((staff_from_row(r)?, r.get(5)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub fn pin_hash(conn: &Connection, counter: u32) -> Result<Option<String>> {

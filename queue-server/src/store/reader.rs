@@ -5,14 +5,16 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use hall_api::CounterState;
+use std::collections::HashMap;
+
+use hall_api::{CounterState, TicketStatus, TicketSummary};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::rules::stats::{CounterTimeline, TicketFacts};
+use crate::rules::stats::{Attendance, CounterTimeline, Pause, TicketFacts};
 use crate::store::queries::{TICKET_COLUMNS, TicketRow, ms, ts};
 use crate::store::schema;
 
@@ -51,21 +53,38 @@ impl ReadPool {
     }
 }
 
-/// The day's tickets and counter timelines, for `rules::stats`.
+/// What `rules::stats` needs of one business day.
+pub struct DayFacts {
+    pub tickets: Vec<TicketFacts>,
+    pub counters: Vec<CounterTimeline>,
+    pub attendance: Vec<Attendance>,
+    pub pauses: Vec<Pause>,
+    pub staff_names: HashMap<String, String>,
+    /// Tickets of the day still held.
+    pub held: Vec<TicketSummary>,
+}
+
+/// The day's tickets, counter timelines, attendance and pauses.
 pub fn day_facts(
     conn: &Connection,
     hall: &Config,
     date: Date,
     from: Timestamp,
     to: Timestamp,
-) -> Result<(Vec<TicketFacts>, Vec<CounterTimeline>)> {
+) -> Result<DayFacts> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {TICKET_COLUMNS} FROM tickets WHERE business_day = ?1"
     ))?;
     let rows = stmt.query_map([date.to_string()], TicketRow::from_row)?;
     let mut tickets = Vec::new();
+    let mut held = Vec::new();
     for row in rows {
         let t = row?;
+        if t.status == TicketStatus::Held {
+            held.push(t.summary());
+        }
+        // A hold still running counts up to the end of the window.
+        let held_ms = t.held_ms + t.held_since.map_or(0, |since| (ms(to) - since).max(0));
         tickets.push(TicketFacts {
             service: t.service,
             counter: t.counter,
@@ -75,8 +94,42 @@ pub fn day_facts(
             called_at: t.called_at.map(ts),
             started_at: t.started_at.map(ts),
             ended_at: t.ended_at.map(ts),
+            staff: t.staff,
+            held_s: held_ms as f64 / 1000.0,
         });
     }
+    let mut stmt = conn.prepare_cached(
+        "SELECT staff, counter, signed_in_at, COALESCE(signed_out_at, MIN(expires_at, ?2)) FROM attendance \
+         WHERE signed_in_at < ?2 AND COALESCE(signed_out_at, expires_at) > ?1",
+    )?;
+    let attendance = stmt
+        .query_map(params![ms(from), ms(to)], |r| {
+            Ok(Attendance {
+                staff: r.get(0)?,
+                counter: r.get(1)?,
+                from: ts(r.get(2)?),
+                to: Some(ts(r.get(3)?)),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT counter, reason, started_at, ended_at FROM pauses \
+         WHERE started_at < ?2 AND (ended_at IS NULL OR ended_at > ?1)",
+    )?;
+    let pauses = stmt
+        .query_map(params![ms(from), ms(to)], |r| {
+            Ok(Pause {
+                counter: r.get(0)?,
+                reason: r.get(1)?,
+                from: ts(r.get(2)?),
+                to: r.get::<_, Option<i64>>(3)?.map(ts),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = conn.prepare_cached("SELECT number, name FROM staff")?;
+    let staff_names = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<HashMap<_, _>>>()?;
     let state_of = |kind: &str| match kind {
         "counter.opened" | "counter.resumed" => Some(CounterState::Open),
         "counter.closed" => Some(CounterState::Closed),
@@ -112,5 +165,12 @@ pub fn day_facts(
             changes,
         });
     }
-    Ok((tickets, timelines))
+    Ok(DayFacts {
+        tickets,
+        counters: timelines,
+        attendance,
+        pauses,
+        staff_names,
+        held,
+    })
 }

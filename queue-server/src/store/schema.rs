@@ -126,6 +126,46 @@ const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL
     );
     "#,
+    // 6: staff as people (disabled, never deleted: past days keep their
+    // names), their attendance, pauses with a reason, held tickets.
+    r#"
+    CREATE TABLE staff (
+        number      TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        pin_hash    TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        disabled_at INTEGER
+    ) WITHOUT ROWID;
+    -- One row per sign-in; signed_out_at stays NULL while signed in (an
+    -- expired session counts until expires_at).
+    CREATE TABLE attendance (
+        id            INTEGER PRIMARY KEY,
+        staff         TEXT NOT NULL REFERENCES staff(number),
+        counter       INTEGER NOT NULL,
+        signed_in_at  INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        signed_out_at INTEGER,
+        ended_by      TEXT
+    );
+    CREATE INDEX attendance_open ON attendance(staff) WHERE signed_out_at IS NULL;
+    CREATE INDEX attendance_time ON attendance(signed_in_at);
+    ALTER TABLE sessions ADD COLUMN attendance_id INTEGER REFERENCES attendance(id);
+
+    CREATE TABLE pauses (
+        id         INTEGER PRIMARY KEY,
+        counter    INTEGER NOT NULL,
+        reason     TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at   INTEGER
+    );
+    CREATE INDEX pauses_time ON pauses(started_at);
+    CREATE INDEX pauses_open ON pauses(counter) WHERE ended_at IS NULL;
+
+    ALTER TABLE tickets ADD COLUMN staff TEXT REFERENCES staff(number);
+    ALTER TABLE tickets ADD COLUMN held_ms INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN held_since INTEGER;
+    CREATE INDEX tickets_held ON tickets(counter, id) WHERE status = 'held';
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {

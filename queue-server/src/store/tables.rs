@@ -4,11 +4,11 @@
 //! and in `queries`; no rule does.
 
 use hall_api::{CounterState, TicketStatus};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
 use crate::rules::policy::QueueRank;
-use crate::store::queries::{self, CounterRow, HallLoad, TicketRow};
+use crate::store::queries::{self, CounterRow, HallLoad, StaffRow, TicketRow};
 
 /// The tables, inside the writer's transaction.
 #[derive(Clone, Copy)]
@@ -124,12 +124,14 @@ impl<'c> Tables<'c> {
     }
 
     /// Saves what a ticket's life cycle changes: status, times, counter,
-    /// recalls, the billing reference and the entry a transfer made.
+    /// recalls, the billing reference, the entry a transfer made, who
+    /// called it and its time held.
     pub fn save_ticket(&self, t: &TicketRow) -> Result<()> {
         self.conn
             .prepare_cached(
                 "UPDATE tickets SET status = ?2, called_at = ?3, started_at = ?4, ended_at = ?5, counter = ?6, \
-                 recalls = ?7, transaction_ref = ?8, transferred_to = ?9 WHERE id = ?1",
+                 recalls = ?7, transaction_ref = ?8, transferred_to = ?9, staff = ?10, held_ms = ?11, \
+                 held_since = ?12 WHERE id = ?1",
             )?
             .execute(params![
                 t.id,
@@ -140,7 +142,10 @@ impl<'c> Tables<'c> {
                 t.counter,
                 t.recalls,
                 t.transaction_ref,
-                t.transferred_to
+                t.transferred_to,
+                t.staff,
+                t.held_ms,
+                t.held_since
             ])?;
         Ok(())
     }
@@ -227,16 +232,25 @@ impl<'c> Tables<'c> {
         Ok(())
     }
 
-    pub fn end_sessions(&self, counter: u32) -> Result<()> {
+    /// Ends the sessions the counter's own PIN opened (not those of staff).
+    pub fn end_counter_pin_sessions(&self, counter: u32) -> Result<()> {
         self.conn
-            .prepare_cached("DELETE FROM sessions WHERE counter = ?1")?
+            .prepare_cached("DELETE FROM sessions WHERE counter = ?1 AND attendance_id IS NULL")?
             .execute([counter])?;
         Ok(())
     }
 
+    /// Forgets expired sessions; a member of staff's expired session ends
+    /// their attendance at its expiry.
     pub fn end_expired_sessions(&self, now: i64) -> Result<()> {
         self.conn
-            .prepare_cached("DELETE FROM sessions WHERE expires_at < ?1")?
+            .prepare_cached(
+                "UPDATE attendance SET signed_out_at = expires_at, ended_by = 'expired' \
+                 WHERE signed_out_at IS NULL AND expires_at <= ?1",
+            )?
+            .execute([now])?;
+        self.conn
+            .prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")?
             .execute([now])?;
         Ok(())
     }
@@ -247,10 +261,134 @@ impl<'c> Tables<'c> {
         counter: u32,
         at: i64,
         expires_at: i64,
+        attendance: Option<i64>,
     ) -> Result<()> {
         self.conn
-            .prepare_cached("INSERT INTO sessions (token_sha256, counter, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![&token_sha256[..], counter, at, expires_at])?;
+            .prepare_cached(
+                "INSERT INTO sessions (token_sha256, counter, created_at, expires_at, attendance_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![&token_sha256[..], counter, at, expires_at, attendance])?;
         Ok(())
+    }
+
+    /// The session a token opened: its counter and attendance row.
+    pub fn session(&self, token_sha256: &[u8; 32]) -> Result<Option<(u32, Option<i64>)>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT counter, attendance_id FROM sessions WHERE token_sha256 = ?1")?
+            .query_row([&token_sha256[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    pub fn end_session(&self, token_sha256: &[u8; 32]) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM sessions WHERE token_sha256 = ?1")?
+            .execute([&token_sha256[..]])?;
+        Ok(())
+    }
+
+    pub fn staff(&self, number: &str) -> Result<Option<StaffRow>> {
+        queries::staff_by_number(self.conn, number)
+    }
+
+    pub fn insert_staff(&self, number: &str, name: &str, pin_hash: &str, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO staff (number, name, pin_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![number, name, pin_hash, at])?;
+        Ok(())
+    }
+
+    pub fn set_staff_pin(&self, number: &str, pin_hash: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE staff SET pin_hash = ?2 WHERE number = ?1")?
+            .execute(params![number, pin_hash])?;
+        Ok(())
+    }
+
+    pub fn disable_staff(&self, number: &str, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE staff SET disabled_at = ?2 WHERE number = ?1 AND disabled_at IS NULL",
+            )?
+            .execute(params![number, at])?;
+        Ok(())
+    }
+
+    /// The live attendance rows (signed in, not expired): (id, staff, counter).
+    pub fn signed_in(&self, now: i64) -> Result<Vec<(i64, String, u32)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, staff, counter FROM attendance WHERE signed_out_at IS NULL AND expires_at > ?1",
+        )?;
+        let rows = stmt.query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn start_attendance(
+        &self,
+        staff: &str,
+        counter: u32,
+        at: i64,
+        expires_at: i64,
+    ) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO attendance (staff, counter, signed_in_at, expires_at) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            )?
+            .query_row(params![staff, counter, at, expires_at], |r| r.get(0))?)
+    }
+
+    /// Ends an attendance row and the sessions it opened.
+    pub fn end_attendance(&self, id: i64, at: i64, ended_by: &str) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE attendance SET signed_out_at = ?2, ended_by = ?3 WHERE id = ?1 AND signed_out_at IS NULL",
+            )?
+            .execute(params![id, at, ended_by])?;
+        self.conn
+            .prepare_cached("DELETE FROM sessions WHERE attendance_id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    /// The member of staff an attendance row belongs to.
+    pub fn attendance_staff(&self, id: i64) -> Result<Option<StaffRow>> {
+        let number: Option<String> = self
+            .conn
+            .prepare_cached("SELECT staff FROM attendance WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        match number {
+            Some(n) => self.staff(&n),
+            None => Ok(None),
+        }
+    }
+
+    pub fn start_pause(&self, counter: u32, reason: &str, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO pauses (counter, reason, started_at) VALUES (?1, ?2, ?3)")?
+            .execute(params![counter, reason, at])?;
+        Ok(())
+    }
+
+    pub fn end_pause(&self, counter: u32, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE pauses SET ended_at = ?2 WHERE counter = ?1 AND ended_at IS NULL",
+            )?
+            .execute(params![counter, at])?;
+        Ok(())
+    }
+
+    /// The ticket a counter holds with this number (the newest, if the
+    /// number came round again).
+    pub fn held_ticket(&self, counter: u32, number: &str) -> Result<Option<TicketRow>> {
+        Ok(queries::held_at(self.conn, counter)?
+            .into_iter()
+            .rev()
+            .find(|t| t.number.eq_ignore_ascii_case(number)))
     }
 }
