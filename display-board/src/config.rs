@@ -54,6 +54,9 @@ pub struct LedBus {
 pub struct CounterAddress {
     pub counter: u32,
     pub address: u8,
+    /// "ascii" (the default) or "gb2312" for displays that show Chinese.
+    #[serde(default)]
+    pub charset: crate::led::Charset,
 }
 
 impl BoardConfig {

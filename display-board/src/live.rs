@@ -11,13 +11,15 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use hall_api::client::HallClient;
-use hall_api::{Call, Event, EventKind, HallSnapshot, Lang};
+use hall_api::{
+    Call, CounterState, CounterView, Event, EventKind, HallSnapshot, Lang, TicketSummary,
+};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use tokio::sync::mpsc;
 
-use crate::led::LedPort;
+use crate::led::{Charset, LedPort, encode, not_serving};
 use crate::voice::Announcer;
-use crate::{BoardWindow, CallRow, WaitRow};
+use crate::{BoardWindow, CallRow, StoppedRow, WaitRow};
 
 /// Calls kept: the newest, shown large, and eight before it.
 const CALLS_SHOWN: usize = 9;
@@ -34,10 +36,25 @@ pub enum Msg {
     Link(bool),
 }
 
-/// A counter's LED display: which port worker, which address on its bus.
+/// A counter's LED display: which port worker, which address on its bus,
+/// what characters it shows.
 pub struct CounterLed {
     pub port: Rc<LedPort>,
     pub address: u8,
+    pub charset: Charset,
+}
+
+impl CounterLed {
+    /// What the display shows for its counter: the sign while it does not
+    /// serve, else the ticket it called or serves (blank when free).
+    fn show(&self, counter: &CounterView) {
+        let text = match counter.state {
+            CounterState::Paused => not_serving(self.charset, false),
+            CounterState::Closed => not_serving(self.charset, true),
+            CounterState::Open => counter.current.as_ref().map_or("", |t| t.number.as_str()),
+        };
+        self.port.show(self.address, encode(text, self.charset));
+    }
 }
 
 pub struct Board {
@@ -68,6 +85,39 @@ impl State {
             }
         }
         true
+    }
+
+    /// A counter event or a ticket event at a counter, onto the counter's
+    /// state and current ticket (newer than the snapshot only). Answers the
+    /// counter when it changed.
+    fn follow_counter(&mut self, ev: &Event) -> Option<CounterView> {
+        let hall = self.hall.as_mut().filter(|h| ev.id > h.last_event_id)?;
+        let c = hall
+            .counters
+            .iter_mut()
+            .find(|c| Some(c.number) == ev.counter)?;
+        let ticket = || ev.ticket.clone();
+        match ev.kind {
+            EventKind::CounterOpened | EventKind::CounterResumed => c.state = CounterState::Open,
+            EventKind::CounterPaused => c.state = CounterState::Paused,
+            EventKind::CounterClosed => c.state = CounterState::Closed,
+            EventKind::TicketCalled | EventKind::TicketRecalled | EventKind::TicketResumed => {
+                c.current = ticket();
+            }
+            EventKind::TicketStarted => {}
+            EventKind::TicketCompleted
+            | EventKind::TicketNoShow
+            | EventKind::TicketTransferred
+            | EventKind::TicketCancelled
+            | EventKind::TicketHeld => {
+                let id = ev.ticket.as_ref().map(|t: &TicketSummary| t.id);
+                if c.current.as_ref().map(|t| t.id) == id {
+                    c.current = None;
+                }
+            }
+            _ => return None,
+        }
+        Some(c.clone())
     }
 }
 
@@ -128,6 +178,12 @@ impl Board {
                 // The snapshot's calls are the truth (after a restore, say);
                 // the stream adds to them from here.
                 s.calls = hall.last_calls.iter().take(CALLS_SHOWN).cloned().collect();
+                // Every display shows its counter as the snapshot has it.
+                for c in &hall.counters {
+                    if let Some(led) = self.leds.get(&c.number) {
+                        led.show(c);
+                    }
+                }
                 s.hall = Some(*hall);
                 drop(s);
                 self.show();
@@ -140,6 +196,21 @@ impl Board {
     fn apply(&self, ev: &Event) {
         if !ev.waiting.is_empty() {
             self.follow_queues(ev);
+        }
+        let changed = self.state.borrow_mut().follow_counter(ev);
+        if let Some(c) = &changed {
+            if let Some(led) = self.leds.get(&c.number) {
+                led.show(c);
+            }
+            if matches!(
+                ev.kind,
+                EventKind::CounterOpened
+                    | EventKind::CounterResumed
+                    | EventKind::CounterPaused
+                    | EventKind::CounterClosed
+            ) {
+                self.show();
+            }
         }
         let (Some(ticket), Some(counter)) = (&ev.ticket, ev.counter) else {
             return;
@@ -178,17 +249,6 @@ impl Board {
                     && let Err(e) = announcer.say(&ticket.number, counter)
                 {
                     tracing::warn!(error = %e, "cannot announce {}", ticket.number);
-                }
-                if let Some(led) = self.leds.get(&counter) {
-                    led.port.show(led.address, &ticket.number);
-                }
-            }
-            EventKind::TicketCompleted
-            | EventKind::TicketNoShow
-            | EventKind::TicketTransferred
-            | EventKind::TicketCancelled => {
-                if let Some(led) = self.leds.get(&counter) {
-                    led.port.show(led.address, "");
                 }
             }
             _ => {}
@@ -239,6 +299,17 @@ impl Board {
                 })
                 .collect();
             ui.set_waiting(ModelRc::new(VecModel::from(waiting)));
+            let stopped: Vec<StoppedRow> = hall
+                .counters
+                .iter()
+                .filter(|c| c.state != CounterState::Open)
+                .map(|c| StoppedRow {
+                    counter_zh: c.name.zh.as_str().into(),
+                    counter_en: c.name.en.as_str().into(),
+                    closed: c.state == CounterState::Closed,
+                })
+                .collect();
+            ui.set_stopped(ModelRc::new(VecModel::from(stopped)));
         }
     }
 

@@ -61,10 +61,23 @@ enum Command {
         /// The display's address on the bus (0–99).
         #[arg(long)]
         address: u8,
-        /// What to show, e.g. A012.
+        /// What to show, e.g. A012 or 暂停服务.
         #[arg(long)]
         text: String,
+        /// The display's character set: ascii, or gb2312 for Chinese.
+        #[arg(long, default_value = "ascii", value_parser = parse_charset)]
+        charset: display_board::led::Charset,
     },
+}
+
+fn parse_charset(s: &str) -> Result<display_board::led::Charset, String> {
+    match s {
+        "ascii" => Ok(display_board::led::Charset::Ascii),
+        "gb2312" => Ok(display_board::led::Charset::Gb2312),
+        _ => Err(format!(
+            "\"{s}\" is not a display character set; use ascii or gb2312"
+        )),
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -98,13 +111,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             baud,
             address,
             text,
+            charset,
         } => {
+            let bytes = display_board::led::encode(&text, charset);
             let acknowledged = display_board::led::show_once(
                 &port,
                 baud,
                 &display_board::led::StxFrame,
                 address,
-                &text,
+                &bytes,
             )
             .with_context(|| format!("cannot use {port}"))?;
             if !acknowledged {
@@ -194,6 +209,7 @@ fn run_board(config: BoardConfig, fullscreen: bool) -> anyhow::Result<()> {
                 CounterLed {
                     port: port.clone(),
                     address: c.address,
+                    charset: c.charset,
                 },
             );
         }

@@ -41,7 +41,7 @@ fn frames_reach_the_display_and_silent_displays_are_retried() {
         .unwrap();
     let leds = LedPort::start(pair.port.to_string_lossy().into(), 9600, Box::new(StxFrame));
 
-    leds.show(3, "A012");
+    leds.show(3, b"A012".to_vec());
     let frame = read_frame(display.as_mut(), Duration::from_secs(5)).expect("a frame");
     let body = b"03A012\x03";
     let mut expected = vec![0x02];
@@ -51,7 +51,7 @@ fn frames_reach_the_display_and_silent_displays_are_retried() {
     display.write_all(&[0x06]).unwrap();
 
     // Display 4 stays silent: the frame comes again (show() itself only queues).
-    leds.show(4, "B001");
+    leds.show(4, b"B001".to_vec());
     let first = read_frame(display.as_mut(), Duration::from_secs(5)).expect("a frame");
     assert_eq!(&first[1..7], b"04B001");
     let again = read_frame(display.as_mut(), Duration::from_secs(5)).expect("a retry");
@@ -64,8 +64,8 @@ fn frames_reach_the_display_and_silent_displays_are_retried() {
     );
 
     // A newer text replaces one not yet shown.
-    leds.show(5, "C001");
-    leds.show(5, "C002");
+    leds.show(5, b"C001".to_vec());
+    leds.show(5, b"C002".to_vec());
     let mut seen = Vec::new();
     while let Some(f) = read_frame(display.as_mut(), Duration::from_millis(800)) {
         seen.push(f[3..7].to_vec());
@@ -99,6 +99,37 @@ fn the_led_command_checks_one_display() {
     );
     assert!(ok && out.contains("display 7"), "{out}{err}");
     assert_eq!(&answer.join().unwrap().unwrap()[1..7], b"07A012");
+
+    // A Chinese display: the text goes as GB2312.
+    let device = pair.device.clone();
+    let answer = std::thread::spawn(move || {
+        let mut display = serialport::new(device.to_string_lossy(), 9600)
+            .timeout(Duration::from_millis(20))
+            .open()
+            .unwrap();
+        let frame = read_frame(display.as_mut(), Duration::from_secs(5));
+        display.write_all(&[0x06]).unwrap();
+        frame
+    });
+    let (ok, out, err) = hall_testkit::run_to_end(
+        bin.as_ref(),
+        &[
+            "led",
+            "--port",
+            &port,
+            "--address",
+            "7",
+            "--charset",
+            "gb2312",
+            "--text",
+            "暂停服务",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert_eq!(
+        &answer.join().unwrap().unwrap()[1..11],
+        [b'0', b'7', 0xD4, 0xDD, 0xCD, 0xA3, 0xB7, 0xFE, 0xCE, 0xF1]
+    );
 
     // Nobody answers now.
     let (ok, _, err) = hall_testkit::run_to_end(

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use display_board::BoardWindow;
 use display_board::clips::Clips;
-use display_board::led::{LedPort, StxFrame};
+use display_board::led::{Charset, LedPort, StxFrame};
 use display_board::live::{Board, CounterLed};
 use display_board::voice::{Announcer, BETWEEN_CALLS, render};
 use hall_api::client::HallClient;
@@ -131,6 +131,42 @@ fn call(runtime: &tokio::runtime::Runtime, server: &ServerProcess, service: &str
         .unwrap();
 }
 
+/// Reads frames at the display's end, acknowledging each, until one puts
+/// `text` (the display's bytes) on the display at `address`; the frames
+/// before it (the blank a board shows at its start) are skipped.
+fn led_shows(display: &mut dyn serialport::SerialPort, address: u8, text: &[u8]) {
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut frame = Vec::new();
+    let mut byte = [0u8; 1];
+    let mut seen = Vec::new();
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the display never showed {text:?}; frames: {seen:?}"
+        );
+        if let Ok(1) = display.read(&mut byte) {
+            frame.push(byte[0]);
+            let n = frame.len();
+            if n >= 2 && frame[n - 2] == 0x03 {
+                display.write_all(&[0x06]).unwrap();
+                let done = std::mem::take(&mut frame);
+                let body = &done[1..done.len() - 1];
+                assert_eq!(
+                    done[done.len() - 1],
+                    body.iter().fold(0, |x, b| x ^ b),
+                    "checksum of {done:?}"
+                );
+                if body[..2] == *format!("{address:02}").as_bytes()
+                    && &body[2..body.len() - 1] == text
+                {
+                    return;
+                }
+                seen.push(done);
+            }
+        }
+    }
+}
+
 fn rand_key() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -158,7 +194,16 @@ fn calls_appear_are_heard_and_nothing_is_missed_across_breaks() {
         9600,
         Box::new(StxFrame),
     ));
-    let leds = [(1, CounterLed { port, address: 1 })].into_iter().collect();
+    let leds = [(
+        1,
+        CounterLed {
+            port,
+            address: 1,
+            charset: Charset::Ascii,
+        },
+    )]
+    .into_iter()
+    .collect();
 
     let ui = BoardWindow::new().unwrap();
     ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
@@ -172,20 +217,7 @@ fn calls_appear_are_heard_and_nothing_is_missed_across_breaks() {
     // A call through the API: on the board, highlighted, heard, on the LED.
     call(&runtime, &server, "pay", 1);
     wait(&ui, "A001", |ui| shown(ui) == ["A001"] && ui.get_fresh());
-    let mut frame = Vec::new();
-    let mut byte = [0u8; 1];
-    let deadline = std::time::Instant::now() + WAIT;
-    while frame.len() < 9 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no LED frame: {frame:?}"
-        );
-        if let Ok(1) = led_display.read(&mut byte) {
-            frame.push(byte[0]);
-        }
-    }
-    assert_eq!(&frame[1..7], b"01A001");
-    led_display.write_all(&[0x06]).unwrap();
+    led_shows(led_display.as_mut(), 1, b"A001");
 
     // The network is cut; two calls are made meanwhile.
     link.cut();
@@ -265,5 +297,85 @@ fn waiting_counts_follow_the_stream_without_snapshots() {
         link.snapshots.load(Ordering::SeqCst),
         1,
         "one snapshot at the start, none after the events"
+    );
+}
+
+/// A paused counter's display says 暂停服务 in GB2312 and the board marks
+/// it; resumed, the display clears and the mark goes.
+#[test]
+fn a_paused_counter_shows_its_sign_on_the_led_and_the_board() {
+    init_slint(true);
+    let (runtime, server) = hall_testkit::demo_hall_on_a_runtime();
+    let pair = SerialPair::new();
+    let mut display = serialport::new(pair.device.to_string_lossy(), 9600)
+        .timeout(Duration::from_millis(20))
+        .open()
+        .unwrap();
+    let port = std::rc::Rc::new(LedPort::start(
+        pair.port.to_string_lossy().into(),
+        9600,
+        Box::new(StxFrame),
+    ));
+    let leds = [(
+        2,
+        CounterLed {
+            port,
+            address: 12,
+            charset: Charset::Gb2312,
+        },
+    )]
+    .into_iter()
+    .collect();
+    let ui = BoardWindow::new().unwrap();
+    ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
+    ui.show().unwrap();
+    let client = HallClient::new(server.base_url(), demo::DISPLAY);
+    let _board = Board::start(&ui, client, None, leds, runtime.handle());
+    wait(&ui, "the link", |ui| {
+        ui.get_connected() && ui.get_stopped().row_count() == 0
+    });
+
+    let act = |action: CounterAction, body: CounterActionBody| {
+        runtime
+            .block_on(
+                server
+                    .client(demo::MANAGER)
+                    .counter_action(2, action, &body),
+            )
+            .unwrap();
+    };
+    act(CounterAction::Pause, CounterActionBody::pausing_for("meal"));
+    wait(&ui, "counter 2 marked", |ui| {
+        ui.get_stopped()
+            .iter()
+            .map(|r| (r.counter_zh.to_string(), r.closed))
+            .eq([("2号窗口".to_string(), false)])
+    });
+    // 暂停服务 in GB2312: D4DD CDA3 B7FE CEF1.
+    led_shows(
+        display.as_mut(),
+        12,
+        &[0xD4, 0xDD, 0xCD, 0xA3, 0xB7, 0xFE, 0xCE, 0xF1],
+    );
+    hall_testkit::screen::screenshot(ui.window(), "board-landscape-counter-paused");
+
+    act(CounterAction::Resume, CounterActionBody::default());
+    wait(&ui, "the mark gone", |ui| ui.get_stopped().row_count() == 0);
+    led_shows(display.as_mut(), 12, b"");
+    // A call at the counter shows its number as before.
+    call(&runtime, &server, "pay", 2);
+    wait(&ui, "the call", |ui| shown(ui) == ["A001"]);
+    led_shows(display.as_mut(), 12, b"A001");
+    act(CounterAction::NoShow, CounterActionBody::default());
+    act(CounterAction::Close, CounterActionBody::default());
+    wait(&ui, "counter 2 closed", |ui| {
+        ui.get_stopped()
+            .iter()
+            .any(|r| r.counter_en == "Counter 2" && r.closed)
+    });
+    led_shows(
+        display.as_mut(),
+        12,
+        &[0xD4, 0xDD, 0xCD, 0xA3, 0xB7, 0xFE, 0xCE, 0xF1],
     );
 }

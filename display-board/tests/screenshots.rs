@@ -1,8 +1,9 @@
 //! The board as the hall sees it, rendered headless to
 //! target/screenshots/board-*.png: an idle hall, a fresh call highlighted,
-//! a full history, a long service name; landscape and portrait.
+//! a full history, a long service name, counters not serving (暂停服务);
+//! landscape and portrait.
 
-use display_board::{BoardWindow, CallRow, WaitRow};
+use display_board::{BoardWindow, CallRow, StoppedRow, WaitRow};
 use hall_testkit::screen::{init_slint, screenshot};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
@@ -74,5 +75,19 @@ fn the_board_idle_fresh_full_and_in_portrait() {
             &format!("board-{orientation}-full-reconnecting"),
         );
         ui.set_connected(true);
+
+        let stopped = [(2, false), (4, true), (5, false)]
+            .map(|(n, closed)| StoppedRow {
+                counter_zh: format!("{n}号窗口").into(),
+                counter_en: format!("Counter {n}").into(),
+                closed,
+            })
+            .to_vec();
+        ui.set_stopped(ModelRc::new(VecModel::from(stopped)));
+        screenshot(
+            ui.window(),
+            &format!("board-{orientation}-counters-stopped"),
+        );
+        ui.set_stopped(ModelRc::new(VecModel::from(Vec::<StoppedRow>::new())));
     }
 }
