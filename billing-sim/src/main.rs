@@ -53,13 +53,20 @@ enum Command {
         token: String,
         #[arg(long)]
         counter: u32,
-        /// call-next, recall, start, complete, no-show, transfer, pause, resume, open, close
+        /// call-next, recall, start, complete, no-show, transfer, hold, resume-held, pause,
+        /// resume, open, close
         action: String,
         #[arg(long)]
         transaction_ref: Option<String>,
         /// For transfer: the target service.
         #[arg(long)]
         service: Option<String>,
+        /// For pause: one of the hall's pause reasons.
+        #[arg(long)]
+        reason: Option<String>,
+        /// For resume-held: the held ticket's number.
+        #[arg(long)]
+        number: Option<String>,
     },
 }
 
@@ -197,8 +204,7 @@ async fn act(
     token: String,
     counter: u32,
     action: String,
-    transaction_ref: Option<String>,
-    service: Option<String>,
+    body: CounterActionBody,
 ) -> anyhow::Result<()> {
     let action = CounterAction::parse(&action).ok_or_else(|| {
         anyhow::anyhow!(
@@ -207,17 +213,7 @@ async fn act(
         )
     })?;
     let client = HallClient::new(server, token);
-    let outcome = client
-        .counter_action(
-            counter,
-            action,
-            &CounterActionBody {
-                transaction_ref,
-                service,
-                ..Default::default()
-            },
-        )
-        .await?;
+    let outcome = client.counter_action(counter, action, &body).await?;
     match outcome {
         ActionOutcome::Ticket(t) => println!(
             "counter {counter}: {} {} ({})",
@@ -252,7 +248,17 @@ fn main() -> std::process::ExitCode {
                 action,
                 transaction_ref,
                 service,
-            } => act(server, token, counter, action, transaction_ref, service).await,
+                reason,
+                number,
+            } => {
+                let body = CounterActionBody {
+                    transaction_ref,
+                    service,
+                    reason,
+                    number,
+                };
+                act(server, token, counter, action, body).await
+            }
         }
     });
     match result {

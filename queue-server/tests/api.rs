@@ -1544,7 +1544,17 @@ async fn pauses_holds_and_per_staff_statistics_agree_with_the_event_log() {
         }
     }
 
+    // 李四 leaves: disabled, and still named in the day's figures.
+    m.disable_staff("2048").await.unwrap();
     let stats = m.day_stats(jiff::civil::date(2026, 3, 2)).await.unwrap();
+    assert_eq!(
+        stats
+            .staff
+            .iter()
+            .map(|r| r.staff.name.as_str())
+            .collect::<Vec<_>>(),
+        ["张三", "李四"]
+    );
     assert_eq!(
         stats
             .unresumed_holds

@@ -2,11 +2,11 @@
 // Follows one ticket, by the code in its QR: it polls, so a phone that
 // sleeps and wakes shows the truth again at once.
 const TEXT = {
-  zh: { waiting: "等候中", called: "请到 {counter} 办理", serving: "正在办理", done: "已办结", no_show: "已过号",
+  zh: { waiting: "等候中", called: "请到 {counter} 办理", serving: "正在办理", held: "业务暂挂，请留在 {counter} 附近", done: "已办结", no_show: "已过号",
         cancelled: "已取消", transferred: "已转办", ahead: "前面还有", wait: "预计等候", people: "{n} 人",
         minutes: "约 {n} 分钟", soon: "马上", unknown: "暂无窗口办理", not_found: "找不到这张票，请核对二维码。",
         offline: "暂时无法更新，稍后自动重试。", updated: "更新于 {time}", lang: "English" },
-  en: { waiting: "Waiting", called: "Please go to {counter}", serving: "Being served", done: "Done", no_show: "Missed",
+  en: { waiting: "Waiting", called: "Please go to {counter}", serving: "Being served", held: "On hold: please stay near {counter}", done: "Done", no_show: "Missed",
         cancelled: "Cancelled", transferred: "Transferred", ahead: "Ahead of you", wait: "Estimated wait", people: "{n}",
         minutes: "about {n} min", soon: "very soon", unknown: "no counter open now", not_found: "No ticket has this code; check the QR code.",
         offline: "Cannot update right now; retrying.", updated: "Updated {time}", lang: "中文" },

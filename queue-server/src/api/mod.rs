@@ -77,13 +77,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/counters/{number}/sign-in", post(station::sign_in))
         .route("/api/v1/sign-out", post(station::sign_out))
-        .route("/api/v1/staff", get(staff::list).post(staff::add))
+        .route(
+            "/api/v1/staff",
+            get(staff::list_staff).post(staff::add_staff),
+        )
         .route(
             "/api/v1/staff/{number}/pin",
-            axum::routing::put(staff::set_pin),
+            axum::routing::put(staff::set_staff_pin),
         )
-        .route("/api/v1/staff/{number}/disable", post(staff::disable))
-        .route("/api/v1/staff/{number}/sign-out", post(staff::sign_out))
+        .route("/api/v1/staff/{number}/disable", post(staff::disable_staff))
+        .route(
+            "/api/v1/staff/{number}/sign-out",
+            post(staff::sign_staff_out),
+        )
         .route("/api/v1/counters/{number}/queue", get(station::queue))
         .route(
             "/api/v1/public/tickets/{tracking_code}",

@@ -19,7 +19,10 @@ use crate::store::queries::{self, ts};
 #[utoipa::path(get, path = "/api/v1/staff",
     responses((status = 200, body = Vec<StaffMember>), (status = 403, body = ErrorBody)),
     security(("bearer" = [])), tag = "staff")]
-pub async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Vec<StaffMember>>> {
+pub async fn list_staff(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<StaffMember>>> {
     caller.require(&[Role::Manager], "list staff")?;
     let now = st.clock.read().at;
     let rows = st
@@ -44,7 +47,7 @@ pub async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Vec
     responses((status = 201, body = StaffMember), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 409, description = "the staff number is taken", body = ErrorBody)),
     security(("bearer" = [])), tag = "staff")]
-pub async fn add(
+pub async fn add_staff(
     State(st): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<NewStaff>,
@@ -76,7 +79,7 @@ pub async fn add(
 #[utoipa::path(put, path = "/api/v1/staff/{number}/pin", params(("number" = String, Path)), request_body = PinRequest,
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])), tag = "staff")]
-pub async fn set_pin(
+pub async fn set_staff_pin(
     State(st): State<AppState>,
     caller: Caller,
     Path(number): Path<String>,
@@ -99,7 +102,7 @@ pub async fn set_pin(
 #[utoipa::path(post, path = "/api/v1/staff/{number}/disable", params(("number" = String, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])), tag = "staff")]
-pub async fn disable(
+pub async fn disable_staff(
     State(st): State<AppState>,
     caller: Caller,
     Path(number): Path<String>,
@@ -117,7 +120,7 @@ pub async fn disable(
 #[utoipa::path(post, path = "/api/v1/staff/{number}/sign-out", params(("number" = String, Path)),
     responses((status = 204), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
     security(("bearer" = [])), tag = "staff")]
-pub async fn sign_out(
+pub async fn sign_staff_out(
     State(st): State<AppState>,
     caller: Caller,
     Path(number): Path<String>,
