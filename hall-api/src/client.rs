@@ -283,6 +283,52 @@ impl HallClient {
         self.get("/api/v1/staff").await
     }
 
+    /// Rates a completed ticket from the counter's rater.
+    pub async fn rate(&self, ticket_id: i64, req: &RateRequest) -> Result<Rating, ClientError> {
+        let req = self
+            .request(Method::POST, &format!("/api/v1/tickets/{ticket_id}/rating"))
+            .json(req);
+        let (_, body) = self.send(req).await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to a rating".into()))
+    }
+
+    /// Rates one's own completed ticket from its phone page; no token needed.
+    pub async fn rate_on_phone(
+        &self,
+        tracking_code: &str,
+        req: &RateRequest,
+    ) -> Result<(), ClientError> {
+        let req = self
+            .request(
+                Method::POST,
+                &format!("/api/v1/public/tickets/{tracking_code}/rating"),
+            )
+            .json(req);
+        self.send::<serde_json::Value>(req).await.map(|_| ())
+    }
+
+    /// A business day's ratings (manager).
+    pub async fn ratings(&self, date: jiff::civil::Date) -> Result<Vec<Rating>, ClientError> {
+        self.get(&format!("/api/v1/ratings?date={date}")).await
+    }
+
+    /// Follow-ups of bad ratings: open ones, or all (manager).
+    pub async fn follow_ups(&self, all: bool) -> Result<Vec<FollowUp>, ClientError> {
+        self.get(&format!("/api/v1/follow-ups?all={all}")).await
+    }
+
+    pub async fn update_follow_up(
+        &self,
+        id: i64,
+        update: &FollowUpUpdate,
+    ) -> Result<FollowUp, ClientError> {
+        let req = self
+            .request(Method::PUT, &format!("/api/v1/follow-ups/{id}"))
+            .json(update);
+        let (_, body) = self.send(req).await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to a follow-up".into()))
+    }
+
     /// Disables a member of staff who left (manager).
     pub async fn disable_staff(&self, number: &str) -> Result<(), ClientError> {
         let req = self.request(Method::POST, &format!("/api/v1/staff/{number}/disable"));

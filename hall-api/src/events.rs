@@ -42,10 +42,12 @@ pub enum EventKind {
     StaffSignedIn,
     #[serde(rename = "staff.signed_out")]
     StaffSignedOut,
+    #[serde(rename = "ticket.rated")]
+    TicketRated,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::TicketIssued,
         EventKind::TicketCalled,
         EventKind::TicketRecalled,
@@ -62,6 +64,7 @@ impl EventKind {
         EventKind::TicketResumed,
         EventKind::StaffSignedIn,
         EventKind::StaffSignedOut,
+        EventKind::TicketRated,
     ];
 
     /// The name used as the SSE event type and in webhooks.
@@ -83,6 +86,7 @@ impl EventKind {
             EventKind::TicketResumed => "ticket.resumed",
             EventKind::StaffSignedIn => "staff.signed_in",
             EventKind::StaffSignedOut => "staff.signed_out",
+            EventKind::TicketRated => "ticket.rated",
         }
     }
 
@@ -115,6 +119,10 @@ pub struct Event {
     /// why (signed out, replaced, disabled, PIN changed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For `ticket.rated`: the rating (level, reasons, channel; who served
+    /// is in `staff`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<EventRating>,
     /// The waiting count of each service this change moved (an issue, a
     /// call, a cancel, a transfer), so screens follow the queues from the
     /// stream alone, without fetching the hall after every event.
@@ -128,4 +136,14 @@ pub struct Event {
 pub struct ServiceWaiting {
     pub service: String,
     pub waiting: u32,
+}
+
+/// A rating as the event stream and webhooks carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EventRating {
+    pub level: RatingLevel,
+    pub reasons: Vec<String>,
+    pub channel: RatingChannel,
+    pub transaction_ref: Option<String>,
 }

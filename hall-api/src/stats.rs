@@ -43,6 +43,50 @@ pub struct TicketGroupStats {
     pub no_show_rate: Option<f64>,
     pub cancel_rate: Option<f64>,
     pub transfer_rate: Option<f64>,
+    /// 好差评 of the tickets completed that day.
+    #[serde(default)]
+    pub ratings: RatingStats,
+}
+
+/// Ratings of a group of completed tickets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RatingStats {
+    pub rated: u32,
+    /// Rated ÷ completed.
+    pub coverage: Option<f64>,
+    /// (非常满意 + 满意) ÷ rated.
+    pub satisfaction_rate: Option<f64>,
+    /// How many at each level, best first.
+    pub levels: Vec<LevelCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LevelCount {
+    pub level: RatingLevel,
+    pub count: u32,
+}
+
+/// A pattern in a counter's ratings a manager should look at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RatingFlag {
+    pub counter: u32,
+    pub kind: RatingFlagKind,
+    /// For a person: what was seen.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RatingFlagKind {
+    /// Most of the rater's ratings came within a second of completion:
+    /// faster than a customer reads the question.
+    Instant,
+    /// A long run of 非常满意 far above the share the rest of the hall gets.
+    UniformTop,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +120,8 @@ pub struct CounterDayStats {
     /// Seconds paused during the day, by reason.
     #[serde(default)]
     pub paused: Vec<ReasonTime>,
+    #[serde(default)]
+    pub ratings: RatingStats,
 }
 
 /// Time spent paused for one reason.
@@ -108,6 +154,8 @@ pub struct StaffDayStats {
     pub signed_in_s: u64,
     /// serving_s ÷ (signed_in_s − paused time).
     pub utilisation: Option<f64>,
+    #[serde(default)]
+    pub ratings: RatingStats,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,4 +192,9 @@ pub struct DayStats {
     /// and never resumed, so somebody should find out what became of them.
     #[serde(default)]
     pub unresumed_holds: Vec<TicketSummary>,
+    /// 不满意 and 非常不满意 ratings of the day, with their reasons.
+    #[serde(default)]
+    pub low_rated: Vec<Rating>,
+    #[serde(default)]
+    pub rating_flags: Vec<RatingFlag>,
 }

@@ -197,4 +197,10 @@ pub struct PublicTicket {
     /// The counter to go to, once called.
     pub counter: Option<u32>,
     pub counter_name: Option<I18nText>,
+    /// Completed, not rated yet, and still inside the time to rate it here.
+    #[serde(default)]
+    pub can_rate: bool,
+    /// The rating given (at the counter or here).
+    #[serde(default)]
+    pub rated: Option<RatingLevel>,
 }

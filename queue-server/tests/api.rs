@@ -1686,3 +1686,305 @@ async fn staff_added_at_the_terminal_sign_in_at_the_running_server() {
     let session = s.client("").sign_in_staff(4, "1024", "2468").await.unwrap();
     assert_eq!(session.staff.unwrap().name, "张三");
 }
+
+async fn serve_one(c: &HallClient, counter: u32, reference: &str) -> hall_api::Ticket {
+    let called = c.call_next(counter).await.unwrap().expect("someone waits");
+    act(c, counter, CounterAction::Start).await.unwrap();
+    let done = ticket_of(
+        c.counter_action(
+            counter,
+            CounterAction::Complete,
+            &CounterActionBody::completing(reference),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(done.id, called.id);
+    done
+}
+
+fn rating(level: hall_api::RatingLevel, reasons: &[&str]) -> hall_api::RateRequest {
+    hall_api::RateRequest {
+        level,
+        reasons: reasons.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+#[tokio::test]
+async fn ratings_are_taken_once_from_the_right_place_in_time_and_bad_ones_followed_up() {
+    use hall_api::RatingLevel::*;
+    // Friday 2026-03-06, 09:00 in the hall; the clock runs 60 times fast.
+    let config = format!(
+        "{}\n[ratings]\nrater_window_min = 1\n",
+        include_str!("../demo.toml")
+    );
+    let mut s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(config),
+            faketime: Some("@2026-03-06 01:00:00 x60".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let m = s.client(demo::MANAGER);
+    let kiosk = s.client(demo::KIOSK);
+    let rater1 = s.client(&demo::rater(1));
+    let rater2 = s.client(&demo::rater(2));
+    let mut live = m.events(None).await.unwrap();
+    m.add_staff(&new_staff("1024", "张三", "2468"))
+        .await
+        .unwrap();
+    let zhang = s.client(
+        &s.client("")
+            .sign_in_staff(1, "1024", "2468")
+            .await
+            .unwrap()
+            .token,
+    );
+    let mut issued = Vec::new();
+    for i in 0..4 {
+        issued.push(issue(&kiosk, "pay", &format!("r{i}")).await);
+    }
+    let a1 = serve_one(&zhang, 1, "TX-1").await;
+
+    // Only the rater of the counter that served it, once.
+    assert_eq!(
+        status_of(rater2.rate(a1.id, &rating(VerySatisfied, &[])).await).0,
+        403
+    );
+    assert_eq!(
+        status_of(m.rate(a1.id, &rating(VerySatisfied, &[])).await).0,
+        403,
+        "a manager cannot rate for a customer"
+    );
+    let r1 = rater1
+        .rate(a1.id, &rating(VerySatisfied, &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            r1.counter,
+            r1.staff.as_ref().map(|s| s.number.as_str()),
+            r1.transaction_ref.as_deref(),
+            r1.follow_up
+        ),
+        (Some(1), Some("1024"), Some("TX-1"), None)
+    );
+    assert_eq!(
+        status_of(rater1.rate(a1.id, &rating(Satisfied, &[])).await).0,
+        409
+    );
+    // Not completed yet: refused.
+    assert_eq!(
+        status_of(rater1.rate(issued[1].id, &rating(Satisfied, &[])).await).0,
+        409
+    );
+
+    // A bad rating with reasons opens a follow-up due three working days on:
+    // across the weekend, Wednesday.
+    let a2 = serve_one(&zhang, 1, "TX-2").await;
+    assert_eq!(
+        status_of(rater1.rate(a2.id, &rating(Satisfied, &["attitude"])).await).0,
+        400,
+        "reasons go with bad ratings only"
+    );
+    assert_eq!(
+        status_of(rater1.rate(a2.id, &rating(Dissatisfied, &["rude"])).await).0,
+        400
+    );
+    let r2 = rater1
+        .rate(
+            a2.id,
+            &rating(Dissatisfied, &["waited_too_long", "attitude"]),
+        )
+        .await
+        .unwrap();
+    let open = m.follow_ups(false).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].id, r2.follow_up.unwrap());
+    assert_eq!(open[0].due, jiff::civil::date(2026, 3, 11));
+    assert!(!open[0].overdue);
+
+    // On the phone, for a ticket the rater did not rate; once.
+    let a3 = serve_one(&zhang, 1, "TX-3").await;
+    let anyone = s.client("");
+    let page = anyone.public_ticket(&a3.tracking_code).await.unwrap();
+    assert!(page.can_rate && page.rated.is_none());
+    anyone
+        .rate_on_phone(&a3.tracking_code, &rating(Satisfied, &[]))
+        .await
+        .unwrap();
+    let page = anyone.public_ticket(&a3.tracking_code).await.unwrap();
+    assert_eq!((page.can_rate, page.rated), (false, Some(Satisfied)));
+    assert_eq!(
+        status_of(
+            anyone
+                .rate_on_phone(&a3.tracking_code, &rating(VerySatisfied, &[]))
+                .await
+        )
+        .0,
+        409
+    );
+    let page = anyone.public_ticket(&a1.tracking_code).await.unwrap();
+    assert_eq!((page.can_rate, page.rated), (false, Some(VerySatisfied)));
+
+    // After the rater's minute, the rater is refused; the phone still may.
+    let a4 = serve_one(&zhang, 1, "TX-4").await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let (status, _, message) = api_error(rater1.rate(a4.id, &rating(Satisfied, &[])).await);
+    assert_eq!(status, 409);
+    assert!(message.contains("has passed"), "{message}");
+    anyone
+        .rate_on_phone(
+            &a4.tracking_code,
+            &rating(VeryDissatisfied, &["not_solved"]),
+        )
+        .await
+        .unwrap();
+
+    // Ratings are events, with who served and the billing reference.
+    let mut rated = Vec::new();
+    while rated.len() < 4 {
+        let e = next_event(&mut live).await;
+        if e.kind == EventKind::TicketRated {
+            rated.push(e);
+        }
+    }
+    let first = &rated[0];
+    assert_eq!(first.staff.as_ref().unwrap().number, "1024");
+    let r = first.rating.as_ref().unwrap();
+    assert_eq!(
+        (r.level, r.transaction_ref.as_deref()),
+        (VerySatisfied, Some("TX-1"))
+    );
+    assert_eq!(
+        rated[1].rating.as_ref().unwrap().reasons,
+        ["waited_too_long", "attitude"]
+    );
+
+    // The day's figures, as the test counts them: four served, four rated.
+    let stats = m.day_stats(jiff::civil::date(2026, 3, 6)).await.unwrap();
+    let given = [VerySatisfied, Dissatisfied, Satisfied, VeryDissatisfied];
+    for r in [
+        &stats.hall.ratings,
+        &stats.staff[0].ratings,
+        &stats.counters[0].ratings,
+    ] {
+        assert_eq!((r.rated, r.coverage), (4, Some(1.0)));
+        let satisfied = given.iter().filter(|l| l.is_satisfied()).count() as f64;
+        assert_eq!(r.satisfaction_rate, Some(satisfied / 4.0));
+        for lc in &r.levels {
+            assert_eq!(
+                lc.count,
+                given.iter().filter(|l| **l == lc.level).count() as u32
+            );
+        }
+    }
+    assert_eq!(
+        stats
+            .low_rated
+            .iter()
+            .map(|r| (r.number.as_str(), r.reasons.clone()))
+            .collect::<Vec<_>>(),
+        [
+            (
+                a2.number.as_str(),
+                vec!["waited_too_long".to_string(), "attitude".into()]
+            ),
+            (a4.number.as_str(), vec!["not_solved".to_string()])
+        ]
+    );
+
+    // Following up: what was done is needed to close; closed stays closed.
+    let f = &open[0];
+    let close_only = hall_api::FollowUpUpdate {
+        close: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        status_of(m.update_follow_up(f.id, &close_only).await).0,
+        400
+    );
+    let done = m
+        .update_follow_up(
+            f.id,
+            &hall_api::FollowUpUpdate {
+                owner: Some("王经理".into()),
+                action: Some("致电客户致歉，已安排错峰办理".into()),
+                called_back: Some(true),
+                close: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(done.closed_at.is_some() && done.called_back);
+    assert_eq!(
+        status_of(m.update_follow_up(f.id, &close_only).await).0,
+        409
+    );
+    assert_eq!(
+        status_of(rater1.follow_ups(false).await).0,
+        403,
+        "only the manager sees follow-ups"
+    );
+
+    // The other one, opened Friday, is overdue on Thursday.
+    s.restart_with_faketime("@2026-03-12 01:00:00").await;
+    let m = s.client(demo::MANAGER);
+    let open = m.follow_ups(false).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].rating.number.as_str(), open[0].overdue),
+        (a4.number.as_str(), true)
+    );
+    assert_eq!(m.follow_ups(true).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_rater_that_rates_instantly_and_all_top_is_flagged() {
+    use hall_api::RatingLevel::*;
+    let s = demo_server().await;
+    let m = s.client(demo::MANAGER);
+    let kiosk = s.client(demo::KIOSK);
+    for i in 0..12 {
+        issue(&kiosk, "pay", &format!("f{i}")).await;
+    }
+    // Counter 1's rater rates ten tickets 非常满意 the moment they end.
+    for i in 0..10 {
+        let t = serve_one(&m, 1, &format!("TX-{i}")).await;
+        s.client(&demo::rater(1))
+            .rate(t.id, &rating(VerySatisfied, &[]))
+            .await
+            .unwrap();
+    }
+    // Counter 2's customers are rated as customers rate.
+    for level in [Satisfied, FairlySatisfied] {
+        let t = serve_one(&m, 2, "TX").await;
+        s.client(&demo::rater(2))
+            .rate(t.id, &rating(level, &[]))
+            .await
+            .unwrap();
+    }
+    let today = m.health().await.unwrap().business_day;
+    let stats = m.day_stats(today).await.unwrap();
+    let flags: Vec<_> = stats
+        .rating_flags
+        .iter()
+        .map(|f| (f.counter, f.kind))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            (1, hall_api::RatingFlagKind::Instant),
+            (1, hall_api::RatingFlagKind::UniformTop)
+        ],
+        "{:?}",
+        stats.rating_flags
+    );
+    assert!(
+        stats.rating_flags[1]
+            .detail
+            .contains("10 非常满意 in a row")
+    );
+}

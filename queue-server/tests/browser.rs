@@ -339,3 +339,227 @@ async fn a_customer_follows_the_ticket_on_a_phone() {
     .await;
     b.close().await;
 }
+
+/// Waits until the rater page shows `screen` (idle, ask, thanks, setup).
+async fn rater_shows(b: &Browser, screen: &str) {
+    let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
+    loop {
+        let shown = b
+            .find("body")
+            .await
+            .attr("data-screen")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if shown == screen {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rater shows {shown:?}, expected {screen:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rater_wakes_when_the_counter_completes_and_a_touch_rates_it() {
+    use hall_api::RatingLevel;
+    let server = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let manager = server.client(demo::MANAGER);
+    let kiosk = server.client(demo::KIOSK);
+    manager
+        .add_staff(&hall_api::NewStaff {
+            number: "1024".into(),
+            name: "张三".into(),
+            pin: "2468".into(),
+        })
+        .await
+        .unwrap();
+    for key in ["r1", "r2"] {
+        kiosk
+            .issue_ticket(&IssueTicket::new("pay", key))
+            .await
+            .unwrap();
+    }
+
+    // The rater facing the customer at counter 2, a 7-inch tablet.
+    let rater = Browser::start(1024, 600, "zh-CN").await;
+    rater.goto(&format!("{}/rate/2", server.base_url())).await;
+    rater_shows(&rater, "setup").await;
+    rater.type_into("#setup-token", &demo::rater(3)).await;
+    rater.click("#setup-button").await;
+    rater
+        .wait_text("#setup-error", "another counter's token refused", |t| {
+            t.contains("not counter 2's rater")
+        })
+        .await;
+    rater.type_into("#setup-token", &demo::rater(2)).await;
+    rater.click("#setup-button").await;
+    rater_shows(&rater, "idle").await;
+    // It reports itself, so the manager sees a rater that goes silent.
+    let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
+    while !manager
+        .devices()
+        .await
+        .unwrap()
+        .iter()
+        .any(|d| d.name == "rater-2" && d.reachable && d.last.is_some())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no heartbeat from the rater"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // The counter page: a member of staff serves A001 and completes it.
+    let counter = Browser::start(1024, 600, "zh-CN").await;
+    counter
+        .goto(&format!("{}/counter", server.base_url()))
+        .await;
+    counter.type_into("#signin-counter", "2").await;
+    counter.type_into("#signin-staff", "1024").await;
+    counter.type_into("#signin-secret", "2468").await;
+    counter.click("#signin-button").await;
+    rater
+        .wait_text("#idle-staff", "who serves", |t| t.contains("张三 (1024)"))
+        .await;
+    rater.screenshot("rater-1024x600-idle").await;
+    counter.press('n').await;
+    current_is(&counter, "A001").await;
+    counter.press('s').await;
+    counter
+        .wait_text("#current-status", "serving", |t| t.contains("办理中"))
+        .await;
+    counter.press('c').await;
+    current_is(&counter, "").await;
+
+    // The rater wakes and asks; a touch of 满意 rates it.
+    rater_shows(&rater, "ask").await;
+    assert_eq!(rater.text("#ask-ticket").await, "A001");
+    rater.screenshot("rater-1024x600-ask").await;
+    rater.click("#levels button[data-level='satisfied']").await;
+    rater_shows(&rater, "thanks").await;
+    rater.screenshot("rater-1024x600-thanks").await;
+    let today = manager.health().await.unwrap().business_day;
+    let stats = manager.day_stats(today).await.unwrap();
+    let r = &stats.hall.ratings;
+    assert_eq!(
+        (r.rated, r.coverage, r.satisfaction_rate),
+        (1, Some(1.0), Some(1.0))
+    );
+    assert_eq!(stats.staff[0].ratings.rated, 1);
+
+    // The next: 非常不满意 asks why; the reasons go with it.
+    counter.press('n').await;
+    current_is(&counter, "A002").await;
+    rater_shows(&rater, "idle").await;
+    counter.press('s').await;
+    counter
+        .wait_text("#current-status", "serving", |t| t.contains("办理中"))
+        .await;
+    counter.press('c').await;
+    rater_shows(&rater, "ask").await;
+    rater
+        .click("#levels button[data-level='very_dissatisfied']")
+        .await;
+    rater
+        .wait_for("#reasons button[data-reason='waited_too_long']")
+        .await;
+    rater
+        .click("#reasons button[data-reason='waited_too_long']")
+        .await;
+    rater.click("#reasons button[data-reason='slow']").await;
+    rater.screenshot("rater-1024x600-reasons").await;
+    rater.click("#send-bad").await;
+    rater_shows(&rater, "thanks").await;
+    let low = manager.day_stats(today).await.unwrap().low_rated;
+    assert_eq!(
+        low.iter()
+            .map(|r| (r.number.as_str(), r.level, r.reasons.join(",")))
+            .collect::<Vec<_>>(),
+        [(
+            "A002",
+            RatingLevel::VeryDissatisfied,
+            "waited_too_long,slow".into()
+        )]
+    );
+    assert_eq!(manager.follow_ups(false).await.unwrap().len(), 1);
+
+    // Portrait, as some raters stand.
+    rater.set_viewport(600, 1024).await;
+    rater.screenshot("rater-600x1024-thanks").await;
+    rater.close().await;
+    counter.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_rates_the_service_on_the_phone_once() {
+    let server = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let kiosk = server.client(demo::KIOSK);
+    let m = server.client(demo::MANAGER);
+    let mine = kiosk
+        .issue_ticket(&IssueTicket::new("pay", "phone"))
+        .await
+        .unwrap()
+        .0;
+    let b = Browser::start(390, 844, "en-US").await;
+    b.goto(&format!("{}/t/{}", server.base_url(), mine.tracking_code))
+        .await;
+    b.wait_text("#status", "waiting", |t| t == "Waiting").await;
+    assert!(
+        b.find("#rate")
+            .await
+            .attr("class")
+            .await
+            .unwrap()
+            .unwrap()
+            .contains("hidden")
+    );
+    m.call_next(1).await.unwrap();
+    for action in [
+        hall_api::CounterAction::Start,
+        hall_api::CounterAction::Complete,
+    ] {
+        m.counter_action(1, action, &hall_api::CounterActionBody::default())
+            .await
+            .unwrap();
+    }
+    b.wait_for("#rate-levels button[data-level='dissatisfied']")
+        .await;
+    b.wait_text("#rate-title", "the question", |t| {
+        t == "Please rate this service"
+    })
+    .await;
+    b.click("#rate-levels button[data-level='dissatisfied']")
+        .await;
+    b.click("#rate-reasons button[data-reason='unclear']").await;
+    b.screenshot("ticket-phone-en-rate").await;
+    b.click("#rate-send").await;
+    b.wait_text("#rated", "the thanks", |t| {
+        t == "Thank you for rating: Dissatisfied"
+    })
+    .await;
+    assert!(
+        b.find("#rate")
+            .await
+            .attr("class")
+            .await
+            .unwrap()
+            .unwrap()
+            .contains("hidden")
+    );
+    b.click("#lang-toggle").await;
+    b.wait_text("#rated", "Chinese", |t| t == "感谢您的评价：不满意")
+        .await;
+    b.screenshot("ticket-phone-zh-rated").await;
+    let today = m.health().await.unwrap().business_day;
+    let ratings = m.ratings(today).await.unwrap();
+    assert_eq!(ratings.len(), 1);
+    assert_eq!(
+        (ratings[0].channel, ratings[0].reasons.clone()),
+        (hall_api::RatingChannel::Phone, vec!["unclear".to_string()])
+    );
+    b.close().await;
+}

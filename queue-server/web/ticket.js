@@ -5,16 +5,21 @@ const TEXT = {
   zh: { waiting: "等候中", called: "请到 {counter} 办理", serving: "正在办理", held: "业务暂挂，请留在 {counter} 附近", done: "已办结", no_show: "已过号",
         cancelled: "已取消", transferred: "已转办", ahead: "前面还有", wait: "预计等候", people: "{n} 人",
         minutes: "约 {n} 分钟", soon: "马上", unknown: "暂无窗口办理", not_found: "找不到这张票，请核对二维码。",
-        offline: "暂时无法更新，稍后自动重试。", updated: "更新于 {time}", lang: "English" },
+        offline: "暂时无法更新，稍后自动重试。", updated: "更新于 {time}", lang: "English",
+        rate: "请对本次服务进行评价", why: "请告诉我们原因", send: "提交", rated: "感谢您的评价：{level}" },
   en: { waiting: "Waiting", called: "Please go to {counter}", serving: "Being served", held: "On hold: please stay near {counter}", done: "Done", no_show: "Missed",
         cancelled: "Cancelled", transferred: "Transferred", ahead: "Ahead of you", wait: "Estimated wait", people: "{n}",
         minutes: "about {n} min", soon: "very soon", unknown: "no counter open now", not_found: "No ticket has this code; check the QR code.",
-        offline: "Cannot update right now; retrying.", updated: "Updated {time}", lang: "中文" },
+        offline: "Cannot update right now; retrying.", updated: "Updated {time}", lang: "中文",
+        rate: "Please rate this service", why: "What went wrong?", send: "Send", rated: "Thank you for rating: {level}" },
 };
 const $ = (id) => document.getElementById(id);
 const code = location.pathname.split("/").pop();
 let lang = localStorage.getItem("lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
 let ticket = null;
+let setup = null;
+let bad = null;
+const chosen = new Set();
 const t = (key, vars = {}) => TEXT[lang][key].replace(/\{(\w+)\}/g, (_, k) => vars[k]);
 
 function render() {
@@ -35,6 +40,73 @@ function render() {
   const s = ticket.estimated_wait_s;
   $("wait").textContent = s === null ? t("unknown") : s < 60 ? t("soon") : t("minutes", { n: Math.round(s / 60) });
   $("updated").textContent = t("updated", { time: new Date().toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB") });
+  renderRating();
+}
+
+// Once completed, the page offers the rating (if the counter's rater took
+// none), once, while the hall allows it.
+function renderRating() {
+  const offer = ticket.can_rate && setup;
+  $("rate").classList.toggle("hidden", !offer);
+  const rated = ticket.rated && setup && setup.levels.find((l) => l.level === ticket.rated);
+  $("rated").classList.toggle("hidden", !rated);
+  if (rated) $("rated").textContent = t("rated", { level: rated.name[lang] });
+  if (!offer) return;
+  $("rate-title").textContent = t("rate");
+  $("rate-reasons-title").textContent = t("why");
+  $("rate-send").textContent = t("send");
+  const levels = $("rate-levels");
+  if (levels.dataset.lang !== lang) {
+    levels.innerHTML = "";
+    setup.levels.forEach((choice) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = `level ${choice.level}`;
+      button.dataset.level = choice.level;
+      button.textContent = choice.name[lang];
+      button.addEventListener("click", () => choose(choice.level));
+      levels.append(button);
+    });
+    const chips = $("rate-reasons");
+    chips.innerHTML = "";
+    setup.reasons.forEach((reason) => {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip";
+      chip.dataset.reason = reason.id;
+      chip.setAttribute("aria-pressed", String(chosen.has(reason.id)));
+      chip.textContent = reason.name[lang];
+      chip.addEventListener("click", () => {
+        if (chosen.has(reason.id)) chosen.delete(reason.id); else chosen.add(reason.id);
+        chip.setAttribute("aria-pressed", String(chosen.has(reason.id)));
+      });
+      chips.append(chip);
+    });
+    levels.dataset.lang = lang;
+  }
+}
+
+function choose(level) {
+  if (level === "dissatisfied" || level === "very_dissatisfied") {
+    bad = level;
+    document.querySelectorAll("#rate-levels .level").forEach((b) => b.classList.toggle("picked", b.dataset.level === level));
+    $("rate-reasons-box").classList.remove("hidden");
+    return;
+  }
+  send(level, []);
+}
+
+async function send(level, reasons) {
+  const response = await fetch(`/api/v1/public/tickets/${encodeURIComponent(code)}/rating`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ level, reasons }),
+  });
+  if (!response.ok && response.status !== 409) {
+    $("updated").textContent = t("offline");
+    return;
+  }
+  await poll();
 }
 
 async function poll() {
@@ -50,6 +122,8 @@ async function poll() {
 }
 
 $("lang-toggle").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("lang", lang); render(); });
+$("rate-send").addEventListener("click", () => send(bad, [...chosen]));
 render();
+fetch("/api/v1/public/rating-setup").then((r) => r.json()).then((s) => { setup = s; render(); }).catch(() => {});
 poll();
 setInterval(poll, 3000);

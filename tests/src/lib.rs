@@ -48,6 +48,9 @@ pub mod demo {
     pub fn counter(n: u32) -> String {
         format!("demo-counter-{n}")
     }
+    pub fn rater(n: u32) -> String {
+        format!("demo-rater-{n}")
+    }
 }
 
 /// A workspace binary built in the same profile as the running program: next

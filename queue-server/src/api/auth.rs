@@ -82,6 +82,7 @@ pub fn role_name(role: Role) -> &'static str {
         Role::Counter => "counter",
         Role::Billing => "billing",
         Role::Manager => "manager",
+        Role::Rater => "rater",
     }
 }
 

@@ -98,15 +98,7 @@ pub async fn day_stats(
 ) -> Result<Json<DayStats>> {
     caller.require(&[Role::Manager], "read statistics")?;
     let now = st.clock.read();
-    let today = st.hall.hall.business_day(now.at);
-    let date = match q.date.as_deref() {
-        None => today,
-        Some(raw) => raw.parse::<Date>().map_err(|_| {
-            Error::BadRequest(format!(
-                "date \"{raw}\" is not a date; write it as YYYY-MM-DD"
-            ))
-        })?,
-    };
+    let date = day_or_today(&st, q.date.as_deref())?;
     let hall = st.hall.clone();
     let stats = st
         .reads
@@ -131,12 +123,25 @@ pub async fn day_stats(
                 attendance: &facts.attendance,
                 pauses: &facts.pauses,
                 staff_names: &facts.staff_names,
+                ratings: &facts.ratings,
             });
             stats.unresumed_holds = facts.held;
             Ok(stats)
         })
         .await?;
     Ok(Json(stats))
+}
+
+/// The business day a query names (`YYYY-MM-DD`), or today's.
+pub fn day_or_today(st: &AppState, raw: Option<&str>) -> Result<Date> {
+    match raw {
+        None => Ok(st.hall.hall.business_day(st.clock.read().at)),
+        Some(raw) => raw.parse::<Date>().map_err(|_| {
+            Error::BadRequest(format!(
+                "date \"{raw}\" is not a date; write it as YYYY-MM-DD"
+            ))
+        }),
+    }
 }
 
 /// Prometheus text format: writer batches, event streams, waiting tickets.

@@ -32,6 +32,7 @@ pub mod events;
 pub mod hall;
 pub mod openapi;
 pub mod public;
+pub mod ratings;
 pub mod staff;
 pub mod station;
 pub mod tickets;
@@ -95,8 +96,25 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/public/tickets/{tracking_code}",
             get(public::ticket),
         )
+        .route("/api/v1/public/rating-setup", get(ratings::setup))
+        .route(
+            "/api/v1/tickets/{id}/rating",
+            post(ratings::rate_at_counter),
+        )
+        .route(
+            "/api/v1/public/tickets/{tracking_code}/rating",
+            post(ratings::rate_on_phone),
+        )
+        .route("/api/v1/ratings", get(ratings::day_ratings))
+        .route("/api/v1/follow-ups", get(ratings::follow_ups))
+        .route(
+            "/api/v1/follow-ups/{id}",
+            axum::routing::put(ratings::update_follow_up),
+        )
         .route("/counter", get(public::counter_page))
         .route("/t/{tracking_code}", get(public::ticket_page))
+        .route("/rate/{counter}", get(public::rater_page))
+        .route("/assets/rater.js", get(public::rater_js))
         .route("/assets/counter.js", get(public::counter_js))
         .route("/assets/ticket.js", get(public::ticket_js))
         .route("/assets/style.css", get(public::style_css))

@@ -31,6 +31,12 @@ use utoipa::{Modify, OpenApi};
         crate::api::staff::disable_staff,
         crate::api::staff::sign_staff_out,
         crate::api::public::ticket,
+        crate::api::ratings::setup,
+        crate::api::ratings::rate_at_counter,
+        crate::api::ratings::rate_on_phone,
+        crate::api::ratings::day_ratings,
+        crate::api::ratings::follow_ups,
+        crate::api::ratings::update_follow_up,
     ),
     components(schemas(
         hall_api::Event,
@@ -41,6 +47,7 @@ use utoipa::{Modify, OpenApi};
         hall_api::ServiceWaiting,
         hall_api::StaffRef,
         hall_api::PauseReason,
+        hall_api::EventRating,
     )),
     modifiers(&BearerAuth, &CommonErrors)
 )]

@@ -1,4 +1,5 @@
-//! The pages a browser opens: the counter station and the public ticket page
+//! The pages a browser opens: the counter station, the satisfaction rater
+//! facing the customer, and the public ticket page
 //! behind the ticket's QR code (plain HTML, CSS and JS built into the binary,
 //! no build step), and the ticket page's data, which shows only that ticket.
 
@@ -10,10 +11,13 @@ use hall_api::{ErrorBody, PublicTicket};
 
 use crate::api::AppState;
 use crate::error::{Error, Result};
+use crate::hall::ratings::{RatedFrom, window_open};
 use crate::store::queries;
 
 const COUNTER_HTML: &str = include_str!("../../web/counter.html");
 const COUNTER_JS: &str = include_str!("../../web/counter.js");
+const RATER_HTML: &str = include_str!("../../web/rater.html");
+const RATER_JS: &str = include_str!("../../web/rater.js");
 const TICKET_HTML: &str = include_str!("../../web/ticket.html");
 const TICKET_JS: &str = include_str!("../../web/ticket.js");
 const STYLE_CSS: &str = include_str!("../../web/style.css");
@@ -32,6 +36,14 @@ const PAGE_POLICY: [(header::HeaderName, &str); 3] = [
 
 pub async fn counter_page() -> impl IntoResponse {
     (PAGE_POLICY, Html(COUNTER_HTML))
+}
+
+pub async fn rater_page() -> impl IntoResponse {
+    (PAGE_POLICY, Html(RATER_HTML))
+}
+
+pub async fn rater_js() -> impl IntoResponse {
+    javascript(RATER_JS)
 }
 
 pub async fn ticket_page() -> impl IntoResponse {
@@ -74,12 +86,17 @@ pub async fn ticket(
         return Err(not_found());
     }
     let hall = st.hall.clone();
+    let now = queries::ms(st.clock.read().at);
     let found = st
         .reads
         .run(move |conn| {
             let Some(row) = queries::ticket_by_tracking_code(conn, &code)? else {
                 return Ok(None);
             };
+            let rated = queries::rating_of_ticket(conn, row.id)?.map(|r| r.level);
+            let can_rate = rated.is_none()
+                && row.status == hall_api::TicketStatus::Done
+                && window_open(&hall, RatedFrom::Phone, &row, now);
             let t = queries::ticket_view(conn, &hall, &row)?;
             let service = hall
                 .service(&t.service)
@@ -101,6 +118,8 @@ pub async fn ticket(
                     .counter
                     .and_then(|n| hall.counter(n))
                     .map(|c| c.name.clone()),
+                can_rate,
+                rated,
             }))
         })
         .await?;

@@ -64,51 +64,12 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         None => None,
     };
 
-    let pause_reasons = match &raw.hall.pause_reasons {
-        None => DEFAULT_PAUSE_REASONS
-            .iter()
-            .map(|(id, zh, en)| hall_api::PauseReason {
-                id: id.to_string(),
-                name: I18nText {
-                    zh: zh.to_string(),
-                    en: en.to_string(),
-                },
-            })
-            .collect(),
-        Some(list) => {
-            if list.get_ref().is_empty() {
-                return c.err(
-                    list.span(),
-                    "pause_reasons is empty".into(),
-                    "list at least one reason, or leave pause_reasons out for the built-in list",
-                );
-            }
-            let mut seen = HashSet::new();
-            let mut reasons = Vec::new();
-            for r in list.get_ref() {
-                let id = r.id.get_ref();
-                if !is_slug(id) {
-                    return c.err(
-                        r.id.span(),
-                        format!("pause reason id \"{id}\" is not a short name"),
-                        "use 1 to 32 lowercase letters, digits, '-' or '_', e.g. \"meal\"",
-                    );
-                }
-                if !seen.insert(id.clone()) {
-                    return c.err(
-                        r.id.span(),
-                        format!("pause reason \"{id}\" is listed twice"),
-                        "give each reason once",
-                    );
-                }
-                reasons.push(hall_api::PauseReason {
-                    id: id.clone(),
-                    name: r.name.clone(),
-                });
-            }
-            reasons
-        }
-    };
+    let pause_reasons = named_list(
+        &c,
+        raw.hall.pause_reasons.as_ref(),
+        &DEFAULT_PAUSE_REASONS,
+        "pause_reasons",
+    )?;
 
     if raw.service.is_empty() {
         return c.err(
@@ -286,14 +247,14 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
             );
         }
         let counter = match (d.role, &d.counter) {
-            (Role::Counter, None) => {
+            (Role::Counter | Role::Rater, None) => {
                 return c.err(
                     d.name.span(),
-                    format!("counter device \"{name}\" does not say which counter it may act on"),
+                    format!("device \"{name}\" does not say which counter it belongs to"),
                     "add `counter = N`",
                 );
             }
-            (Role::Counter, Some(n)) => {
+            (Role::Counter | Role::Rater, Some(n)) => {
                 if !numbers.contains(n.get_ref()) {
                     return c.err(
                         n.span(),
@@ -310,9 +271,9 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
                 return c.err(
                     n.span(),
                     format!(
-                        "only role = \"counter\" devices take a counter, and \"{name}\" is not one"
+                        "only role = \"counter\" and \"rater\" devices take a counter, and \"{name}\" is neither"
                     ),
-                    "remove the counter line, or set role = \"counter\"",
+                    "remove the counter line, or set role = \"counter\" or \"rater\"",
                 );
             }
             (_, None) => None,
@@ -395,9 +356,30 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         }
     };
 
+    let ratings = match &raw.ratings {
+        None => RatingsConfig {
+            rater_window_min: default_rater_window(),
+            phone_window_h: default_phone_window(),
+            follow_up_working_days: default_follow_up_days(),
+            reasons: named_list(&c, None, &DEFAULT_RATING_REASONS, "ratings.reasons")?,
+        },
+        Some(r) => RatingsConfig {
+            rater_window_min: r.rater_window_min.clamp(1, 60),
+            phone_window_h: r.phone_window_h.clamp(1, 72),
+            follow_up_working_days: r.follow_up_working_days.clamp(1, 30),
+            reasons: named_list(
+                &c,
+                r.reasons.as_ref(),
+                &DEFAULT_RATING_REASONS,
+                "ratings.reasons",
+            )?,
+        },
+    };
+
     Ok(Config {
         webhooks,
         billing,
+        ratings,
         hall: HallConfig {
             name: raw.hall.name,
             timezone_name: tz_name,
@@ -412,6 +394,59 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         counters,
         devices,
     })
+}
+
+/// A list of named choices (pause reasons, rating reasons): the built-in
+/// one when the file gives none, else ids that are short names, each once.
+fn named_list(
+    c: &Checker<'_>,
+    given: Option<&Spanned<Vec<RawPauseReason>>>,
+    built_in: &[(&str, &str, &str)],
+    what: &str,
+) -> Result<Vec<hall_api::PauseReason>, ConfigError> {
+    let Some(list) = given else {
+        return Ok(built_in
+            .iter()
+            .map(|(id, zh, en)| hall_api::PauseReason {
+                id: id.to_string(),
+                name: I18nText {
+                    zh: zh.to_string(),
+                    en: en.to_string(),
+                },
+            })
+            .collect());
+    };
+    if list.get_ref().is_empty() {
+        return c.err(
+            list.span(),
+            format!("{what} is empty"),
+            &format!("list at least one, or leave {what} out for the built-in list"),
+        );
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for r in list.get_ref() {
+        let id = r.id.get_ref();
+        if !is_slug(id) {
+            return c.err(
+                r.id.span(),
+                format!("{what} id \"{id}\" is not a short name"),
+                "use 1 to 32 lowercase letters, digits, '-' or '_', e.g. \"meal\"",
+            );
+        }
+        if !seen.insert(id.clone()) {
+            return c.err(
+                r.id.span(),
+                format!("{what}: \"{id}\" is listed twice"),
+                "give each once",
+            );
+        }
+        out.push(hall_api::PauseReason {
+            id: id.clone(),
+            name: r.name.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// A name used in URLs and bodies: 1 to 32 of a-z, 0-9, '-' and '_'.

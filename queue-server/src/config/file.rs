@@ -21,7 +21,43 @@ pub(super) struct RawConfig {
     pub(super) webhook: Vec<RawWebhook>,
     #[serde(default)]
     pub(super) billing: Option<RawBilling>,
+    #[serde(default)]
+    pub(super) ratings: Option<RawRatings>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRatings {
+    #[serde(default = "default_rater_window")]
+    pub(super) rater_window_min: u32,
+    #[serde(default = "default_phone_window")]
+    pub(super) phone_window_h: u32,
+    #[serde(default = "default_follow_up_days")]
+    pub(super) follow_up_working_days: u32,
+    pub(super) reasons: Option<Spanned<Vec<RawPauseReason>>>,
+}
+
+pub(super) fn default_rater_window() -> u32 {
+    5
+}
+
+pub(super) fn default_phone_window() -> u32 {
+    24
+}
+
+pub(super) fn default_follow_up_days() -> u32 {
+    3
+}
+
+/// What a customer may say was wrong, unless the hall lists its own.
+pub(super) const DEFAULT_RATING_REASONS: [(&str, &str, &str); 6] = [
+    ("waited_too_long", "等候时间长", "Waited too long"),
+    ("attitude", "服务态度不好", "Staff attitude"),
+    ("not_solved", "问题没解决", "Not solved"),
+    ("slow", "办理太慢", "Too slow"),
+    ("unclear", "解释不清楚", "Not explained clearly"),
+    ("other", "其他", "Other"),
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

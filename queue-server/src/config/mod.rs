@@ -35,6 +35,20 @@ pub struct Config {
     pub devices: Vec<DeviceConfig>,
     pub webhooks: Vec<WebhookConfig>,
     pub billing: BillingConfig,
+    pub ratings: RatingsConfig,
+}
+
+/// 好差评: when ratings are taken and how bad ones are followed up.
+#[derive(Debug, Clone)]
+pub struct RatingsConfig {
+    /// A counter's rater takes a rating this long after completion.
+    pub rater_window_min: u32,
+    /// The ticket's phone page, this long.
+    pub phone_window_h: u32,
+    /// A bad rating's follow-up is due this many working days after it.
+    pub follow_up_working_days: u32,
+    /// Offered with 不满意 and 非常不满意.
+    pub reasons: Vec<hall_api::PauseReason>,
 }
 
 /// An outbound webhook: events POSTed, signed, in order, until acknowledged.
@@ -108,6 +122,8 @@ pub enum Role {
     Counter,
     Billing,
     Manager,
+    /// The customer-facing satisfaction rater at one counter.
+    Rater,
 }
 
 #[derive(Debug, Clone)]

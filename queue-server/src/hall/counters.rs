@@ -5,7 +5,7 @@
 
 use hall_api::{CounterState, CounterView, EventKind, Ticket, TicketStatus};
 
-use super::{Hall, validate_text};
+use super::{EventDetail, Hall, validate_text};
 use crate::config::CounterConfig;
 use crate::error::{Error, Result};
 use crate::rules::lifecycle::{CounterStep, TicketStep, counter_after, ticket_after};
@@ -214,8 +214,12 @@ impl<'a> Hall<'a> {
             CounterStep::Pause => EventKind::CounterPaused,
             CounterStep::Resume => EventKind::CounterResumed,
         };
-        let staff = self.actor.staff.clone();
-        self.record_full(kind, None, Some(number), staff, reason)?;
+        let detail = EventDetail {
+            staff: self.actor.staff.clone(),
+            reason,
+            ..Default::default()
+        };
+        self.record_full(kind, None, Some(number), detail)?;
         queries::counter_view(self.tables.conn(), self.config, &row, self.now.at)
     }
 

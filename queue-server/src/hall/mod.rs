@@ -5,7 +5,8 @@
 //!   and a counter's open / pause / resume / close;
 //! - [`sessions`]: counter PINs and the sessions a sign-in opens;
 //! - [`staff`]: staff accounts, their sign-in at a counter (attendance);
-//! - [`deliveries`]: the outcome of a webhook delivery.
+//! - [`deliveries`]: the outcome of a webhook delivery;
+//! - [`ratings`]: 好差评 and the follow-up of bad ratings.
 //!
 //! A command runs on the writer thread inside its own savepoint
 //! (`store::writer`), sees the hall through [`Hall`], reaches storage only
@@ -17,7 +18,7 @@
 
 use std::sync::Arc;
 
-use hall_api::{Event, EventKind, ServiceWaiting, StaffRef};
+use hall_api::{Event, EventKind, EventRating, ServiceWaiting, StaffRef};
 
 use crate::config::{Config, Role};
 use crate::error::{Error, Result};
@@ -27,6 +28,7 @@ use crate::store::tables::{NewEvent, Tables};
 
 pub mod counters;
 pub mod deliveries;
+pub mod ratings;
 pub mod sessions;
 pub mod staff;
 pub mod tickets;
@@ -52,6 +54,16 @@ impl Actor {
             staff: None,
         }
     }
+}
+
+/// What an event says besides its kind, ticket and counter.
+#[derive(Debug, Default)]
+struct EventDetail {
+    /// The member of staff concerned (who acted, who signed in or out, who served).
+    staff: Option<StaffRef>,
+    /// Why a counter paused, why someone signed out.
+    reason: Option<String>,
+    rating: Option<EventRating>,
 }
 
 /// An event as stored, ready to send: serialized once for all subscribers.
@@ -121,18 +133,20 @@ impl<'a> Hall<'a> {
         ticket: Option<&TicketRow>,
         counter: Option<u32>,
     ) -> Result<()> {
-        let staff = self.actor.staff.clone();
-        self.record_full(kind, ticket, counter, staff, None)
+        let detail = EventDetail {
+            staff: self.actor.staff.clone(),
+            ..Default::default()
+        };
+        self.record_full(kind, ticket, counter, detail)
     }
 
-    /// [`Hall::record`] naming the member of staff concerned and a reason.
+    /// [`Hall::record`] with what else the event says.
     fn record_full(
         &mut self,
         kind: EventKind,
         ticket: Option<&TicketRow>,
         counter: Option<u32>,
-        staff: Option<StaffRef>,
-        reason: Option<String>,
+        detail: EventDetail,
     ) -> Result<()> {
         let transferred_to = match ticket.and_then(|t| t.transferred_to) {
             Some(id) if kind == EventKind::TicketTransferred => Some(self.ticket(id)?),
@@ -154,8 +168,9 @@ impl<'a> Hall<'a> {
             counter,
             transferred_to: transferred_to.as_ref().map(TicketRow::summary),
             by: self.actor.name.clone(),
-            staff,
-            reason,
+            staff: detail.staff,
+            reason: detail.reason,
+            rating: detail.rating,
             waiting,
         };
         let body = serde_json::to_string(&event).map_err(|e| Error::Internal(e.to_string()))?;

@@ -5,7 +5,7 @@
 
 use hall_api::{EventKind, StaffRef};
 
-use super::{Hall, validate_text};
+use super::{EventDetail, Hall, validate_text};
 use crate::error::{Error, Result};
 
 /// A staff number: 1 to 16 letters, digits, '-' or '_'.
@@ -113,13 +113,11 @@ impl Hall<'_> {
             number: staff.number,
             name: staff.name,
         };
-        self.record_full(
-            EventKind::StaffSignedIn,
-            None,
-            Some(counter),
-            Some(who.clone()),
-            None,
-        )?;
+        let detail = EventDetail {
+            staff: Some(who.clone()),
+            ..Default::default()
+        };
+        self.record_full(EventKind::StaffSignedIn, None, Some(counter), detail)?;
         Ok(who)
     }
 
@@ -130,13 +128,12 @@ impl Hall<'_> {
             name: s.name,
         });
         self.tables.end_attendance(id, self.at_ms(), why)?;
-        self.record_full(
-            EventKind::StaffSignedOut,
-            None,
-            Some(counter),
+        let detail = EventDetail {
             staff,
-            Some(why.to_string()),
-        )
+            reason: Some(why.to_string()),
+            ..Default::default()
+        };
+        self.record_full(EventKind::StaffSignedOut, None, Some(counter), detail)
     }
 
     pub fn staff_exists(&self, number: &str) -> Result<bool> {

@@ -7,3 +7,4 @@ pub mod lifecycle;
 pub mod numbering;
 pub mod policy;
 pub mod stats;
+pub mod workdays;

@@ -14,8 +14,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use hall_api::{
-    CounterDayStats, CounterState, DayStats, Distribution, HourStats, ReasonTime, ServiceDayStats,
-    StaffDayStats, StaffRef, TicketGroupStats, TicketStatus,
+    CounterDayStats, CounterState, DayStats, Distribution, HourStats, LevelCount, Rating,
+    RatingChannel, RatingFlag, RatingFlagKind, RatingLevel, RatingStats, ReasonTime,
+    ServiceDayStats, StaffDayStats, StaffRef, TicketGroupStats, TicketStatus,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -24,6 +25,7 @@ use jiff::tz::TimeZone;
 /// One ticket row of the day, as the statistics need it.
 #[derive(Debug, Clone)]
 pub struct TicketFacts {
+    pub id: i64,
     pub service: String,
     pub counter: Option<u32>,
     pub status: TicketStatus,
@@ -88,6 +90,113 @@ pub struct DayInput<'a> {
     pub pauses: &'a [Pause],
     /// Staff number → name, disabled members of staff included.
     pub staff_names: &'a HashMap<String, String>,
+    /// Ratings of the day's tickets, oldest first.
+    pub ratings: &'a [Rating],
+}
+
+/// Ratings of a group's completed tickets (`rated` looks a ticket's rating up).
+fn rating_stats<'t>(
+    tickets: impl IntoIterator<Item = &'t TicketFacts>,
+    rated: &HashMap<i64, &Rating>,
+) -> RatingStats {
+    let mut done = 0u32;
+    let mut counts = [0u32; 5];
+    for t in tickets {
+        if t.status != TicketStatus::Done {
+            continue;
+        }
+        done += 1;
+        if let Some(r) = rated.get(&t.id) {
+            counts[usize::from(5 - r.level.score())] += 1;
+        }
+    }
+    let rated_n: u32 = counts.iter().sum();
+    let satisfied = counts[0] + counts[1];
+    RatingStats {
+        rated: rated_n,
+        coverage: ratio(rated_n, done),
+        satisfaction_rate: ratio(satisfied, rated_n),
+        levels: RatingLevel::ALL
+            .iter()
+            .zip(counts)
+            .map(|(&level, count)| LevelCount { level, count })
+            .collect(),
+    }
+}
+
+/// Ratings at least this many, mostly this fast, from one rater: flagged.
+const INSTANT_MIN_RATINGS: usize = 5;
+const INSTANT_SHARE: f64 = 0.8;
+const INSTANT_WITHIN_MS: i64 = 1000;
+/// A run of 非常满意 this long, with a share this far above the rest of the hall's: flagged.
+const UNIFORM_RUN: usize = 10;
+const UNIFORM_MARGIN: f64 = 0.25;
+
+/// Patterns in each counter's ratings a manager should look at.
+pub fn rating_flags(ratings: &[Rating]) -> Vec<RatingFlag> {
+    let mut counters: Vec<u32> = ratings.iter().filter_map(|r| r.counter).collect();
+    counters.sort_unstable();
+    counters.dedup();
+    let top = |rs: &[&Rating]| {
+        ratio(
+            rs.iter()
+                .filter(|r| r.level == RatingLevel::VerySatisfied)
+                .count() as u32,
+            rs.len() as u32,
+        )
+    };
+    let mut flags = Vec::new();
+    for c in counters {
+        let (mine, rest): (Vec<&Rating>, Vec<&Rating>) =
+            ratings.iter().partition(|r| r.counter == Some(c));
+        let at_rater: Vec<&&Rating> = mine
+            .iter()
+            .filter(|r| r.channel == RatingChannel::Rater)
+            .collect();
+        let instant = at_rater
+            .iter()
+            .filter(|r| {
+                r.rated_at.as_millisecond() - r.completed_at.as_millisecond() < INSTANT_WITHIN_MS
+            })
+            .count();
+        if at_rater.len() >= INSTANT_MIN_RATINGS
+            && instant as f64 >= INSTANT_SHARE * at_rater.len() as f64
+        {
+            flags.push(RatingFlag {
+                counter: c,
+                kind: RatingFlagKind::Instant,
+                detail: format!(
+                    "{instant} of the {} ratings at counter {c}'s rater came within a second of completion",
+                    at_rater.len()
+                ),
+            });
+        }
+        let mut run = 0;
+        let mut longest = 0;
+        for r in &mine {
+            run = if r.level == RatingLevel::VerySatisfied {
+                run + 1
+            } else {
+                0
+            };
+            longest = longest.max(run);
+        }
+        if let (Some(own), Some(others)) = (top(&mine), top(&rest))
+            && longest >= UNIFORM_RUN
+            && own >= others + UNIFORM_MARGIN
+        {
+            flags.push(RatingFlag {
+                counter: c,
+                kind: RatingFlagKind::UniformTop,
+                detail: format!(
+                    "{longest} 非常满意 in a row at counter {c}; {:.0} % of its ratings are 非常满意 against {:.0} % at the other counters",
+                    own * 100.0,
+                    others * 100.0
+                ),
+            });
+        }
+    }
+    flags
 }
 
 /// Seconds two intervals share (an open end is `to`).
@@ -234,24 +343,27 @@ pub fn open_seconds(timeline: &CounterTimeline, from: Timestamp, to: Timestamp) 
 
 pub fn day_stats(input: &DayInput<'_>) -> DayStats {
     let now = input.to;
+    let rated: HashMap<i64, &Rating> = input.ratings.iter().map(|r| (r.ticket_id, r)).collect();
     let local_hour = |t: Timestamp| t.to_zoned(input.tz.clone()).hour() as u8;
 
     let services = input
         .services
         .iter()
-        .map(|(id, target)| ServiceDayStats {
-            service: id.clone(),
-            target_wait_min: *target,
-            stats: group_stats(
-                input.tickets.iter().filter(|t| &t.service == id),
-                Some(f64::from(*target) * 60.0),
-                now,
-            ),
+        .map(|(id, target)| {
+            let mine = || input.tickets.iter().filter(|t| &t.service == id);
+            let mut stats = group_stats(mine(), Some(f64::from(*target) * 60.0), now);
+            stats.ratings = rating_stats(mine(), &rated);
+            ServiceDayStats {
+                service: id.clone(),
+                target_wait_min: *target,
+                stats,
+            }
         })
         .collect::<Vec<_>>();
 
     // The hall's service level weighs each ticket against its own service's target.
     let mut hall = group_stats(input.tickets, None, now);
+    hall.ratings = rating_stats(input.tickets, &rated);
     let (mut within, mut measured) = (0.0, 0.0);
     for s in &services {
         if let Some(level) = s.stats.service_level {
@@ -295,10 +407,11 @@ pub fn day_stats(input: &DayInput<'_>) -> DayStats {
                     .then(|| round1(f64::from(done) * 3600.0 / open_s as f64)),
                 held_s: mine.iter().map(|t| t.held_s).sum::<f64>().round() as u64,
                 paused: reason_times(&paused),
+                ratings: rating_stats(mine.iter().copied(), &rated),
             }
         })
         .collect();
-    let staff = staff_stats(input);
+    let staff = staff_stats(input, &rated);
 
     let mut hours: BTreeMap<u8, (HourStats, Vec<f64>)> = BTreeMap::new();
     fn hour(hours: &mut BTreeMap<u8, (HourStats, Vec<f64>)>, h: u8) -> &mut (HourStats, Vec<f64>) {
@@ -361,11 +474,18 @@ pub fn day_stats(input: &DayInput<'_>) -> DayStats {
         longest_current_wait_s,
         staff,
         unresumed_holds: Vec::new(),
+        low_rated: input
+            .ratings
+            .iter()
+            .filter(|r| r.level.is_bad())
+            .cloned()
+            .collect(),
+        rating_flags: rating_flags(input.ratings),
     }
 }
 
 /// One row per member of staff who signed in or called a ticket that day.
-fn staff_stats(input: &DayInput<'_>) -> Vec<StaffDayStats> {
+fn staff_stats(input: &DayInput<'_>, rated: &HashMap<i64, &Rating>) -> Vec<StaffDayStats> {
     let numbers: BTreeSet<&str> = input
         .attendance
         .iter()
@@ -422,6 +542,7 @@ fn staff_stats(input: &DayInput<'_>) -> Vec<StaffDayStats> {
                 paused: reason_times(&paused),
                 signed_in_s: signed_in.round() as u64,
                 utilisation: (available >= 1.0).then(|| (serving / available).min(1.0)),
+                ratings: rating_stats(mine.iter().copied(), rated),
             }
         })
         .collect()
@@ -462,6 +583,7 @@ mod tests {
         start_end: Option<(i64, i64)>,
     ) -> TicketFacts {
         TicketFacts {
+            id: issued,
             service: service.into(),
             counter: called.map(|_| 1),
             status,
@@ -519,6 +641,7 @@ mod tests {
             attendance: &[],
             pauses: &[],
             staff_names: &HashMap::new(),
+            ratings: &[],
         };
         let s = day_stats(&input);
         let pay = &s.services[0].stats;

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use hall_api::{
-    Call, CounterState, CounterView, Event, Lang, ServiceView, StaffRef, Ticket, TicketStatus,
-    TicketSummary, Unavailable,
+    Call, CounterState, CounterView, Event, FollowUp, Lang, Rating, RatingChannel, RatingLevel,
+    ServiceView, StaffRef, Ticket, TicketStatus, TicketSummary, Unavailable,
 };
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -568,4 +568,111 @@ pub fn ticket_by_tracking_code(conn: &Connection, code: &str) -> Result<Option<T
         "SELECT {TICKET_COLUMNS} FROM tickets WHERE tracking_code = ?1 ORDER BY id DESC LIMIT 1"
     ))?;
     Ok(stmt.query_row([code], TicketRow::from_row).optional()?)
+}
+
+/// The columns of a rating with what it rated, for [`rating_from_row`]:
+/// `FROM ratings r JOIN tickets t ON t.id = r.ticket_id LEFT JOIN follow_ups f ON f.rating_id = r.id`.
+pub const RATING_COLUMNS: &str = "r.id, r.ticket_id, t.number, t.service, t.counter, t.staff, \
+     (SELECT name FROM staff WHERE staff.number = t.staff), t.transaction_ref, r.level, r.reasons, \
+     r.channel, r.completed_at, r.rated_at, f.id";
+
+pub const RATING_FROM: &str = "FROM ratings r JOIN tickets t ON t.id = r.ticket_id \
+     LEFT JOIN follow_ups f ON f.rating_id = r.id";
+
+pub fn rating_from_row(r: &Row<'_>) -> rusqlite::Result<Rating> {
+    let bad = |i: usize, what: String| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into())
+    };
+    let level: u8 = r.get(8)?;
+    let reasons: String = r.get(9)?;
+    let channel: String = r.get(10)?;
+    Ok(Rating {
+        id: r.get(0)?,
+        ticket_id: r.get(1)?,
+        number: r.get(2)?,
+        service: r.get(3)?,
+        counter: r.get(4)?,
+        staff: match r.get::<_, Option<String>>(5)? {
+            Some(number) => Some(StaffRef {
+                number,
+                name: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
+        transaction_ref: r.get(7)?,
+        level: RatingLevel::from_score(level).ok_or_else(|| bad(8, format!("level {level}")))?,
+        reasons: serde_json::from_str(&reasons).map_err(|e| bad(9, e.to_string()))?,
+        channel: match channel.as_str() {
+            "rater" => RatingChannel::Rater,
+            "phone" => RatingChannel::Phone,
+            other => return Err(bad(10, format!("channel {other}"))),
+        },
+        completed_at: ts(r.get(11)?),
+        rated_at: ts(r.get(12)?),
+        follow_up: r.get(13)?,
+    })
+}
+
+pub fn rating_of_ticket(conn: &Connection, ticket_id: i64) -> Result<Option<Rating>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RATING_COLUMNS} {RATING_FROM} WHERE r.ticket_id = ?1"
+    ))?;
+    Ok(stmt.query_row([ticket_id], rating_from_row).optional()?)
+}
+
+/// The ratings of a business day's tickets, in the order they were given.
+pub fn ratings_of_day(conn: &Connection, day: &str) -> Result<Vec<Rating>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RATING_COLUMNS} {RATING_FROM} WHERE r.business_day = ?1 ORDER BY r.rated_at, r.id"
+    ))?;
+    let rows = stmt.query_map([day], rating_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Follow-ups, oldest first: only the open ones, or all.
+pub fn follow_ups(
+    conn: &Connection,
+    open_only: bool,
+    today: jiff::civil::Date,
+) -> Result<Vec<FollowUp>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RATING_COLUMNS}, f.opened_at, f.due, f.owner, f.action, f.called_back, f.closed_at \
+         {RATING_FROM} WHERE f.id IS NOT NULL AND (?1 = 0 OR f.closed_at IS NULL) ORDER BY f.id"
+    ))?;
+    let rows = stmt.query_map([open_only], |r| follow_up_from_row(r, today))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn follow_up(conn: &Connection, id: i64, today: jiff::civil::Date) -> Result<Option<FollowUp>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {RATING_COLUMNS}, f.opened_at, f.due, f.owner, f.action, f.called_back, f.closed_at \
+         {RATING_FROM} WHERE f.id = ?1"
+    ))?;
+    Ok(stmt
+        .query_row([id], |r| follow_up_from_row(r, today))
+        .optional()?)
+}
+
+fn follow_up_from_row(r: &Row<'_>, today: jiff::civil::Date) -> rusqlite::Result<FollowUp> {
+    let rating = rating_from_row(r)?;
+    let due: String = r.get(15)?;
+    let due: jiff::civil::Date = due.parse().map_err(|e: jiff::Error| {
+        rusqlite::Error::FromSqlConversionFailure(
+            15,
+            rusqlite::types::Type::Text,
+            e.to_string().into(),
+        )
+    })?;
+    let closed_at: Option<i64> = r.get(19)?;
+    Ok(FollowUp {
+        id: rating.follow_up.unwrap_or_default(),
+        rating,
+        opened_at: ts(r.get(14)?),
+        due,
+        owner: r.get(16)?,
+        action: r.get(17)?,
+        called_back: r.get(18)?,
+        closed_at: closed_at.map(ts),
+        overdue: closed_at.is_none() && today > due,
+    })
 }

@@ -62,6 +62,7 @@ pub struct DayFacts {
     pub staff_names: HashMap<String, String>,
     /// Tickets of the day still held.
     pub held: Vec<TicketSummary>,
+    pub ratings: Vec<hall_api::Rating>,
 }
 
 /// The day's tickets, counter timelines, attendance and pauses.
@@ -86,6 +87,7 @@ pub fn day_facts(
         // A hold still running counts up to the end of the window.
         let held_ms = t.held_ms + t.held_since.map_or(0, |since| (ms(to) - since).max(0));
         tickets.push(TicketFacts {
+            id: t.id,
             service: t.service,
             counter: t.counter,
             status: t.status,
@@ -172,5 +174,6 @@ pub fn day_facts(
         pauses,
         staff_names,
         held,
+        ratings: crate::store::queries::ratings_of_day(conn, &date.to_string())?,
     })
 }

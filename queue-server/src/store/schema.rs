@@ -166,6 +166,32 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE tickets ADD COLUMN held_since INTEGER;
     CREATE INDEX tickets_held ON tickets(counter, id) WHERE status = 'held';
     "#,
+    // 7: 好差评, one rating per ticket, and the follow-up of each bad one.
+    r#"
+    CREATE TABLE ratings (
+        id              INTEGER PRIMARY KEY,
+        ticket_id       INTEGER NOT NULL UNIQUE REFERENCES tickets(id),
+        level           INTEGER NOT NULL CHECK (level BETWEEN 1 AND 5),
+        reasons         TEXT NOT NULL,      -- JSON array of reason ids
+        channel         TEXT NOT NULL,      -- rater | phone
+        device          TEXT NOT NULL,
+        business_day    TEXT NOT NULL,      -- the ticket's
+        completed_at    INTEGER NOT NULL,
+        rated_at        INTEGER NOT NULL
+    );
+    CREATE INDEX ratings_day ON ratings(business_day, id);
+    CREATE TABLE follow_ups (
+        id          INTEGER PRIMARY KEY,
+        rating_id   INTEGER NOT NULL UNIQUE REFERENCES ratings(id),
+        opened_at   INTEGER NOT NULL,
+        due         TEXT NOT NULL,          -- the last working day, YYYY-MM-DD
+        owner       TEXT,
+        action      TEXT,
+        called_back INTEGER NOT NULL DEFAULT 0,
+        closed_at   INTEGER
+    );
+    CREATE INDEX follow_ups_open ON follow_ups(due) WHERE closed_at IS NULL;
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {

@@ -391,4 +391,67 @@ impl<'c> Tables<'c> {
             .rev()
             .find(|t| t.number.eq_ignore_ascii_case(number)))
     }
+
+    /// A rating, unless the ticket has one (`None` then).
+    pub fn insert_rating(&self, r: &NewRating<'_>) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO ratings (ticket_id, level, reasons, channel, device, business_day, completed_at, rated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (ticket_id) DO NOTHING RETURNING id",
+            )?
+            .query_row(
+                params![
+                    r.ticket_id,
+                    r.level,
+                    r.reasons,
+                    r.channel,
+                    r.device,
+                    r.business_day,
+                    r.completed_at,
+                    r.rated_at
+                ],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn open_follow_up(&self, rating_id: i64, at: i64, due: &str) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO follow_ups (rating_id, opened_at, due) VALUES (?1, ?2, ?3) RETURNING id",
+            )?
+            .query_row(params![rating_id, at, due], |r| r.get(0))?)
+    }
+
+    /// Saves a follow-up's owner, action, call-back and closing.
+    pub fn save_follow_up(
+        &self,
+        id: i64,
+        owner: Option<&str>,
+        action: Option<&str>,
+        called_back: bool,
+        closed_at: Option<i64>,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE follow_ups SET owner = ?2, action = ?3, called_back = ?4, closed_at = ?5 WHERE id = ?1",
+            )?
+            .execute(params![id, owner, action, called_back, closed_at])?;
+        Ok(())
+    }
+}
+
+/// A rating about to be written.
+pub struct NewRating<'a> {
+    pub ticket_id: i64,
+    pub level: u8,
+    /// JSON array of reason ids.
+    pub reasons: &'a str,
+    pub channel: &'a str,
+    pub device: &'a str,
+    pub business_day: &'a str,
+    pub completed_at: i64,
+    pub rated_at: i64,
 }
