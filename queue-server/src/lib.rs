@@ -101,6 +101,12 @@ pub async fn serve(
     );
     let watchdog = tokio::spawn(systemd_watchdog(state.reads.clone(), state.writer.clone()));
     let probe = tokio::spawn(probe_writes(state.writer.clone(), write_health));
+    let retention = tokio::spawn(keep_retention(
+        state.writer.clone(),
+        state.hall.clone(),
+        clock.clone(),
+        db.to_path_buf(),
+    ));
     // Tell systemd (Type=notify) we are serving; a no-op elsewhere.
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     http::serve(listener, api::router(state), async move {
@@ -112,6 +118,7 @@ pub async fn serve(
     .await;
     watchdog.abort();
     probe.abort();
+    retention.abort();
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     writer_thread
         .join()
@@ -135,6 +142,59 @@ async fn probe_writes(writer: WriterHandle, health: Arc<WriteHealth>) {
             tracing::error!(error = %e, "the hall database does not take writes");
         }
         health.set(outcome.err().map(|e| e.to_string()));
+    }
+}
+
+/// How often the retention period is applied (it moves on once a day).
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// At start and then hourly: removes the personal fields of business days
+/// older than the hall's retention period, then checkpoints the WAL so no
+/// old copy of them stays in it (secure_delete has zeroed them in the file).
+async fn keep_retention(
+    writer: WriterHandle,
+    hall: Arc<Config>,
+    clock: Arc<clock::HallClock>,
+    db: PathBuf,
+) {
+    let actor = Actor::device("retention", config::Role::Manager);
+    let mut tick = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        tick.tick().await;
+        let reading = clock.read();
+        if !reading.trusted {
+            // A clock far ahead must not make recent days look old.
+            continue;
+        }
+        let today = hall.hall.business_day(reading.at);
+        let Ok(before) = today.checked_sub(jiff::Span::new().days(i64::from(hall.retention_days)))
+        else {
+            continue;
+        };
+        let cutoff = before.to_string();
+        match writer
+            .run(actor.clone(), move |h| h.forget_personal_data(&cutoff))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(
+                    tickets = n,
+                    before = %before,
+                    days = hall.retention_days,
+                    "removed the personal data of tickets past the retention period"
+                );
+                let db = db.clone();
+                let done =
+                    tokio::task::spawn_blocking(move || store::schema::checkpoint(&db)).await;
+                if let Ok(Err(e)) | Err(e) = done.map_err(|e| anyhow::anyhow!("{e}")) {
+                    tracing::warn!(error = %e, "could not checkpoint after removing personal data; the next run tries again");
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not apply the retention period; will retry")
+            }
+        }
     }
 }
 

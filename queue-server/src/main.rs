@@ -25,8 +25,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Copy the database to FILE while the server keeps running.
-    Backup { file: PathBuf },
+    /// Copy the database to FILE while the server keeps running; with
+    /// --into DIR, to a new dated file there, checked, and backups older
+    /// than the retention period removed.
+    Backup {
+        #[arg(required_unless_present = "into", conflicts_with = "into")]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        into: Option<PathBuf>,
+    },
     /// Check the configuration and exit.
     CheckConfig,
     /// Print the token_sha256 for a device token, to keep tokens out of the config file.
@@ -131,11 +138,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Some(Command::Backup { file }) => {
+        Some(Command::Backup {
+            file: Some(file), ..
+        }) => {
             queue_server::store::schema::backup(&db, &file)?;
             println!("backed up {} to {}", db.display(), file.display());
             Ok(())
         }
+        Some(Command::Backup {
+            into: Some(dir), ..
+        }) => {
+            let hall = load_config(cli.config.as_ref())?;
+            let made = queue_server::store::backups::rotate_into(&db, &dir, hall.retention_days)?;
+            println!("backed up {} to {}", db.display(), made.written.display());
+            for old in made.removed {
+                println!(
+                    "removed {} (older than {} days)",
+                    old.display(),
+                    hall.retention_days
+                );
+            }
+            Ok(())
+        }
+        Some(Command::Backup { .. }) => unreachable!("clap requires a file or --into"),
         None => {
             let hall = Arc::new(load_config(cli.config.as_ref())?);
             // Blocking threads only run database reads, on a handful of

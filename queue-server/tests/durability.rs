@@ -267,3 +267,219 @@ async fn numbering_resets_at_the_start_of_the_business_day() {
         before.id
     );
 }
+
+/// Whether `needle` is anywhere in the bytes of the database's files.
+fn in_files(paths: &[std::path::PathBuf], needle: &str) -> Vec<String> {
+    paths
+        .iter()
+        .filter(|p| {
+            std::fs::read(p)
+                .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .unwrap_or(false)
+        })
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn personal_data_is_gone_after_the_retention_period_and_the_figures_stay() {
+    use hall_api::{CounterAction, CounterActionBody, FollowUpUpdate, RateRequest, RatingLevel};
+    // Monday 2026-01-05, 09:00 in the hall.
+    let mut s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            faketime: Some("@2026-01-05 01:00:00".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let kiosk = s.client(demo::KIOSK);
+    let m = s.client(demo::MANAGER);
+    let account = "8800123456";
+    let old = kiosk
+        .issue_ticket(&IssueTicket {
+            customer_ref: Some(account.into()),
+            ..req("old-1".into())
+        })
+        .await
+        .unwrap()
+        .0;
+    kiosk.issue_ticket(&req("old-2".into())).await.unwrap();
+    m.call_next(1).await.unwrap();
+    let act = |a: CounterAction, body: CounterActionBody| {
+        let m = m.clone();
+        async move { m.counter_action(1, a, &body).await.unwrap() }
+    };
+    act(CounterAction::Start, CounterActionBody::default()).await;
+    act(
+        CounterAction::Complete,
+        CounterActionBody::completing("TX-SECRET-77"),
+    )
+    .await;
+    s.client(&demo::rater(1))
+        .rate(
+            old.id,
+            &RateRequest {
+                level: RatingLevel::Dissatisfied,
+                reasons: vec!["slow".into()],
+            },
+        )
+        .await
+        .unwrap();
+    let follow_up = m.follow_ups(false).await.unwrap()[0].id;
+    m.update_follow_up(
+        follow_up,
+        &FollowUpUpdate {
+            action: Some("回访客户 13800138000，已致歉".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // The next day, within the period: the day's figures, final, and the
+    // account number still there.
+    s.restart_with_faketime("@2026-01-06 01:00:00").await;
+    let m = s.client(demo::MANAGER);
+    let day = jiff::civil::date(2026, 1, 5);
+    let figures = serde_json::to_value(m.day_stats(day).await.unwrap()).unwrap();
+    assert_eq!(
+        m.ticket(old.id).await.unwrap().customer_ref.as_deref(),
+        Some(account)
+    );
+    assert!(!s.log().contains("removed the personal data"));
+
+    // 100 days on (the demo hall keeps personal data 90): a new day's
+    // ticket keeps its account number, the old one's is gone.
+    s.restart_with_faketime("@2026-04-15 01:00:00").await;
+    let kiosk = s.client(demo::KIOSK);
+    let m = s.client(demo::MANAGER);
+    let fresh = kiosk
+        .issue_ticket(&IssueTicket {
+            customer_ref: Some("8800999999".into()),
+            ..req("new-1".into())
+        })
+        .await
+        .unwrap()
+        .0;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !s.log().contains("removed the personal data") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no retention run: {}",
+            s.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let gone = m.ticket(old.id).await.unwrap();
+    assert_eq!(
+        (gone.customer_ref, gone.transaction_ref.as_deref()),
+        (None, Some("TX-SECRET-77")),
+        "the billing system's own reference stays"
+    );
+    assert_eq!(
+        m.ticket(fresh.id).await.unwrap().customer_ref.as_deref(),
+        Some("8800999999")
+    );
+    assert!(
+        s.client("")
+            .public_ticket(&old.tracking_code)
+            .await
+            .is_err(),
+        "the old QR code opens nothing"
+    );
+    assert_eq!(
+        serde_json::to_value(m.day_stats(day).await.unwrap()).unwrap(),
+        figures,
+        "every figure of the day stays the same"
+    );
+    let kept = &m.follow_ups(true).await.unwrap()[0];
+    assert_eq!(
+        kept.action.as_deref(),
+        Some("(removed after the retention period)")
+    );
+
+    // Not in the database's files, nor in a fresh backup of them.
+    let backup = s.dir.path().join("after.db");
+    let (ok, _, err) = hall_testkit::run_to_end(
+        BIN.as_ref(),
+        &[
+            "backup",
+            backup.to_str().unwrap(),
+            "--db",
+            s.db_path().to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let db = s.db_path();
+    let files = [db.clone(), db.with_extension("db-wal"), backup];
+    for secret in [account, old.tracking_code.as_str(), "13800138000"] {
+        assert_eq!(
+            in_files(&files, secret),
+            Vec::<String>::new(),
+            "{secret} is still stored"
+        );
+    }
+    assert!(
+        !in_files(&files[..2], "8800999999").is_empty(),
+        "the check can find what is there"
+    );
+}
+
+#[test]
+fn nightly_backups_are_checked_and_those_past_the_retention_period_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.db");
+    let (rt, server) = hall_testkit::demo_hall_on_a_runtime();
+    rt.block_on(server.client(demo::KIOSK).issue_ticket(&req("b1".into())))
+        .unwrap();
+    // A consistent copy (the live file's WAL holds the ticket).
+    let (ok, _, err) = hall_testkit::run_to_end(
+        BIN.as_ref(),
+        &[
+            "backup",
+            db.to_str().unwrap(),
+            "--db",
+            server.db_path().to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{err}");
+    let backups = dir.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let stamp = |days_ago: i64| {
+        let d = today.checked_sub(jiff::Span::new().days(days_ago)).unwrap();
+        backups.join(format!("hall-{}-023000.db", d.strftime("%Y%m%d")))
+    };
+    for days_ago in [200, 91, 89, 1] {
+        std::fs::write(stamp(days_ago), b"an older backup").unwrap();
+    }
+    std::fs::write(backups.join("notes.txt"), b"not a backup").unwrap();
+    let (ok, out, err) = hall_testkit::run_to_end(
+        BIN.as_ref(),
+        &[
+            "backup",
+            "--into",
+            backups.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(!stamp(200).exists() && !stamp(91).exists(), "{out}");
+    assert!(stamp(89).exists() && stamp(1).exists() && backups.join("notes.txt").exists());
+    assert_eq!(out.matches("removed").count(), 2, "{out}");
+    let new = out
+        .lines()
+        .next()
+        .and_then(|l| l.rsplit(' ').next())
+        .map(std::path::PathBuf::from)
+        .unwrap();
+    // The new backup is a whole database with the ticket in it.
+    let conn = rusqlite::Connection::open(&new).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+}

@@ -376,10 +376,26 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         },
     };
 
+    let retention_days = match &raw.privacy {
+        None => DEFAULT_RETENTION_DAYS,
+        Some(p) => {
+            let days = *p.retention_days.get_ref();
+            if !(1..=3650).contains(&days) {
+                return c.err(
+                    p.retention_days.span(),
+                    format!("retention_days {days} is out of range"),
+                    "give the days personal data is kept, 1 to 3650 (the law asks for no longer than needed)",
+                );
+            }
+            days
+        }
+    };
+
     Ok(Config {
         webhooks,
         billing,
         ratings,
+        retention_days,
         hall: HallConfig {
             name: raw.hall.name,
             timezone_name: tz_name,

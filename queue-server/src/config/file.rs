@@ -23,7 +23,18 @@ pub(super) struct RawConfig {
     pub(super) billing: Option<RawBilling>,
     #[serde(default)]
     pub(super) ratings: Option<RawRatings>,
+    #[serde(default)]
+    pub(super) privacy: Option<RawPrivacy>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPrivacy {
+    pub(super) retention_days: Spanned<u32>,
+}
+
+/// Days the personal fields of a ticket are kept unless the hall says otherwise.
+pub(super) const DEFAULT_RETENTION_DAYS: u32 = 90;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

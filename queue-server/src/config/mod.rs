@@ -36,6 +36,9 @@ pub struct Config {
     pub webhooks: Vec<WebhookConfig>,
     pub billing: BillingConfig,
     pub ratings: RatingsConfig,
+    /// Days a ticket's personal fields (account number, tracking code,
+    /// billing reference) are kept; then they are removed for good.
+    pub retention_days: u32,
 }
 
 /// 好差评: when ratings are taken and how bad ones are followed up.

@@ -6,7 +6,8 @@
 //! - [`sessions`]: counter PINs and the sessions a sign-in opens;
 //! - [`staff`]: staff accounts, their sign-in at a counter (attendance);
 //! - [`deliveries`]: the outcome of a webhook delivery;
-//! - [`ratings`]: 好差评 and the follow-up of bad ratings.
+//! - [`ratings`]: 好差评 and the follow-up of bad ratings;
+//! - [`privacy`]: personal data removed after the retention period.
 //!
 //! A command runs on the writer thread inside its own savepoint
 //! (`store::writer`), sees the hall through [`Hall`], reaches storage only
@@ -28,6 +29,7 @@ use crate::store::tables::{NewEvent, Tables};
 
 pub mod counters;
 pub mod deliveries;
+pub mod privacy;
 pub mod ratings;
 pub mod sessions;
 pub mod staff;

@@ -1,6 +1,7 @@
 //! Durable state: SQLite in WAL mode with synchronous FULL, one writer
 //! thread with group commit, and a small pool of read-only connections.
 
+pub mod backups;
 pub mod queries;
 pub mod reader;
 pub mod schema;

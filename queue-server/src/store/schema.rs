@@ -237,6 +237,10 @@ pub fn open_writer(path: &Path) -> anyhow::Result<Connection> {
     }
     conn.pragma_update(None, "synchronous", "FULL")
         .map_err(explain)?;
+    // Deleted and overwritten content is zeroed, not left in free space:
+    // personal data removed after the retention period is gone from the file.
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(explain)?;
     set_pragmas(&conn).map_err(explain)?;
     migrate(&conn).map_err(|e| match e.downcast::<rusqlite::Error>() {
         Ok(e) => explain(e),
@@ -277,6 +281,22 @@ fn damaged(path: &Path, detail: &str) -> anyhow::Error {
         backups.display(),
         backups.display()
     )
+}
+
+/// Copies the WAL into the database and truncates it, so that page
+/// versions written before (personal data just removed, say) are not kept
+/// in the WAL file.
+pub fn checkpoint(path: &Path) -> anyhow::Result<()> {
+    let conn = Connection::open(path)?;
+    set_pragmas(&conn)?;
+    let (busy, _, _): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    if busy != 0 {
+        anyhow::bail!("readers kept the checkpoint from completing");
+    }
+    Ok(())
 }
 
 /// A read-only connection for queries beside the writer.

@@ -443,6 +443,30 @@ impl<'c> Tables<'c> {
     }
 }
 
+impl Tables<'_> {
+    /// Blanks the personal fields of the tickets of business days before
+    /// `before`, and the free text of their follow-ups. The tracking code
+    /// becomes empty: no page can be opened with it again.
+    pub fn forget_personal_data(&self, before: &str) -> Result<u64> {
+        let tickets = self
+            .conn
+            .prepare_cached(
+                "UPDATE tickets SET customer_ref = NULL, idempotency_key = NULL, tracking_code = '' \
+                 WHERE business_day < ?1 AND (customer_ref IS NOT NULL OR idempotency_key IS NOT NULL \
+                 OR tracking_code <> '')",
+            )?
+            .execute([before])?;
+        self.conn
+            .prepare_cached(
+                "UPDATE follow_ups SET action = '(removed after the retention period)' WHERE action IS NOT NULL \
+                 AND action <> '(removed after the retention period)' AND rating_id IN \
+                 (SELECT id FROM ratings WHERE business_day < ?1)",
+            )?
+            .execute([before])?;
+        Ok(tickets as u64)
+    }
+}
+
 /// A rating about to be written.
 pub struct NewRating<'a> {
     pub ticket_id: i64,
