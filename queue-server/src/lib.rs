@@ -173,7 +173,7 @@ async fn keep_retention(
         };
         let cutoff = before.to_string();
         match writer
-            .run(actor.clone(), move |h| h.forget_personal_data(&cutoff))
+            .run_own(actor.clone(), move |h| h.forget_personal_data(&cutoff))
             .await
         {
             Ok(0) => {}

@@ -15,8 +15,9 @@ pub struct Metrics {
     pub failed_commits: AtomicU64,
     /// Event streams open now.
     pub event_streams: AtomicI64,
-    /// Writes of the health probe (not counted in `requests`).
-    pub probes: AtomicU64,
+    /// The server's own writes: the health probe, the retention period
+    /// (not counted in `requests`).
+    pub own_writes: AtomicU64,
 }
 
 impl Metrics {
@@ -47,10 +48,10 @@ impl Metrics {
             self.requests.load(Ordering::Relaxed).to_string(),
         );
         metric(
-            "queue_health_probes_total",
+            "queue_own_writes_total",
             "counter",
-            "Probe writes that check the database takes writes (not among the requests).",
-            self.probes.load(Ordering::Relaxed).to_string(),
+            "The server's own writes: the health probe checking the database takes writes, the retention period (not among the requests).",
+            self.own_writes.load(Ordering::Relaxed).to_string(),
         );
         metric(
             "queue_writer_refused_total",

@@ -87,8 +87,9 @@ type Command = Box<
 struct Job {
     actor: Actor,
     command: Command,
-    /// The health probe's write: not a client's request, counted apart.
-    probe: bool,
+    /// The server's own write (the health probe, the retention period):
+    /// not a client's request, counted apart.
+    own: bool,
 }
 
 /// The handle requests use to reach the writer.
@@ -119,7 +120,17 @@ impl WriterHandle {
         self.submit(actor, |hall| hall.probe(), true).await
     }
 
-    async fn submit<T, F>(&self, actor: Actor, command: F, probe: bool) -> Result<T>
+    /// One of the server's own commands (housekeeping such as the
+    /// retention period), counted apart from clients' requests.
+    pub async fn run_own<T, F>(&self, actor: Actor, command: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'h> FnOnce(&mut Hall<'h>) -> Result<T> + Send + 'static,
+    {
+        self.submit(actor, command, true).await
+    }
+
+    async fn submit<T, F>(&self, actor: Actor, command: F, own: bool) -> Result<T>
     where
         T: Send + 'static,
         F: for<'h> FnOnce(&mut Hall<'h>) -> Result<T> + Send + 'static,
@@ -135,7 +146,7 @@ impl WriterHandle {
             .send(Job {
                 actor,
                 command,
-                probe,
+                own,
             })
             .await
             .map_err(|_| {
@@ -210,12 +221,12 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            let probes = batch.iter().filter(|j| j.probe).count() as u64;
+            let own = batch.iter().filter(|j| j.own).count() as u64;
             metrics.commits.fetch_add(1, Ordering::Relaxed);
-            metrics.probes.fetch_add(probes, Ordering::Relaxed);
+            metrics.own_writes.fetch_add(own, Ordering::Relaxed);
             metrics
                 .requests
-                .fetch_add(batch.len() as u64 - probes, Ordering::Relaxed);
+                .fetch_add(batch.len() as u64 - own, Ordering::Relaxed);
             if let Err(failure) = self.commit_batch(&mut batch, &events, metrics) {
                 health.set(Some(failure));
             }
