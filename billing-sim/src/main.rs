@@ -44,6 +44,12 @@ enum Command {
         /// Accounts (TOML, see accounts.toml) [default: the built-in demo accounts].
         #[arg(long)]
         accounts: Option<PathBuf>,
+        /// Serve https with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key (PEM) of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Act on a counter through the queue server, as the billing system's button does.
     Act {
@@ -160,10 +166,60 @@ async fn account(
         .ok_or(StatusCode::NOT_FOUND)
 }
 
+/// An https listener for axum: TCP, then a TLS handshake per connection
+/// (a failed handshake is logged and the next connection taken).
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    tls: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, peer)) = self.tcp.accept().await else {
+                continue;
+            };
+            match self.tls.accept(tcp).await {
+                Ok(stream) => return (stream, peer),
+                Err(e) => tracing::warn!(%peer, error = %e, "TLS handshake failed"),
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<tokio_rustls::TlsAcceptor> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", cert.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("{} is not PEM: {e}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(
+        rustls::crypto::aws_lc_rs::default_provider().into(),
+    )
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(chain, key)?;
+    Ok(tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)))
+}
+
 async fn serve(
     listen: SocketAddr,
     secret: String,
     accounts: Option<PathBuf>,
+    tls: Option<(PathBuf, PathBuf)>,
 ) -> anyhow::Result<()> {
     let text = match &accounts {
         Some(p) => std::fs::read_to_string(p)
@@ -190,12 +246,23 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    tracing::info!(%listen, "billing simulator ready: webhooks at /hall/events, accounts at /accounts/{{ref}}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    tracing::info!(%listen, https = tls.is_some(), "billing simulator ready: webhooks at /hall/events, accounts at /accounts/{{ref}}");
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match tls {
+        Some((cert, key)) => {
+            let tls = tls_acceptor(&cert, &key)?;
+            axum::serve(TlsListener { tcp: listener, tls }, app)
+                .with_graceful_shutdown(stop)
+                .await?;
+        }
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await?
+        }
+    }
     Ok(())
 }
 
@@ -240,7 +307,9 @@ fn main() -> std::process::ExitCode {
                 listen,
                 secret,
                 accounts,
-            } => serve(listen, secret, accounts).await,
+                tls_cert,
+                tls_key,
+            } => serve(listen, secret, accounts, tls_cert.zip(tls_key)).await,
             Command::Act {
                 server,
                 token,

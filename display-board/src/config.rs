@@ -23,6 +23,9 @@ pub struct BoardConfig {
 pub struct Server {
     pub url: String,
     pub token: String,
+    /// The hall CA (the server's `ca.crt`), for an `https://` url.
+    #[serde(default)]
+    pub ca: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,6 +89,12 @@ impl BoardConfig {
                 "compare it with display-board/board.toml (section and field names, quotes)",
             )
         })?;
+        hall_api::client::check_device_server(
+            name,
+            text,
+            &config.server.url,
+            config.server.ca.as_deref(),
+        )?;
         if config.voice.languages.is_empty() && config.voice.volume > 0.0 {
             return Err(ConfigError::at_key(
                 name,

@@ -225,7 +225,11 @@ fn run_board(config: BoardConfig, fullscreen: bool) -> anyhow::Result<()> {
         ui.window().set_fullscreen(true);
     }
     ui.set_notice(config.screen.notice.as_str().into());
-    let client = hall_api::client::HallClient::new(&config.server.url, &config.server.token);
+    let client = hall_api::client::HallClient::for_device(
+        &config.server.url,
+        &config.server.token,
+        config.server.ca.as_deref(),
+    )?;
     let _board = Board::start(&ui, client, announcer, leds, runtime.handle());
     ui.run()?;
     Ok(())

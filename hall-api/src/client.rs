@@ -22,6 +22,8 @@ pub enum ClientError {
     },
     #[error("the queue server sent something unexpected: {0}")]
     Decode(String),
+    #[error("TLS setup: {0}")]
+    Tls(String),
 }
 
 impl ClientError {
@@ -32,6 +34,62 @@ impl ClientError {
             _ => None,
         }
     }
+}
+
+/// Checks a device's `[server]` section when its configuration is read:
+/// an https url needs a readable hall CA, so the device does not start
+/// and then fail at its first request.
+pub fn check_device_server(
+    file: &str,
+    text: &str,
+    url: &str,
+    ca: Option<&std::path::Path>,
+) -> Result<(), crate::config_error::ConfigError> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(crate::config_error::ConfigError::at_key(
+            file,
+            text,
+            "url",
+            format!("server.url \"{url}\" is not a web address"),
+            "give http://127.0.0.1:8080 on the server's own box, or https://HOST:8443 on the hall network",
+        ));
+    }
+    HallClient::for_device(url, "", ca)
+        .map(|_| ())
+        .map_err(|e| {
+            crate::config_error::ConfigError::at_key(
+                file,
+                text,
+                if ca.is_some() { "ca" } else { "url" },
+                e.to_string(),
+                "copy the queue server's tls/ca.crt to this device and give its path as server.ca",
+            )
+        })
+}
+
+/// rustls trusting only the certificates in `ca_pem`.
+pub fn pinned_tls(ca_pem: &[u8]) -> Result<rustls::ClientConfig, ClientError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem) {
+        let cert =
+            cert.map_err(|e| ClientError::Tls(format!("the hall CA file is not PEM: {e}")))?;
+        roots
+            .add(cert)
+            .map_err(|e| ClientError::Tls(format!("the hall CA certificate is unusable: {e}")))?;
+    }
+    if roots.is_empty() {
+        return Err(ClientError::Tls(
+            "the hall CA file holds no certificate; copy ca.crt from the queue server".into(),
+        ));
+    }
+    rustls::ClientConfig::builder_with_provider(
+        rustls::crypto::aws_lc_rs::default_provider().into(),
+    )
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ClientError::Tls(e.to_string()))
+    .map(|b| b.with_root_certificates(roots).with_no_client_auth())
 }
 
 /// What a counter action answers.
@@ -61,6 +119,47 @@ impl HallClient {
             .build()
             .expect("building an HTTP client without TLS cannot fail");
         Self::with_http(base, token, http)
+    }
+
+    /// A client for a hall server on https that trusts only the hall's own
+    /// CA (`ca_pem`, the `ca.crt` queue-server made): a device on the LAN
+    /// with another certificate can neither read nor forge its traffic.
+    pub fn pinned(
+        base: impl Into<String>,
+        token: impl Into<String>,
+        ca_pem: &[u8],
+    ) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .tls_backend_preconfigured(pinned_tls(ca_pem)?)
+            .build()
+            .map_err(ClientError::Transport)?;
+        Ok(Self::with_http(base, token, http))
+    }
+
+    /// A device's client: for an `https://` server, trusting only the hall
+    /// CA in the file `ca` (the server's `ca.crt`); for plain `http://`
+    /// (loopback) no CA is needed.
+    pub fn for_device(
+        base: &str,
+        token: &str,
+        ca: Option<&std::path::Path>,
+    ) -> Result<Self, ClientError> {
+        match (base.starts_with("https://"), ca) {
+            (true, Some(path)) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    ClientError::Tls(format!(
+                        "cannot read the hall CA {}: {e}; copy ca.crt from the queue server there",
+                        path.display()
+                    ))
+                })?;
+                Self::pinned(base, token, &pem)
+            }
+            (true, None) => Err(ClientError::Tls(format!(
+                "{base} is https: give the hall CA (server.ca = \"/etc/hall-queue/ca.crt\", the server's ca.crt)"
+            ))),
+            (false, _) => Ok(Self::new(base, token)),
+        }
     }
 
     pub fn with_http(

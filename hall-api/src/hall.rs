@@ -116,3 +116,19 @@ pub struct ErrorDetail {
     /// For a person: what went wrong and what to do.
     pub message: String,
 }
+
+/// `GET /api/v1/access`: one time a customer's personal data was shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AccessRecord {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
+    /// The device or session that read it.
+    pub who: String,
+    pub staff: Option<StaffRef>,
+    /// The ticket whose customer it was (number and id).
+    pub ticket_id: Option<i64>,
+    pub number: Option<String>,
+    /// `account_number` or `amount_due`.
+    pub what: String,
+}

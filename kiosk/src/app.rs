@@ -62,8 +62,13 @@ impl Kiosk {
         runtime: tokio::runtime::Handle,
     ) -> Rc<Kiosk> {
         let (to_ui, mut from_work) = mpsc::unbounded_channel();
-        let client =
-            HallClient::new(&config.server.url, &config.server.token).with_timeout(REQUEST_TIMEOUT);
+        let client = HallClient::for_device(
+            &config.server.url,
+            &config.server.token,
+            config.server.ca.as_deref(),
+        )
+        .expect("the server section was checked when the configuration was read")
+        .with_timeout(REQUEST_TIMEOUT);
         let lang = config.screen.language;
         let backend = Arc::new(Backend {
             client,

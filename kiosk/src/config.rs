@@ -26,6 +26,9 @@ pub struct KioskConfig {
 pub struct ServerSection {
     pub url: String,
     pub token: String,
+    /// The hall CA (the server's `ca.crt`), for an `https://` url.
+    #[serde(default)]
+    pub ca: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +111,12 @@ impl KioskConfig {
                 "compare it with the kiosk.toml in the kiosk's source (section and field names, quotes)",
             )
         })?;
+        hall_api::client::check_device_server(
+            name,
+            text,
+            &config.server.url,
+            config.server.ca.as_deref(),
+        )?;
         if config.paper().is_none() {
             return Err(ConfigError::at_key(
                 name,

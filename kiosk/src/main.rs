@@ -83,6 +83,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(printer) = cli.run.printer {
         config.printer.device = printer;
     }
+    // A --server given here is checked like one from the file.
+    hall_api::client::HallClient::for_device(
+        &config.server.url,
+        &config.server.token,
+        config.server.ca.as_deref(),
+    )?;
     match cli.command {
         None => run_kiosk(config, cli.run.fullscreen),
         Some(Command::TestPrint { paper, chinese }) => {

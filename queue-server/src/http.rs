@@ -163,7 +163,16 @@ impl<B: Body + Unpin> Body for Tracked<B> {
     }
 }
 
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+/// A listening socket and, for HTTPS, the TLS it speaks.
+pub struct Listener {
+    pub tcp: TcpListener,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// Serves `app` on every listener until `shutdown`, then lets the
+/// connections finish their responses (at most [`DRAIN`]). The listeners
+/// share one connection ceiling.
+pub async fn serve(listeners: Vec<Listener>, app: Router, shutdown: impl Future<Output = ()>) {
     let table = Arc::new(Connections {
         epoch: Instant::now(),
         ceiling: connection_ceiling(),
@@ -173,71 +182,15 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
     });
     tracing::info!(ceiling = table.ceiling, "connections admitted at once");
     let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::pin!(shutdown);
-    loop {
-        let (socket, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait, do not spin or die.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let Some((id, conn)) = table.admit() else {
-            tracing::warn!(%peer, "every connection is busy; refusing a new one");
-            continue; // dropping the socket closes it
-        };
-        let _ = socket.set_nodelay(true);
-        let app = app.clone();
-        let (busy_conn, busy_table) = (conn.clone(), table.clone());
-        // The client's address, for handlers that limit per address (sign-in).
-        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            let busy = Busy::new(busy_conn.clone(), busy_table.clone());
-            let response = app.clone().call(req);
-            async move {
-                let response = response.await?;
-                Ok::<_, std::convert::Infallible>(
-                    response.map(|inner| Tracked { inner, _busy: busy }),
-                )
-            }
-        });
-        let connection = hyper::server::conn::http1::Builder::new()
-            .max_buf_size(WRITE_BUFFER)
-            .timer(TokioTimer::new())
-            // A client that opens a connection and sends nothing (or half a
-            // request) is closed, so idle sockets cannot pile up.
-            .header_read_timeout(HEADER_TIMEOUT)
-            .serve_connection(TokioIo::new(socket), service);
-        let mut stop = stop_rx.clone();
-        let table = table.clone();
-        tokio::spawn(async move {
-            tokio::pin!(connection);
-            let ended = tokio::select! {
-                ended = connection.as_mut() => Some(ended),
-                () = conn.close.notified() => None,
-                _ = stop.wait_for(|&s| s) => None,
-            };
-            let ended = match ended {
-                Some(ended) => ended,
-                None => {
-                    // Finish the response under way, then close.
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(e) = ended {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-            table.forget(id);
-        });
-    }
-    drop(listener);
+    let accepting: Vec<_> = listeners
+        .into_iter()
+        .map(|l| tokio::spawn(accept(l, app.clone(), table.clone(), stop_rx.clone())))
+        .collect();
+    shutdown.await;
     let _ = stop_tx.send(true);
+    for a in accepting {
+        let _ = a.await;
+    }
     let drained = tokio::time::timeout(DRAIN, async {
         while table.count() > 0 {
             let ended = table.ended.notified();
@@ -250,5 +203,99 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
     .await;
     if drained.is_err() {
         tracing::warn!("connections still open {DRAIN:?} after shutdown began; closing them");
+    }
+}
+
+/// Takes the connections of one listener until the stop signal.
+async fn accept(
+    listener: Listener,
+    app: Router,
+    table: Arc<Connections>,
+    stop_rx: watch::Receiver<bool>,
+) {
+    let mut stopping = stop_rx.clone();
+    loop {
+        let (socket, peer) = tokio::select! {
+            accepted = listener.tcp.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = async { let _ = stopping.wait_for(|&s| s).await; } => break,
+        };
+        let Some((id, conn)) = table.admit() else {
+            tracing::warn!(%peer, "every connection is busy; refusing a new one");
+            continue; // dropping the socket closes it
+        };
+        let _ = socket.set_nodelay(true);
+        let app = app.clone();
+        let (busy_conn, busy_table) = (conn.clone(), table.clone());
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            let busy = Busy::new(busy_conn.clone(), busy_table.clone());
+            let response = app.clone().call(req);
+            async move {
+                let response = response.await?;
+                Ok::<_, std::convert::Infallible>(
+                    response.map(|inner| Tracked { inner, _busy: busy }),
+                )
+            }
+        });
+        let stop = stop_rx.clone();
+        let table = table.clone();
+        let tls = listener.tls.clone();
+        tokio::spawn(async move {
+            match tls {
+                None => run_connection(socket, service, &conn, stop).await,
+                // The handshake has the headers' time limit: a client that
+                // opens a socket and says nothing holds no slot for long.
+                Some(tls) => match tokio::time::timeout(HEADER_TIMEOUT, tls.accept(socket)).await {
+                    Ok(Ok(stream)) => run_connection(stream, service, &conn, stop).await,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    }
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                },
+            }
+            table.forget(id);
+        });
+    }
+}
+
+/// Serves one connection until it ends, the ceiling evicts it, or the
+/// server stops (then its response under way is finished first).
+async fn run_connection<I, S>(io: I, service: S, conn: &Conn, mut stop: watch::Receiver<bool>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<Incoming> + Send,
+    S::Future: Send + 'static,
+    S::ResBody: Send + 'static,
+    <S::ResBody as Body>::Data: Send,
+    <S::ResBody as Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let connection = hyper::server::conn::http1::Builder::new()
+        .max_buf_size(WRITE_BUFFER)
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    let ended = tokio::select! {
+        ended = connection.as_mut() => Some(ended),
+        () = conn.close.notified() => None,
+        () = async { let _ = stop.wait_for(|&s| s).await; } => None,
+    };
+    let ended = match ended {
+        Some(ended) => ended,
+        None => {
+            // Finish the response under way, then close.
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    };
+    if let Err(e) = ended {
+        tracing::debug!(error = %e, "connection ended with an error");
     }
 }

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod rules;
 pub mod signin;
 pub mod store;
+pub mod tls;
 pub mod tokens;
 pub mod webhooks;
 
@@ -61,6 +62,41 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Plain HTTP on the LAN would carry tokens, PINs and account numbers
+    // in the clear: with TLS on, it stays on loopback.
+    let plain = listener.local_addr()?;
+    if hall.tls.is_some() && !plain.ip().is_loopback() {
+        anyhow::bail!(
+            "plain HTTP would listen on {plain}, on the network, while [tls] is on; \
+             give --listen 127.0.0.1:PORT and let the LAN use tls.listen"
+        );
+    }
+    let tls = match &hall.tls {
+        Some(cfg) => {
+            let dir = cfg.dir.clone().unwrap_or_else(|| {
+                db.parent()
+                    .map_or_else(|| PathBuf::from("tls"), |d| d.join("tls"))
+            });
+            let prepared = tls::HallTls::prepare(cfg, &dir, jiff::Timestamp::now())?;
+            let status = prepared.status();
+            let tcp = tokio::net::TcpListener::bind(cfg.listen)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot listen on {} for HTTPS: {e}; is another server running there?",
+                        cfg.listen
+                    )
+                })?;
+            tracing::info!(
+                listen = %cfg.listen,
+                ca_fingerprint = status.ca_fingerprint.as_deref().unwrap_or("(the hall's own certificate)"),
+                not_after = %status.not_after,
+                "HTTPS on the hall network"
+            );
+            Some((Arc::new(prepared), tcp))
+        }
+        None => None,
+    };
     let (writer, last) = Writer::open(db, hall.clone())?;
     let clock = writer.clock();
     let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -70,6 +106,8 @@ pub async fn serve(
         writer.spawn(events.clone(), metrics.clone(), write_health.clone());
     let reads = ReadPool::open(db, READ_CONNECTIONS)?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Each lookup sets its own (shorter) timeout.
+    let billing_http = hall.billing.client(std::time::Duration::from_secs(10));
     let state = api::AppState {
         hall,
         writer: handle,
@@ -79,10 +117,12 @@ pub async fn serve(
         metrics,
         write_health: write_health.clone(),
         shutdown: stop_rx,
-        http: reqwest::Client::new(),
+        http: billing_http,
         pin_guard: Default::default(),
         pin_hasher: signin::PinHasher::start(),
         devices: Default::default(),
+        tls: tls.as_ref().map(|(t, _)| t.clone()),
+        recent_reads: Default::default(),
     };
     webhooks::spawn_all(
         &state.hall,
@@ -109,7 +149,20 @@ pub async fn serve(
     ));
     // Tell systemd (Type=notify) we are serving; a no-op elsewhere.
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
-    http::serve(listener, api::router(state), async move {
+    let renewal = tls
+        .as_ref()
+        .map(|(t, _)| tokio::spawn(keep_certificate(t.clone())));
+    let mut listeners = vec![http::Listener {
+        tcp: listener,
+        tls: None,
+    }];
+    if let Some((t, tcp)) = tls {
+        listeners.push(http::Listener {
+            tcp,
+            tls: Some(t.acceptor()),
+        });
+    }
+    http::serve(listeners, api::router(state), async move {
         shutdown.await;
         tracing::info!("shutting down");
         // Ends the live event streams, so their connections can close.
@@ -119,6 +172,9 @@ pub async fn serve(
     watchdog.abort();
     probe.abort();
     retention.abort();
+    if let Some(r) = renewal {
+        r.abort();
+    }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     writer_thread
         .join()
@@ -142,6 +198,31 @@ async fn probe_writes(writer: WriterHandle, health: Arc<WriteHealth>) {
             tracing::error!(error = %e, "the hall database does not take writes");
         }
         health.set(outcome.err().map(|e| e.to_string()));
+    }
+}
+
+/// How often the server certificate's expiry is looked at.
+const CERTIFICATE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Renews the hall's server certificate ahead of its expiry, and says so
+/// in the log (and in `/api/v1/tls` for the manager).
+async fn keep_certificate(tls: Arc<tls::HallTls>) {
+    let mut tick = tokio::time::interval(CERTIFICATE_EVERY);
+    tick.tick().await; // prepared at start already
+    loop {
+        tick.tick().await;
+        match tls.renew_if_due(jiff::Timestamp::now()) {
+            Ok(Some(until)) => tracing::warn!(
+                %until,
+                "renewed the hall's server certificate; devices that pin the hall CA keep working"
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::error!(
+                error = %e,
+                not_after = %tls.status().not_after,
+                "could not renew the hall's server certificate; devices will refuse it once it expires"
+            ),
+        }
     }
 }
 

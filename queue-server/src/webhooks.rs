@@ -55,11 +55,7 @@ pub fn spawn_all(
     events: &broadcast::Sender<StoredEvent>,
     shutdown: &watch::Receiver<bool>,
 ) {
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .timeout(ATTEMPT_TIMEOUT)
-        .build()
-        .expect("an HTTP client without TLS builds");
+    let http = hall.billing.client(ATTEMPT_TIMEOUT);
     for w in &hall.webhooks {
         let worker = Worker {
             webhook: w.clone(),
@@ -145,7 +141,7 @@ impl Worker {
             .body(p.body.clone())
             .send()
             .await
-            .map_err(|e| format!("{e}"))?;
+            .map_err(|e| with_causes(&e))?;
         if resp.status().is_success() {
             Ok(())
         } else {
@@ -200,4 +196,21 @@ pub fn status(
             })
         })
         .collect()
+}
+
+/// An error with what caused it, as one line: reqwest's own message says
+/// only that sending failed, the reason (a certificate the system does not
+/// trust, a refused connection) is in its sources.
+pub fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }

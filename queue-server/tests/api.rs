@@ -1988,3 +1988,96 @@ async fn a_rater_that_rates_instantly_and_all_top_is_flagged() {
             .contains("10 非常满意 in a row")
     );
 }
+
+#[tokio::test]
+async fn who_saw_an_account_number_is_kept_and_security_events_are_logged() {
+    let s = demo_server().await;
+    let kiosk = s.client(demo::KIOSK);
+    let m = s.client(demo::MANAGER);
+    let (t, _) = kiosk
+        .issue_ticket(&IssueTicket {
+            customer_ref: Some("8800123456".into()),
+            ..IssueTicket::new("pay", "seen")
+        })
+        .await
+        .unwrap();
+    issue(&kiosk, "pay", "no-account").await;
+    // The kiosk reading back its own ticket is no access.
+    kiosk.ticket(t.id).await.unwrap();
+    m.add_staff(&new_staff("1024", "张三", "2468"))
+        .await
+        .unwrap();
+    let zhang = s.client(
+        &s.client("")
+            .sign_in_staff(1, "1024", "2468")
+            .await
+            .unwrap()
+            .token,
+    );
+    let called = zhang.call_next(1).await.unwrap().unwrap();
+    // The counter page reads its current ticket on every refresh: one record.
+    for _ in 0..3 {
+        assert_eq!(
+            zhang
+                .ticket(called.id)
+                .await
+                .unwrap()
+                .customer_ref
+                .as_deref(),
+            Some("8800123456")
+        );
+    }
+    let seen = s.client(&demo::counter(2)).ticket(called.id).await.unwrap();
+    assert_eq!(seen.number, t.number);
+    let today = m.health().await.unwrap().business_day;
+    let access: Vec<hall_api::AccessRecord> = serde_json::from_str(
+        &m.get_text(&format!("/api/v1/access?date={today}"))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let seen: Vec<_> = access
+        .iter()
+        .map(|a| {
+            (
+                a.who.as_str(),
+                a.staff.as_ref().map(|s| s.name.as_str()),
+                a.number.as_deref(),
+                a.what.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "counter-1 (1024 张三)",
+                Some("张三"),
+                Some("A001"),
+                "account_number"
+            ),
+            ("counter-2", None, Some("A001"), "account_number"),
+        ]
+    );
+    assert_eq!(
+        status_of(zhang.get_text("/api/v1/access").await).0,
+        403,
+        "only the manager reads it"
+    );
+
+    // Security events, in a form an auditor filters on.
+    let _ = s.client("").sign_in_staff(1, "1024", "0000").await;
+    let log = s.log();
+    for event in [
+        "event=\"signed_in\"",
+        "event=\"sign_in_failed\"",
+        "event=\"staff_added\"",
+        "event=\"token_new_address\"",
+    ] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains(" security: ") && l.contains(event)),
+            "{event} missing from the log:\n{log}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! A real browser for the web pages' tests: Debian's chromium, headless,
 //! driven over WebDriver by chromedriver, through fantoccini.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,17 @@ impl Browser {
     /// Starts chromedriver and a headless chromium at the given window size,
     /// in English unless `lang` says otherwise.
     pub async fn start(width: u32, height: u32, lang: &str) -> Browser {
+        Self::launch(width, height, lang, None).await
+    }
+
+    /// The same, with `ca` (a PEM certificate) installed as a trusted CA in
+    /// the browser's certificate store, as staff install the hall CA
+    /// (`certutil` into the NSS database Chromium reads on Linux).
+    pub async fn start_trusting(width: u32, height: u32, lang: &str, ca: &Path) -> Browser {
+        Self::launch(width, height, lang, Some(ca)).await
+    }
+
+    async fn launch(width: u32, height: u32, lang: &str, ca: Option<&Path>) -> Browser {
         for (bin, package) in [
             ("/usr/bin/chromium", "chromium"),
             ("/usr/bin/chromedriver", "chromium-driver"),
@@ -35,14 +46,46 @@ impl Browser {
             );
         }
         let port = free_port();
-        let driver = Command::new("/usr/bin/chromedriver")
+        let profile = tempfile::tempdir().expect("a browser profile directory");
+        let mut driver = Command::new("/usr/bin/chromedriver");
+        if let Some(ca) = ca {
+            // Chromium on Linux trusts what ~/.pki/nssdb holds: a home of its own.
+            let home = profile.path().join("home");
+            let db = home.join(".pki/nssdb");
+            std::fs::create_dir_all(&db).expect("an NSS database folder");
+            let certutil = |args: &[&str]| {
+                let out = Command::new("certutil")
+                    .args(args)
+                    .output()
+                    .expect("certutil (apt-get install libnss3-tools; scripts/setup installs it)");
+                assert!(
+                    out.status.success(),
+                    "certutil {args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            };
+            let db_arg = format!("sql:{}", db.display());
+            certutil(&["-N", "-d", &db_arg, "--empty-password"]);
+            certutil(&[
+                "-A",
+                "-d",
+                &db_arg,
+                "-t",
+                "C,,",
+                "-n",
+                "hall CA",
+                "-i",
+                ca.to_str().expect("a UTF-8 path"),
+            ]);
+            driver.env("HOME", &home);
+        }
+        let driver = driver
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("starting chromedriver");
-        let profile = tempfile::tempdir().expect("a browser profile directory");
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -144,6 +187,19 @@ impl Browser {
             .goto(url)
             .await
             .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+    }
+
+    /// Opens `url` whatever comes of it (a refused certificate, say).
+    pub async fn goto_raw(&self, url: &str) {
+        let _ = self.client.goto(url).await;
+    }
+
+    /// Every element matching `css` now (none is no error).
+    pub async fn find_all(&self, css: &str) -> Vec<Element> {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
     }
 
     pub async fn find(&self, css: &str) -> Element {

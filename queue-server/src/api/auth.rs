@@ -123,6 +123,13 @@ impl FromRequestParts<AppState> for Caller {
             )
         })?;
         if let Some(device) = state.hall.device_by_token(&token) {
+            if let Some(axum::extract::ConnectInfo(peer)) =
+                parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            {
+                state.devices.note_address(&device.name, peer.ip());
+            }
             return Ok(Caller {
                 name: device.name.clone(),
                 role: device.role,

@@ -73,13 +73,24 @@ pub async fn account(
         .timeout(timeout)
         .send()
         .await
-        .map_err(|e| unavailable(e.to_string()))?;
+        .map_err(|e| unavailable(crate::webhooks::with_causes(&e)))?;
     match resp.status().as_u16() {
         200 => {
             let info: AccountInfo = resp
                 .json()
                 .await
                 .map_err(|e| unavailable(format!("unreadable answer: {e}")))?;
+            if caller.role != Role::Kiosk {
+                let today = st.hall.hall.business_day(st.clock.read().at).to_string();
+                let account = account_ref.clone();
+                let ticket = st
+                    .reads
+                    .run(move |conn| {
+                        crate::store::queries::ticket_with_account(conn, &today, &account)
+                    })
+                    .await?;
+                crate::api::access::record(&st, &caller, ticket, "amount_due").await;
+            }
             Ok(Json(info))
         }
         404 => Err(Error::NotFound(format!(

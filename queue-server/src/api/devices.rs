@@ -27,9 +27,28 @@ const MISSED_BEFORE_UNREACHABLE: u64 = 3;
 #[derive(Debug, Default)]
 pub struct DeviceBoard {
     last: Mutex<HashMap<String, (Heartbeat, Instant)>>,
+    /// The addresses each device's token came from since the server started.
+    addresses: Mutex<HashMap<String, std::collections::HashSet<std::net::IpAddr>>>,
 }
 
 impl DeviceBoard {
+    /// Notes where a device's token was used; an address not seen before
+    /// for it is a security event (a copied token shows up this way).
+    pub fn note_address(&self, device: &str, ip: std::net::IpAddr) {
+        let mut map = self.addresses.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = map.entry(device.to_string()).or_default();
+        if seen.insert(ip) {
+            tracing::info!(
+                target: "security",
+                event = "token_new_address",
+                device,
+                peer = %ip,
+                addresses = seen.len(),
+                "a device token was used from an address not seen before"
+            );
+        }
+    }
+
     fn record(&self, device: &str, beat: Heartbeat) -> Option<DeviceHealth> {
         let mut map = self.last.lock().unwrap_or_else(|p| p.into_inner());
         map.insert(device.to_string(), (beat, Instant::now()))

@@ -132,6 +132,23 @@ pub async fn day_stats(
     Ok(Json(stats))
 }
 
+/// The hall's TLS: the CA's fingerprint to compare with what a device or
+/// browser shows, the certificate's expiry and last renewal (manager).
+#[utoipa::path(get, path = "/api/v1/tls",
+    responses((status = 200, body = crate::tls::TlsStatus), (status = 403, body = ErrorBody),
+              (status = 404, description = "TLS is not configured", body = ErrorBody)),
+    security(("bearer" = [])), tag = "hall")]
+pub async fn tls_status(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> Result<Json<crate::tls::TlsStatus>> {
+    caller.require(&[Role::Manager], "read the TLS status")?;
+    st.tls
+        .as_ref()
+        .map(|t| Json(t.status()))
+        .ok_or_else(|| Error::NotFound("TLS is not configured: add a [tls] section".into()))
+}
+
 /// The business day a query names (`YYYY-MM-DD`), or today's.
 pub fn day_or_today(st: &AppState, raw: Option<&str>) -> Result<Date> {
     match raw {

@@ -23,6 +23,7 @@ use crate::hall::StoredEvent;
 use crate::store::reader::ReadPool;
 use crate::store::writer::WriterHandle;
 
+pub mod access;
 pub mod auth;
 pub mod billing;
 pub mod counters;
@@ -54,6 +55,10 @@ pub struct AppState {
     pub pin_guard: Arc<crate::signin::PinGuard>,
     pub pin_hasher: crate::signin::PinHasher,
     pub devices: Arc<devices::DeviceBoard>,
+    /// Who read which personal data lately (one record per ten minutes).
+    pub recent_reads: Arc<access::RecentReads>,
+    /// HTTPS on the hall network, when configured.
+    pub tls: Option<Arc<crate::tls::HallTls>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -72,6 +77,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/devices", get(devices::list))
         .route("/api/v1/devices/heartbeat", post(devices::heartbeat))
         .route("/api/v1/me", get(station::me))
+        .route("/api/v1/tls", get(hall::tls_status))
+        .route("/api/v1/access", get(access::list))
         .route(
             "/api/v1/counters/{number}/pin",
             axum::routing::put(station::set_pin),

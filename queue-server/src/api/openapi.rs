@@ -31,6 +31,8 @@ use utoipa::{Modify, OpenApi};
         crate::api::staff::disable_staff,
         crate::api::staff::sign_staff_out,
         crate::api::public::ticket,
+        crate::api::hall::tls_status,
+        crate::api::access::list,
         crate::api::ratings::setup,
         crate::api::ratings::rate_at_counter,
         crate::api::ratings::rate_on_phone,

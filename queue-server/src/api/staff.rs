@@ -63,6 +63,7 @@ pub async fn add_staff(
             hall.add_staff(&number, &name, &pin_hash)
         })
         .await?;
+    tracing::info!(target: "security", event = "staff_added", staff = %who.number, by = %caller.name, "staff account added");
     Ok((
         StatusCode::CREATED,
         Json(StaffMember {
@@ -94,6 +95,7 @@ pub async fn set_staff_pin(
             hall.set_staff_pin(&number, &pin_hash)
         })
         .await?;
+    tracing::info!(target: "security", event = "staff_pin_set", by = %caller.name, "staff PIN changed");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,6 +114,7 @@ pub async fn disable_staff(
     st.writer
         .run(caller.actor(), move |hall| hall.disable_staff(&number))
         .await?;
+    tracing::info!(target: "security", event = "staff_disabled", by = %caller.name, "staff account disabled");
     Ok(StatusCode::NO_CONTENT)
 }
 

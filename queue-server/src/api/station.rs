@@ -62,6 +62,7 @@ pub async fn set_pin(
     st.writer
         .run(caller.actor(), move |hall| hall.set_pin(counter, &pin_hash))
         .await?;
+    tracing::info!(target: "security", event = "counter_pin_set", counter, by = %caller.name, "counter PIN changed");
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -94,7 +95,9 @@ pub async fn sign_in(
         None => PinOf::Counter(counter),
     };
     // Reserved before the PIN is looked at: guesses sent at once count too.
-    let attempt = st.pin_guard.begin(whose, peer.ip())?;
+    let attempt = st.pin_guard.begin(whose.clone(), peer.ip()).inspect_err(|e| {
+        tracing::warn!(target: "security", event = "sign_in_locked", pin_of = %whose, peer = %peer.ip(), "{e}");
+    })?;
     let staff = req.staff.clone();
     let stored = st
         .reads
@@ -115,6 +118,7 @@ pub async fn sign_in(
         )));
     }
     if !st.pin_hasher.verify(req.pin.clone(), stored).await? {
+        tracing::warn!(target: "security", event = "sign_in_failed", pin_of = %whose, peer = %peer.ip(), "wrong PIN");
         return Err(wrong());
     }
     attempt.succeeded();
@@ -147,6 +151,14 @@ pub async fn sign_in(
             None
         }
     };
+    tracing::info!(
+        target: "security",
+        event = "signed_in",
+        counter,
+        staff = staff.as_ref().map_or("", |s| s.number.as_str()),
+        peer = %peer.ip(),
+        "signed in"
+    );
     Ok(Json(CounterSession {
         token,
         counter,

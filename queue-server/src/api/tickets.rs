@@ -64,6 +64,11 @@ pub async fn get(
             queries::ticket_view(conn, &hall, &row)
         })
         .await?;
+    // A kiosk reads back what it was just given; anyone else is shown a
+    // customer's account number, and that is kept.
+    if ticket.customer_ref.is_some() && caller.role != Role::Kiosk {
+        crate::api::access::record(&st, &caller, Some(ticket.id), "account_number").await;
+    }
     Ok(Json(ticket))
 }
 

@@ -349,9 +349,30 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
                     );
                 }
             }
+            let ca_pem = match &b.ca {
+                None => None,
+                Some(path) => {
+                    let pem = std::fs::read(path.get_ref()).or_else(|e| {
+                        c.err(
+                            path.span(),
+                            format!("cannot read the billing CA {}: {e}", path.get_ref()),
+                            "give the path of the PEM file of the CA that signed the billing system's certificate",
+                        )
+                    })?;
+                    if reqwest::Certificate::from_pem_bundle(&pem).map_or(true, |v| v.is_empty()) {
+                        return c.err(
+                            path.span(),
+                            format!("{} holds no PEM certificate", path.get_ref()),
+                            "give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)",
+                        );
+                    }
+                    Some(pem)
+                }
+            };
             BillingConfig {
                 account_url: b.account_url.map(|u| u.into_inner()),
                 timeout_ms: b.timeout_ms.clamp(50, 10_000),
+                ca_pem,
             }
         }
     };
@@ -391,11 +412,66 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         }
     };
 
+    let tls = match raw.tls {
+        None => None,
+        Some(t) => {
+            let listen =
+                t.listen
+                    .get_ref()
+                    .parse::<std::net::SocketAddr>()
+                    .or_else(|_| {
+                        c.err(
+                    t.listen.span(),
+                    format!("tls.listen \"{}\" is not an address and port", t.listen.get_ref()),
+                    "write it like \"0.0.0.0:8443\" (every address) or \"192.168.1.10:8443\"",
+                )
+                    })?;
+            let cert_days = *t.cert_days.get_ref();
+            if !(2..=825).contains(&cert_days) || t.renew_before_days >= cert_days {
+                return c.err(
+                    t.cert_days.span(),
+                    format!(
+                        "cert_days {cert_days} with renew_before_days {} cannot work",
+                        t.renew_before_days
+                    ),
+                    "give cert_days 2 to 825 and renew_before_days below it (397 and 30 by default)",
+                );
+            }
+            let own = match (t.cert, t.key) {
+                (None, None) => None,
+                (Some(cert), Some(key)) => Some((cert.into_inner().into(), key.into())),
+                (Some(cert), None) => {
+                    return c.err(
+                        cert.span(),
+                        "tls.cert is given without tls.key".into(),
+                        "give both the certificate chain (cert) and its private key (key), or neither",
+                    );
+                }
+                (None, Some(_)) => {
+                    return c.err(
+                        t.listen.span(),
+                        "tls.key is given without tls.cert".into(),
+                        "give both the certificate chain (cert) and its private key (key), or neither",
+                    );
+                }
+            };
+            Some(TlsConfig {
+                listen,
+                dir: t.dir.map(Into::into),
+                names: t.names,
+                cert_days,
+                renew_before_days: t.renew_before_days,
+                own,
+            })
+        }
+    };
+
     Ok(Config {
         webhooks,
         billing,
         ratings,
         retention_days,
+        tls,
         hall: HallConfig {
             name: raw.hall.name,
             timezone_name: tz_name,
@@ -473,15 +549,18 @@ fn is_slug(id: &str) -> bool {
             .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
 }
 
-/// The HTTP client has no TLS: a billing system on https needs a local
-/// proxy (say so rather than fail at the first delivery).
+/// The billing link's address: http, or https (checked against the
+/// system's CA store and `billing.ca`).
 fn check_http_url(c: &Checker<'_>, url: &Spanned<String>, what: &str) -> Result<(), ConfigError> {
     let u = url.get_ref();
-    if !u.starts_with("http://") || u.len() <= "http://".len() {
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
+    if rest.is_none_or(|r| r.is_empty() || r.contains(' ')) {
         return c.err(
             url.span(),
-            format!("{what} \"{u}\" is not an http:// URL"),
-            "give the billing system's address as http://host:port/path (for https, put a local TLS proxy in front)",
+            format!("{what} \"{u}\" is not an http:// or https:// URL"),
+            "give the billing system's address as https://host:port/path (or http:// on a trusted link)",
         );
     }
     Ok(())

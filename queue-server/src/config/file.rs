@@ -25,6 +25,31 @@ pub(super) struct RawConfig {
     pub(super) ratings: Option<RawRatings>,
     #[serde(default)]
     pub(super) privacy: Option<RawPrivacy>,
+    #[serde(default)]
+    pub(super) tls: Option<RawTls>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTls {
+    pub(super) listen: Spanned<String>,
+    pub(super) dir: Option<String>,
+    #[serde(default)]
+    pub(super) names: Vec<String>,
+    #[serde(default = "default_cert_days")]
+    pub(super) cert_days: Spanned<u32>,
+    #[serde(default = "default_renew_before")]
+    pub(super) renew_before_days: u32,
+    pub(super) cert: Option<Spanned<String>>,
+    pub(super) key: Option<String>,
+}
+
+fn default_cert_days() -> Spanned<u32> {
+    Spanned::new(0..0, 397)
+}
+
+fn default_renew_before() -> u32 {
+    30
 }
 
 #[derive(Deserialize)]
@@ -95,6 +120,9 @@ fn default_retry_max() -> u32 {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBilling {
     pub(super) account_url: Option<Spanned<String>>,
+    /// A CA (PEM) the billing system's https certificate is signed by,
+    /// besides the system's own store.
+    pub(super) ca: Option<Spanned<String>>,
     #[serde(default = "default_lookup_timeout")]
     pub(super) timeout_ms: u32,
 }

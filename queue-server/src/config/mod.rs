@@ -39,6 +39,24 @@ pub struct Config {
     /// Days a ticket's personal fields (account number, tracking code,
     /// billing reference) are kept; then they are removed for good.
     pub retention_days: u32,
+    /// HTTPS on the hall network; `None`: plain HTTP only.
+    pub tls: Option<TlsConfig>,
+}
+
+/// HTTPS on the hall's network.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    /// Where HTTPS listens (the LAN address); plain HTTP then stays on loopback.
+    pub listen: std::net::SocketAddr,
+    /// Where the hall CA and the server certificate live; `None`: beside the database.
+    pub dir: Option<std::path::PathBuf>,
+    /// DNS names and IP addresses the certificate is for (this host's name,
+    /// localhost and loopback are always added).
+    pub names: Vec<String>,
+    pub cert_days: u32,
+    pub renew_before_days: u32,
+    /// The hall's own certificate chain and key, instead of the hall CA's.
+    pub own: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// 好差评: when ratings are taken and how bad ones are followed up.
@@ -73,6 +91,26 @@ pub struct BillingConfig {
     /// With `{ref}` where the account number goes.
     pub account_url: Option<String>,
     pub timeout_ms: u32,
+    /// Certificates (PEM) trusted for the billing system's https besides
+    /// the system's store, for webhooks and account lookups alike.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl BillingConfig {
+    /// The HTTP client for the billing link: https trusting the system's
+    /// CA store and the configured CA, plain http as before.
+    pub fn client(&self, timeout: std::time::Duration) -> reqwest::Client {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .timeout(timeout);
+        if let Some(pem) = &self.ca_pem {
+            for cert in reqwest::Certificate::from_pem_bundle(pem).unwrap_or_default() {
+                b = b.add_root_certificate(cert);
+            }
+        }
+        b.build()
+            .expect("the billing client's settings were checked with the configuration")
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -154,8 +154,8 @@ fn refuses_common_mistakes() {
         ),
         (
             "url = \"http://127.0.0.1:9090/hall/events\"",
-            "url = \"https://billing/x\"",
-            "not an http:// URL",
+            "url = \"ftp://billing/x\"",
+            "not an http:// or https:// URL",
         ),
         (
             "secret = \"0123456789abcdef0123\"",

@@ -676,3 +676,43 @@ fn follow_up_from_row(r: &Row<'_>, today: jiff::civil::Date) -> rusqlite::Result
         overdue: closed_at.is_none() && today > due,
     })
 }
+
+/// The access records of `[from, to)` (ms), oldest first.
+pub fn access_between(
+    conn: &Connection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<hall_api::AccessRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.at, a.who, a.staff, (SELECT name FROM staff WHERE staff.number = a.staff), \
+         a.ticket_id, t.number, a.what FROM access_log a LEFT JOIN tickets t ON t.id = a.ticket_id \
+         WHERE a.at >= ?1 AND a.at < ?2 ORDER BY a.id",
+    )?;
+    let rows = stmt.query_map(params![from, to], |r| {
+        Ok(hall_api::AccessRecord {
+            at: ts(r.get(0)?),
+            who: r.get(1)?,
+            staff: match r.get::<_, Option<String>>(2)? {
+                Some(number) => Some(StaffRef {
+                    number,
+                    name: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                }),
+                None => None,
+            },
+            ticket_id: r.get(4)?,
+            number: r.get(5)?,
+            what: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The newest ticket of the business day `day` with this account number.
+pub fn ticket_with_account(conn: &Connection, day: &str, account: &str) -> Result<Option<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM tickets WHERE business_day = ?1 AND customer_ref = ?2 ORDER BY id DESC LIMIT 1",
+    )?;
+    Ok(stmt
+        .query_row(params![day, account], |r| r.get(0))
+        .optional()?)
+}

@@ -192,6 +192,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX follow_ups_open ON follow_ups(due) WHERE closed_at IS NULL;
     "#,
+    // 8: who saw a customer's account number or amount due, and when.
+    r#"
+    CREATE TABLE access_log (
+        id        INTEGER PRIMARY KEY,
+        at        INTEGER NOT NULL,
+        who       TEXT NOT NULL,      -- the device or session
+        staff     TEXT,               -- the member of staff, when signed in as one
+        ticket_id INTEGER REFERENCES tickets(id),
+        what      TEXT NOT NULL       -- account_number | amount_due
+    );
+    CREATE INDEX access_log_at ON access_log(at);
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {

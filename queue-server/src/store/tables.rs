@@ -467,6 +467,32 @@ impl Tables<'_> {
     }
 }
 
+impl Tables<'_> {
+    pub fn record_access(
+        &self,
+        at: i64,
+        who: &str,
+        staff: Option<&str>,
+        ticket: Option<i64>,
+        what: &str,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO access_log (at, who, staff, ticket_id, what) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![at, who, staff, ticket, what])?;
+        Ok(())
+    }
+
+    /// Forgets the access records made before `at` (ms).
+    pub fn forget_access_before(&self, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM access_log WHERE at < ?1")?
+            .execute([at])?;
+        Ok(())
+    }
+}
+
 /// A rating about to be written.
 pub struct NewRating<'a> {
     pub ticket_id: i64,
