@@ -379,3 +379,62 @@ fn a_paused_counter_shows_its_sign_on_the_led_and_the_board() {
         &[0xD4, 0xDD, 0xCD, 0xA3, 0xB7, 0xFE, 0xCE, 0xF1],
     );
 }
+
+/// On the hall network: the board reaches the server over https, trusting
+/// the hall CA from its configuration, and shows the calls as before.
+#[test]
+fn the_board_follows_the_hall_over_https_with_the_pinned_ca() {
+    init_slint(true);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let tls_port = hall_testkit::free_port();
+    let config = format!(
+        "{}\n[tls]\nlisten = \"127.0.0.1:{tls_port}\"\n",
+        include_str!("../../queue-server/demo.toml")
+    );
+    let server = runtime.block_on(ServerProcess::start(
+        hall_testkit::queue_server_bin(),
+        hall_testkit::ServerOptions {
+            config: Some(config),
+            ..Default::default()
+        },
+    ));
+    // The board's own configuration, as an installer writes it.
+    let ca = server.dir.path().join("tls/ca.crt");
+    let toml = display_board::config::DEFAULT.replace(
+        "url = \"http://127.0.0.1:8080\"",
+        &format!(
+            "url = \"https://127.0.0.1:{tls_port}\"\nca = \"{}\"",
+            ca.display()
+        ),
+    );
+    let board_config = display_board::config::BoardConfig::parse("board.toml", &toml).unwrap();
+    let client = HallClient::for_device(
+        &board_config.server.url,
+        &board_config.server.token,
+        board_config.server.ca.as_deref(),
+    )
+    .unwrap();
+    // Without the CA line the configuration is refused, naming the line.
+    let without = toml.replace(&format!("ca = \"{}\"", ca.display()), "");
+    let e = display_board::config::BoardConfig::parse("board.toml", &without)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("server.ca") && e.starts_with("board.toml:"),
+        "{e}"
+    );
+
+    let ui = BoardWindow::new().unwrap();
+    ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
+    ui.show().unwrap();
+    let _board = Board::start(&ui, client, None, Default::default(), runtime.handle());
+    wait(&ui, "the link over https", |ui| {
+        ui.get_connected() && ui.get_hall_name().contains("城东")
+    });
+    call(&runtime, &server, "pay", 3);
+    wait(&ui, "the call", |ui| shown(ui) == ["A001"]);
+}

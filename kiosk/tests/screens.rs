@@ -34,11 +34,20 @@ impl Hall {
     /// The demo hall, its kiosk on a serial printer with short timers;
     /// `adjust` may change the kiosk's configuration further.
     fn start_with(adjust: impl FnOnce(&mut KioskConfig)) -> Hall {
+        Self::start_rig(false, adjust)
+    }
+
+    fn start_rig(tls: bool, adjust: impl FnOnce(&mut KioskConfig)) -> Hall {
         hall_testkit::screen::init_slint(true);
         let ui = KioskWindow::new().unwrap();
         ui.window().set_size(slint::PhysicalSize::new(1080, 1920));
         ui.show().unwrap();
-        let rig = KioskRig::start(&ui, |config| {
+        let start = if tls {
+            KioskRig::start_tls
+        } else {
+            KioskRig::start
+        };
+        let rig = start(&ui, |config: &mut KioskConfig| {
             config.timing.refresh_s = 1;
             config.timing.heartbeat_s = 1;
             config.screen.ticket_s = 2;
@@ -317,5 +326,17 @@ fn a_timed_out_ticket_request_is_retried_with_the_same_key() {
     );
     assert_eq!(hall.ui.global::<KioskState>().get_ticket().number, "B001");
     assert_eq!(hall.waiting("open"), 1, "the retry got the same ticket");
+    assert_eq!(hall.printed().largest_text(), Some(("B001", 7)));
+}
+
+#[test]
+fn a_kiosk_on_the_hall_network_issues_over_https_with_the_pinned_ca() {
+    let hall = Hall::start_rig(true, |_| {});
+    assert!(hall.rig.url.starts_with("https://"));
+    hall.touch("开户");
+    hall.wait("the ticket", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Ticket
+    });
+    assert_eq!(hall.ui.global::<KioskState>().get_ticket().number, "B001");
     assert_eq!(hall.printed().largest_text(), Some(("B001", 7)));
 }

@@ -313,6 +313,8 @@ pub struct KioskRig {
     pub server: hall_testkit::ServerProcess,
     pub sim: SimPrinter,
     pub kiosk: std::rc::Rc<kiosk::app::Kiosk>,
+    /// The server address the kiosk was configured with.
+    pub url: String,
     _pair: hall_testkit::serial::SerialPair,
 }
 
@@ -322,10 +324,56 @@ impl KioskRig {
         adjust: impl FnOnce(&mut kiosk::config::KioskConfig),
     ) -> KioskRig {
         let (runtime, server) = hall_testkit::demo_hall_on_a_runtime();
+        let url = server.base_url();
+        Self::start_on(runtime, server, url, None, ui, adjust)
+    }
+
+    /// The demo hall with TLS on its network: the kiosk reaches it over
+    /// https, trusting the hall CA the server made.
+    pub fn start_tls(
+        ui: &kiosk::KioskWindow,
+        adjust: impl FnOnce(&mut kiosk::config::KioskConfig),
+    ) -> KioskRig {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let port = hall_testkit::free_port();
+        let server = runtime.block_on(hall_testkit::ServerProcess::start(
+            hall_testkit::queue_server_bin(),
+            hall_testkit::ServerOptions {
+                config: Some(format!(
+                    "{}\n[tls]\nlisten = \"127.0.0.1:{port}\"\n",
+                    include_str!("../../../queue-server/demo.toml")
+                )),
+                ..Default::default()
+            },
+        ));
+        let ca = server.dir.path().join("tls/ca.crt");
+        Self::start_on(
+            runtime,
+            server,
+            format!("https://127.0.0.1:{port}"),
+            Some(ca),
+            ui,
+            adjust,
+        )
+    }
+
+    fn start_on(
+        runtime: tokio::runtime::Runtime,
+        server: hall_testkit::ServerProcess,
+        url: String,
+        ca: Option<std::path::PathBuf>,
+        ui: &kiosk::KioskWindow,
+        adjust: impl FnOnce(&mut kiosk::config::KioskConfig),
+    ) -> KioskRig {
         let pair = hall_testkit::serial::SerialPair::new();
         let sim = SimPrinter::on_serial(&pair.device);
         let mut config = kiosk::config::KioskConfig::default_config();
-        config.server.url = server.base_url();
+        config.server.url = url.clone();
+        config.server.ca = ca;
         config.server.token = hall_testkit::demo::KIOSK.into();
         config.printer.device = format!("serial:{}", pair.port.display());
         adjust(&mut config);
@@ -336,6 +384,7 @@ impl KioskRig {
             server,
             sim,
             kiosk,
+            url,
             _pair: pair,
         }
     }
