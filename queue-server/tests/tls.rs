@@ -385,3 +385,31 @@ async fn webhooks_and_account_lookups_reach_an_https_billing_system_and_bad_cert
     let _ = sim.kill();
     let _ = sim.wait();
 }
+
+#[tokio::test]
+async fn a_hall_may_bring_its_own_certificate() {
+    let pki = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = billing_pki(pki.path());
+    let extra = format!("cert = \"{}\"\nkey = \"{}\"", cert.display(), key.display());
+    let (s, port) = tls_server(&extra).await;
+    let client = HallClient::pinned(
+        format!("https://127.0.0.1:{port}"),
+        demo::KIOSK,
+        &std::fs::read(&ca).unwrap(),
+    )
+    .unwrap();
+    client.health().await.unwrap();
+    let status: serde_json::Value = serde_json::from_str(
+        &s.client(demo::MANAGER)
+            .get_text("/api/v1/tls")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(status["own_certificate"], true);
+    assert!(status["ca_fingerprint"].is_null());
+    assert!(
+        !s.dir.path().join("tls/ca.key").exists(),
+        "no CA of its own is made"
+    );
+}
