@@ -63,7 +63,7 @@ pub struct AccessQuery {
 #[utoipa::path(get, path = "/api/v1/access", params(AccessQuery),
     responses((status = 200, body = Vec<AccessRecord>), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])), tag = "hall")]
-pub async fn list(
+pub async fn access_records(
     State(st): State<AppState>,
     caller: Caller,
     ApiQuery(q): ApiQuery<AccessQuery>,

@@ -78,7 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/devices/heartbeat", post(devices::heartbeat))
         .route("/api/v1/me", get(station::me))
         .route("/api/v1/tls", get(hall::tls_status))
-        .route("/api/v1/access", get(access::list))
+        .route("/api/v1/access", get(access::access_records))
         .route(
             "/api/v1/counters/{number}/pin",
             axum::routing::put(station::set_pin),

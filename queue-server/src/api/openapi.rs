@@ -32,7 +32,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::staff::sign_staff_out,
         crate::api::public::ticket,
         crate::api::hall::tls_status,
-        crate::api::access::list,
+        crate::api::access::access_records,
         crate::api::ratings::setup,
         crate::api::ratings::rate_at_counter,
         crate::api::ratings::rate_on_phone,
