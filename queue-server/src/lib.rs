@@ -97,6 +97,28 @@ pub async fn serve(
         }
         None => None,
     };
+    let redirect = match hall
+        .tls
+        .as_ref()
+        .and_then(|t| t.redirect_from.map(|r| (r, t.listen.port())))
+    {
+        Some((from, https_port)) => {
+            let tcp = tokio::net::TcpListener::bind(from).await.map_err(|e| {
+                anyhow::anyhow!("cannot listen on {from} for the redirect to HTTPS: {e}")
+            })?;
+            tracing::info!(%from, "plain HTTP there only redirects to HTTPS");
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(http::serve(
+                vec![http::Listener { tcp, tls: None }],
+                tls::redirect_router(https_port),
+                async move {
+                    let _ = stopped.await;
+                },
+            ));
+            Some((stop, task))
+        }
+        None => None,
+    };
     let (writer, last) = Writer::open(db, hall.clone())?;
     let clock = writer.clock();
     let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -174,6 +196,10 @@ pub async fn serve(
     retention.abort();
     if let Some(r) = renewal {
         r.abort();
+    }
+    if let Some((stop, task)) = redirect {
+        let _ = stop.send(());
+        let _ = task.await;
     }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     writer_thread

@@ -295,3 +295,34 @@ fn hostname() -> Option<String> {
     let name = name.trim();
     (!name.is_empty() && name != "localhost").then(|| name.to_string())
 }
+
+/// The only thing plain HTTP on the LAN answers: a permanent redirect to
+/// the same path over HTTPS on `https_port`, nothing read, nothing served.
+pub fn redirect_router(https_port: u16) -> axum::Router {
+    use axum::http::{HeaderMap, StatusCode, Uri, header};
+    use axum::response::IntoResponse;
+    axum::Router::new().fallback(move |headers: HeaderMap, uri: Uri| async move {
+        // "hall.local:80" and "[::1]:80" lose their port; "hall.local" stays.
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(|h| match h.rsplit_once(':') {
+                Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name,
+                _ => h,
+            })
+            .filter(|h| !h.is_empty() && !h.contains(['/', '@', ' ', '?', '#']));
+        let Some(host) = host else {
+            return (StatusCode::BAD_REQUEST, "a Host header is needed").into_response();
+        };
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        match format!("https://{host}:{https_port}{path}").parse::<axum::http::HeaderValue>() {
+            Ok(to) => (
+                StatusCode::PERMANENT_REDIRECT,
+                [(header::LOCATION, to)],
+                "this hall speaks HTTPS",
+            )
+                .into_response(),
+            Err(_) => (StatusCode::BAD_REQUEST, "an unusable Host header").into_response(),
+        }
+    })
+}

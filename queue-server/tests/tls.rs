@@ -413,3 +413,35 @@ async fn a_hall_may_bring_its_own_certificate() {
         "no CA of its own is made"
     );
 }
+
+#[tokio::test]
+async fn plain_http_on_the_network_may_only_redirect_to_https() {
+    let from = free_port();
+    let (_s, port) = tls_server(&format!("redirect_from = \"127.0.0.1:{from}\"")).await;
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (path, token) in [
+        ("/counter?lang=zh", None),
+        ("/api/v1/hall", Some(demo::MANAGER)),
+    ] {
+        let mut req = plain
+            .get(format!("http://127.0.0.1:{from}{path}"))
+            .header("host", format!("hall.local:{from}"));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 308, "{path}");
+        assert_eq!(
+            resp.headers()["location"],
+            format!("https://hall.local:{port}{path}").as_str()
+        );
+        assert_eq!(
+            resp.text().await.unwrap(),
+            "this hall speaks HTTPS",
+            "nothing served"
+        );
+    }
+}

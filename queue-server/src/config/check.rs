@@ -455,7 +455,21 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
                     );
                 }
             };
+            let redirect_from = match &t.redirect_from {
+                None => None,
+                Some(r) => Some(r.get_ref().parse::<std::net::SocketAddr>().or_else(|_| {
+                    c.err(
+                        r.span(),
+                        format!(
+                            "tls.redirect_from \"{}\" is not an address and port",
+                            r.get_ref()
+                        ),
+                        "write it like \"0.0.0.0:80\", or leave it out",
+                    )
+                })?),
+            };
             Some(TlsConfig {
+                redirect_from,
                 listen,
                 dir: t.dir.map(Into::into),
                 names: t.names,

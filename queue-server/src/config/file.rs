@@ -42,6 +42,8 @@ pub(super) struct RawTls {
     pub(super) renew_before_days: u32,
     pub(super) cert: Option<Spanned<String>>,
     pub(super) key: Option<String>,
+    /// A plain-HTTP listener on the LAN that only redirects to HTTPS.
+    pub(super) redirect_from: Option<Spanned<String>>,
 }
 
 fn default_cert_days() -> Spanned<u32> {

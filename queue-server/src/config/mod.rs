@@ -57,6 +57,8 @@ pub struct TlsConfig {
     pub renew_before_days: u32,
     /// The hall's own certificate chain and key, instead of the hall CA's.
     pub own: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// Where plain HTTP is answered with a redirect to HTTPS (and nothing else).
+    pub redirect_from: Option<std::net::SocketAddr>,
 }
 
 /// 好差评: when ratings are taken and how bad ones are followed up.
