@@ -148,6 +148,8 @@ pub struct RatingSetup {
 pub struct LevelChoice {
     pub level: RatingLevel,
     pub name: I18nText,
+    /// A bad rating: the customer is asked why, and a follow-up opens.
+    pub asks_reasons: bool,
 }
 
 /// A bad rating's follow-up (整改, 回访): owner, what was done, whether the

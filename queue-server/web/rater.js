@@ -54,35 +54,15 @@ function renderIdle() {
 }
 
 function renderLevels() {
-  const box = $("levels");
-  box.innerHTML = "";
-  setup.levels.forEach((choice) => {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = `level ${choice.level}`;
-    button.dataset.level = choice.level;
+  Rating.levels($("levels"), setup, (choice, button) => {
     button.innerHTML = "<span></span><small></small>";
     button.children[0].textContent = choice.name.zh;
     button.children[1].textContent = choice.name.en;
-    button.addEventListener("click", () => choose(choice.level));
-    box.append(button);
-  });
-  const chips = $("reasons");
-  chips.innerHTML = "";
-  setup.reasons.forEach((reason) => {
-    const chip = document.createElement("button");
-    chip.type = "button";
-    chip.className = "chip";
-    chip.dataset.reason = reason.id;
-    chip.setAttribute("aria-pressed", "false");
-    chip.textContent = `${reason.name.zh} · ${reason.name.en}`;
-    chip.addEventListener("click", () => {
-      if (chosen.has(reason.id)) chosen.delete(reason.id); else chosen.add(reason.id);
-      chip.setAttribute("aria-pressed", String(chosen.has(reason.id)));
-      keepAsking();
-    });
-    chips.append(chip);
-  });
+  }, choose);
+}
+
+function renderReasons() {
+  Rating.reasons($("reasons"), setup, chosen, (reason) => `${reason.name.zh} · ${reason.name.en}`, keepAsking);
 }
 
 function ask(ticket) {
@@ -90,8 +70,8 @@ function ask(ticket) {
   chosen = new Set();
   $("ask-ticket").textContent = ticket.number;
   $("reasons-box").classList.add("hidden");
-  document.querySelectorAll("#levels .level").forEach((b) => b.classList.remove("picked"));
-  document.querySelectorAll("#reasons .chip").forEach((c) => c.setAttribute("aria-pressed", "false"));
+  Rating.pick($("levels"), null);
+  renderReasons();
   show("ask");
   keepAsking();
 }
@@ -103,16 +83,16 @@ function keepAsking() {
 }
 
 let badLevel = null;
-function choose(level) {
+function choose(choice) {
   if (!asking) return;
-  if (level === "dissatisfied" || level === "very_dissatisfied") {
-    badLevel = level;
-    document.querySelectorAll("#levels .level").forEach((b) => b.classList.toggle("picked", b.dataset.level === level));
+  if (choice.asks_reasons) {
+    badLevel = choice.level;
+    Rating.pick($("levels"), choice.level);
     $("reasons-box").classList.remove("hidden");
     keepAsking();
     return;
   }
-  send(level, []);
+  send(choice.level, []);
 }
 
 async function send(level, reasons) {

@@ -57,43 +57,20 @@ function renderRating() {
   $("rate-send").textContent = t("send");
   const levels = $("rate-levels");
   if (levels.dataset.lang !== lang) {
-    levels.innerHTML = "";
-    setup.levels.forEach((choice) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = `level ${choice.level}`;
-      button.dataset.level = choice.level;
-      button.textContent = choice.name[lang];
-      button.addEventListener("click", () => choose(choice.level));
-      levels.append(button);
-    });
-    const chips = $("rate-reasons");
-    chips.innerHTML = "";
-    setup.reasons.forEach((reason) => {
-      const chip = document.createElement("button");
-      chip.type = "button";
-      chip.className = "chip";
-      chip.dataset.reason = reason.id;
-      chip.setAttribute("aria-pressed", String(chosen.has(reason.id)));
-      chip.textContent = reason.name[lang];
-      chip.addEventListener("click", () => {
-        if (chosen.has(reason.id)) chosen.delete(reason.id); else chosen.add(reason.id);
-        chip.setAttribute("aria-pressed", String(chosen.has(reason.id)));
-      });
-      chips.append(chip);
-    });
+    Rating.levels(levels, setup, (choice, button) => { button.textContent = choice.name[lang]; }, choose);
+    Rating.reasons($("rate-reasons"), setup, chosen, (reason) => reason.name[lang]);
     levels.dataset.lang = lang;
   }
 }
 
-function choose(level) {
-  if (level === "dissatisfied" || level === "very_dissatisfied") {
-    bad = level;
-    document.querySelectorAll("#rate-levels .level").forEach((b) => b.classList.toggle("picked", b.dataset.level === level));
+function choose(choice) {
+  if (choice.asks_reasons) {
+    bad = choice.level;
+    Rating.pick($("rate-levels"), choice.level);
     $("rate-reasons-box").classList.remove("hidden");
     return;
   }
-  send(level, []);
+  send(choice.level, []);
 }
 
 async function send(level, reasons) {

@@ -122,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{tracking_code}", get(public::ticket_page))
         .route("/rate/{counter}", get(public::rater_page))
         .route("/assets/rater.js", get(public::rater_js))
+        .route("/assets/rating.js", get(public::rating_js))
         .route("/assets/counter.js", get(public::counter_js))
         .route("/assets/ticket.js", get(public::ticket_js))
         .route("/assets/style.css", get(public::style_css))

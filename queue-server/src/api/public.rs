@@ -18,6 +18,7 @@ const COUNTER_HTML: &str = include_str!("../../web/counter.html");
 const COUNTER_JS: &str = include_str!("../../web/counter.js");
 const RATER_HTML: &str = include_str!("../../web/rater.html");
 const RATER_JS: &str = include_str!("../../web/rater.js");
+const RATING_JS: &str = include_str!("../../web/rating.js");
 const TICKET_HTML: &str = include_str!("../../web/ticket.html");
 const TICKET_JS: &str = include_str!("../../web/ticket.js");
 const STYLE_CSS: &str = include_str!("../../web/style.css");
@@ -44,6 +45,10 @@ pub async fn rater_page() -> impl IntoResponse {
 
 pub async fn rater_js() -> impl IntoResponse {
     javascript(RATER_JS)
+}
+
+pub async fn rating_js() -> impl IntoResponse {
+    javascript(RATING_JS)
 }
 
 pub async fn ticket_page() -> impl IntoResponse {

@@ -28,6 +28,7 @@ pub async fn setup(State(st): State<AppState>) -> Json<RatingSetup> {
             .map(|level| LevelChoice {
                 level,
                 name: level.name(),
+                asks_reasons: level.is_bad(),
             })
             .collect(),
         reasons: st.hall.ratings.reasons.clone(),
