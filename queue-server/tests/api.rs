@@ -1214,6 +1214,22 @@ fn new_staff(number: &str, name: &str, pin: &str) -> hall_api::NewStaff {
     }
 }
 
+/// A new member of staff, added by the manager and signed in at `counter`:
+/// a client acting as them there.
+async fn staff_at(s: &ServerProcess, counter: u32, number: &str, name: &str) -> HallClient {
+    const PIN: &str = "2468";
+    s.client(demo::MANAGER)
+        .add_staff(&new_staff(number, name, PIN))
+        .await
+        .unwrap();
+    let session = s
+        .client("")
+        .sign_in_staff(counter, number, PIN)
+        .await
+        .unwrap();
+    s.client(&session.token)
+}
+
 #[tokio::test]
 async fn staff_sign_in_as_people_and_its_refusals() {
     let s = demo_server().await;
@@ -1359,15 +1375,8 @@ async fn pauses_holds_and_per_staff_statistics_agree_with_the_event_log() {
     let pause = || tokio::time::sleep(Duration::from_millis(150));
     let m = s.client(demo::MANAGER);
     let kiosk = s.client(demo::KIOSK);
-    let anyone = s.client("");
-    m.add_staff(&new_staff("1024", "张三", "2468"))
-        .await
-        .unwrap();
-    m.add_staff(&new_staff("2048", "李四", "1357"))
-        .await
-        .unwrap();
-    let a = s.client(&anyone.sign_in_staff(1, "1024", "2468").await.unwrap().token);
-    let b = s.client(&anyone.sign_in_staff(2, "2048", "1357").await.unwrap().token);
+    let a = staff_at(&s, 1, "1024", "张三").await;
+    let b = staff_at(&s, 2, "2048", "李四").await;
     for i in 0..6 {
         issue(&kiosk, "pay", &format!("k{i}")).await;
         pause().await;
@@ -1732,16 +1741,7 @@ async fn ratings_are_taken_once_from_the_right_place_in_time_and_bad_ones_follow
     let rater1 = s.client(&demo::rater(1));
     let rater2 = s.client(&demo::rater(2));
     let mut live = m.events(None).await.unwrap();
-    m.add_staff(&new_staff("1024", "张三", "2468"))
-        .await
-        .unwrap();
-    let zhang = s.client(
-        &s.client("")
-            .sign_in_staff(1, "1024", "2468")
-            .await
-            .unwrap()
-            .token,
-    );
+    let zhang = staff_at(&s, 1, "1024", "张三").await;
     let mut issued = Vec::new();
     for i in 0..4 {
         issued.push(issue(&kiosk, "pay", &format!("r{i}")).await);
@@ -2004,16 +2004,7 @@ async fn who_saw_an_account_number_is_kept_and_security_events_are_logged() {
     issue(&kiosk, "pay", "no-account").await;
     // The kiosk reading back its own ticket is no access.
     kiosk.ticket(t.id).await.unwrap();
-    m.add_staff(&new_staff("1024", "张三", "2468"))
-        .await
-        .unwrap();
-    let zhang = s.client(
-        &s.client("")
-            .sign_in_staff(1, "1024", "2468")
-            .await
-            .unwrap()
-            .token,
-    );
+    let zhang = staff_at(&s, 1, "1024", "张三").await;
     let called = zhang.call_next(1).await.unwrap().unwrap();
     // The counter page reads its current ticket on every refresh: one record.
     for _ in 0..3 {

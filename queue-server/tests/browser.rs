@@ -3,30 +3,13 @@
 
 use hall_api::{DeviceHealth, Heartbeat, IssueTicket, PrinterState, TicketStatus};
 use hall_testkit::browser::Browser;
-use hall_testkit::{ServerOptions, ServerProcess, demo};
+use hall_testkit::{ServerOptions, ServerProcess, demo, eventually};
 
 const BIN: &str = env!("CARGO_BIN_EXE_queue-server");
 
 /// Waits until the page's current ticket is `number` ("" for none).
 async fn current_is(b: &Browser, number: &str) {
-    let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
-    loop {
-        let shown = b
-            .find("#current-number")
-            .await
-            .attr("data-number")
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        if shown == number {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "current ticket shows {shown:?}, expected {number:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    b.wait_attr("#current-number", "data-number", number).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,14 +214,10 @@ async fn a_member_of_staff_signs_in_pauses_for_a_reason_and_holds_a_customer() {
     b.press('c').await;
     current_is(&b, "").await;
     let resume = b.find("#held-list li[data-number='B001'] button").await;
-    let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
-    while !resume.is_enabled().await.unwrap() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "resume stays disabled"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    eventually("the resume button enabled", || async {
+        resume.is_enabled().await.unwrap()
+    })
+    .await;
     resume.click().await.unwrap();
     current_is(&b, "B001").await;
     b.wait_text("#current-status", "serving again", |t| t.contains("办理中"))
@@ -285,11 +264,10 @@ async fn a_member_of_staff_signs_in_pauses_for_a_reason_and_holds_a_customer() {
     // Signing out ends the attendance on the server.
     b.click("#sign-out").await;
     b.wait_for("#signin-button").await;
-    let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
-    while manager.hall().await.unwrap().counters[2].staff.is_some() {
-        assert!(std::time::Instant::now() < deadline, "still signed in");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    eventually("the member of staff signed out", || async {
+        manager.hall().await.unwrap().counters[2].staff.is_none()
+    })
+    .await;
     b.close().await;
 }
 
@@ -342,24 +320,7 @@ async fn a_customer_follows_the_ticket_on_a_phone() {
 
 /// Waits until the rater page shows `screen` (idle, ask, thanks, setup).
 async fn rater_shows(b: &Browser, screen: &str) {
-    let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
-    loop {
-        let shown = b
-            .find("body")
-            .await
-            .attr("data-screen")
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        if shown == screen {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the rater shows {shown:?}, expected {screen:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    b.wait_attr("body", "data-screen", screen).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -398,20 +359,15 @@ async fn the_rater_wakes_when_the_counter_completes_and_a_touch_rates_it() {
     rater.click("#setup-button").await;
     rater_shows(&rater, "idle").await;
     // It reports itself, so the manager sees a rater that goes silent.
-    let deadline = std::time::Instant::now() + hall_testkit::browser::PATIENCE;
-    while !manager
-        .devices()
-        .await
-        .unwrap()
-        .iter()
-        .any(|d| d.name == "rater-2" && d.reachable && d.last.is_some())
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no heartbeat from the rater"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    eventually("a heartbeat from the rater", || async {
+        manager
+            .devices()
+            .await
+            .unwrap()
+            .iter()
+            .any(|d| d.name == "rater-2" && d.reachable && d.last.is_some())
+    })
+    .await;
 
     // The counter page: a member of staff serves A001 and completes it.
     let counter = Browser::start(1024, 600, "zh-CN").await;

@@ -267,36 +267,19 @@ fn billing_pki(
 #[tokio::test]
 async fn webhooks_and_account_lookups_reach_an_https_billing_system_and_bad_certificates_are_reported()
  {
-    use hall_testkit::billing::SECRET;
+    use hall_testkit::billing::{BillingSim, SECRET};
     let pki = tempfile::tempdir().unwrap();
     let (ca, cert, key) = billing_pki(pki.path());
     let port = free_port();
-    let mut sim = std::process::Command::new(hall_testkit::workspace_bin("billing-sim"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--secret",
-            SECRET,
-        ])
-        .arg("--tls-cert")
-        .arg(&cert)
-        .arg("--tls-key")
-        .arg(&key)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let ca_pem = std::fs::read(&ca).unwrap();
-    let sim_client = HallClient::pinned(format!("https://127.0.0.1:{port}"), "", &ca_pem).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while sim_client.get_text("/received").await.is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "billing-sim on https did not start"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let sim = BillingSim::start_tls(
+        &hall_testkit::workspace_bin("billing-sim"),
+        port,
+        &cert,
+        &key,
+        &ca_pem,
+    )
+    .await;
     let hall = |with_ca: bool| {
         let ca_line = if with_ca {
             format!("ca = \"{}\"\n", ca.display())
@@ -325,20 +308,8 @@ async fn webhooks_and_account_lookups_reach_an_https_billing_system_and_bad_cert
         .await
         .unwrap();
     s.client(demo::MANAGER).call_next(1).await.unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let got: serde_json::Value =
-            serde_json::from_str(&sim_client.get_text("/received").await.unwrap()).unwrap();
-        if got["events"].as_array().is_some_and(|e| !e.is_empty()) {
-            assert_eq!(got["events"][0]["kind"], "ticket.called");
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no delivery over https: {got}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let got = sim.wait_for(1).await;
+    assert_eq!(got["events"][0]["kind"], "ticket.called");
     let account = s.client(demo::KIOSK).account("8800123456").await.unwrap();
     assert_eq!(account.amount_due_minor, 12850);
     drop(s);
@@ -382,8 +353,7 @@ async fn webhooks_and_account_lookups_reach_an_https_billing_system_and_bad_cert
         Some(503),
         "the kiosk goes on without the lookup"
     );
-    let _ = sim.kill();
-    let _ = sim.wait();
+    drop(sim);
 }
 
 #[tokio::test]

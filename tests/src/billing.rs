@@ -23,10 +23,43 @@ pub fn linked_hall(sim_port: u16) -> String {
 pub struct BillingSim {
     child: Child,
     pub port: u16,
+    /// Plain, or over https trusting the simulator's CA.
+    client: hall_api::client::HallClient,
 }
 
 impl BillingSim {
     pub async fn start(bin: &Path, port: u16) -> BillingSim {
+        let client = hall_api::client::HallClient::new(format!("http://127.0.0.1:{port}"), "");
+        Self::launch(bin, port, &[], client).await
+    }
+
+    /// Serving https with the certificate chain `cert` and its `key`, both
+    /// PEM files; `ca_pem` is the CA that signed `cert`.
+    pub async fn start_tls(
+        bin: &Path,
+        port: u16,
+        cert: &Path,
+        key: &Path,
+        ca_pem: &[u8],
+    ) -> BillingSim {
+        let client =
+            hall_api::client::HallClient::pinned(format!("https://127.0.0.1:{port}"), "", ca_pem)
+                .expect("a usable test CA");
+        let tls = [
+            "--tls-cert".as_ref(),
+            cert.as_os_str(),
+            "--tls-key".as_ref(),
+            key.as_os_str(),
+        ];
+        Self::launch(bin, port, &tls, client).await
+    }
+
+    async fn launch(
+        bin: &Path,
+        port: u16,
+        extra: &[&std::ffi::OsStr],
+        client: hall_api::client::HallClient,
+    ) -> BillingSim {
         let child = Command::new(bin)
             .args([
                 "serve",
@@ -35,12 +68,17 @@ impl BillingSim {
                 "--secret",
                 SECRET,
             ])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let sim = BillingSim { child, port };
+        let sim = BillingSim {
+            child,
+            port,
+            client,
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         while sim.received().await.is_err() {
             assert!(Instant::now() < deadline, "billing-sim did not start");
@@ -51,7 +89,7 @@ impl BillingSim {
 
     /// What arrived so far: `{"events": [...], "rejected": n}`.
     pub async fn received(&self) -> Result<serde_json::Value, hall_api::client::ClientError> {
-        let text = reqwest_free_get(self.port, "/received").await?;
+        let text = self.client.get_text("/received").await?;
         serde_json::from_str(&text)
             .map_err(|e| hall_api::client::ClientError::Decode(e.to_string()))
     }
@@ -79,10 +117,4 @@ impl Drop for BillingSim {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A GET through the API client's HTTP stack (no token needed here).
-async fn reqwest_free_get(port: u16, path: &str) -> Result<String, hall_api::client::ClientError> {
-    let client = hall_api::client::HallClient::new(format!("http://127.0.0.1:{port}"), "");
-    client.get_text(path).await
 }

@@ -260,6 +260,29 @@ impl Browser {
         }
     }
 
+    /// Waits until the attribute `attr` of the element matching `css` is
+    /// `want` (an absent attribute reads as "").
+    pub async fn wait_attr(&self, css: &str, attr: &str, want: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let shown = self
+                .find(css)
+                .await
+                .attr(attr)
+                .await
+                .unwrap_or_else(|e| panic!("cannot read {attr} of {css}: {e}"))
+                .unwrap_or_default();
+            if shown == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} has {attr}={shown:?}, expected {want:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until an element matching `css` exists.
     pub async fn wait_for(&self, css: &str) -> Element {
         let deadline = Instant::now() + PATIENCE;

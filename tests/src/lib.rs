@@ -32,6 +32,20 @@ pub fn demo_hall_on_a_runtime() -> (tokio::runtime::Runtime, ServerProcess) {
     (runtime, server)
 }
 
+/// Waits until `check` answers true, asking again every 50 ms, or fails
+/// the test after 10 s saying what never happened.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "waited 10 s: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Where a test saves a screenshot for people to look at: target/screenshots/NAME.png.
 pub fn screenshot_path(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
