@@ -78,11 +78,11 @@ fn frames_reach_the_display_and_silent_displays_are_retried() {
     );
 }
 
-#[test]
-fn the_led_command_checks_one_display() {
-    let pair = SerialPair::new();
+/// A display at the far end that takes one frame, acknowledges it, and
+/// hands it over.
+fn acknowledge_one_frame(pair: &SerialPair) -> std::thread::JoinHandle<Option<Vec<u8>>> {
     let device = pair.device.clone();
-    let answer = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let mut display = serialport::new(device.to_string_lossy(), 9600)
             .timeout(Duration::from_millis(20))
             .open()
@@ -90,7 +90,13 @@ fn the_led_command_checks_one_display() {
         let frame = read_frame(display.as_mut(), Duration::from_secs(5));
         display.write_all(&[0x06]).unwrap();
         frame
-    });
+    })
+}
+
+#[test]
+fn the_led_command_checks_one_display() {
+    let pair = SerialPair::new();
+    let answer = acknowledge_one_frame(&pair);
     let bin = env!("CARGO_BIN_EXE_display-board");
     let port = pair.port.to_string_lossy().to_string();
     let (ok, out, err) = hall_testkit::run_to_end(
@@ -101,16 +107,7 @@ fn the_led_command_checks_one_display() {
     assert_eq!(&answer.join().unwrap().unwrap()[1..7], b"07A012");
 
     // A Chinese display: the text goes as GB2312.
-    let device = pair.device.clone();
-    let answer = std::thread::spawn(move || {
-        let mut display = serialport::new(device.to_string_lossy(), 9600)
-            .timeout(Duration::from_millis(20))
-            .open()
-            .unwrap();
-        let frame = read_frame(display.as_mut(), Duration::from_secs(5));
-        display.write_all(&[0x06]).unwrap();
-        frame
-    });
+    let answer = acknowledge_one_frame(&pair);
     let (ok, out, err) = hall_testkit::run_to_end(
         bin.as_ref(),
         &[

@@ -131,6 +131,40 @@ fn call(runtime: &tokio::runtime::Runtime, server: &ServerProcess, service: &str
         .unwrap();
 }
 
+/// One counter's LED display on a serial pair: the pair (keep it), the
+/// display's end to read frames from, and the board's map of displays.
+fn led_display_for(
+    counter: u32,
+    address: u8,
+    charset: Charset,
+) -> (
+    SerialPair,
+    Box<dyn serialport::SerialPort>,
+    std::collections::HashMap<u32, CounterLed>,
+) {
+    let pair = SerialPair::new();
+    let display = serialport::new(pair.device.to_string_lossy(), 9600)
+        .timeout(Duration::from_millis(20))
+        .open()
+        .unwrap();
+    let port = std::rc::Rc::new(LedPort::start(
+        pair.port.to_string_lossy().into(),
+        9600,
+        Box::new(StxFrame),
+    ));
+    let leds = [(
+        counter,
+        CounterLed {
+            port,
+            address,
+            charset,
+        },
+    )]
+    .into_iter()
+    .collect();
+    (pair, display, leds)
+}
+
 /// Reads frames at the display's end, acknowledging each, until one puts
 /// `text` (the display's bytes) on the display at `address`; the frames
 /// before it (the blank a board shows at its start) are skipped.
@@ -184,26 +218,7 @@ fn calls_appear_are_heard_and_nothing_is_missed_across_breaks() {
     let langs = vec![Lang::Zh, Lang::En];
     let announcer = Announcer::collecting(clips.clone(), langs.clone());
     let heard = announcer.collected().unwrap();
-    let pair = SerialPair::new();
-    let mut led_display = serialport::new(pair.device.to_string_lossy(), 9600)
-        .timeout(Duration::from_millis(20))
-        .open()
-        .unwrap();
-    let port = std::rc::Rc::new(LedPort::start(
-        pair.port.to_string_lossy().into(),
-        9600,
-        Box::new(StxFrame),
-    ));
-    let leds = [(
-        1,
-        CounterLed {
-            port,
-            address: 1,
-            charset: Charset::Ascii,
-        },
-    )]
-    .into_iter()
-    .collect();
+    let (_pair, mut led_display, leds) = led_display_for(1, 1, Charset::Ascii);
 
     let ui = BoardWindow::new().unwrap();
     ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
@@ -306,26 +321,7 @@ fn waiting_counts_follow_the_stream_without_snapshots() {
 fn a_paused_counter_shows_its_sign_on_the_led_and_the_board() {
     init_slint(true);
     let (runtime, server) = hall_testkit::demo_hall_on_a_runtime();
-    let pair = SerialPair::new();
-    let mut display = serialport::new(pair.device.to_string_lossy(), 9600)
-        .timeout(Duration::from_millis(20))
-        .open()
-        .unwrap();
-    let port = std::rc::Rc::new(LedPort::start(
-        pair.port.to_string_lossy().into(),
-        9600,
-        Box::new(StxFrame),
-    ));
-    let leds = [(
-        2,
-        CounterLed {
-            port,
-            address: 12,
-            charset: Charset::Gb2312,
-        },
-    )]
-    .into_iter()
-    .collect();
+    let (_pair, mut display, leds) = led_display_for(2, 12, Charset::Gb2312);
     let ui = BoardWindow::new().unwrap();
     ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
     ui.show().unwrap();
