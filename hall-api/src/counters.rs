@@ -166,6 +166,10 @@ pub struct CounterView {
     pub services: Vec<String>,
     pub state: CounterState,
     pub current: Option<TicketSummary>,
+    /// Since when the current ticket is served (started, or else called).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub current_since: Option<jiff::Timestamp>,
     /// Why it is paused (a pause reason's id), while paused.
     #[serde(default)]
     pub pause_reason: Option<String>,

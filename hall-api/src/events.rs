@@ -44,10 +44,13 @@ pub enum EventKind {
     StaffSignedOut,
     #[serde(rename = "ticket.rated")]
     TicketRated,
+    /// The end of the day: counters closed, the day's report made and kept.
+    #[serde(rename = "day.reported")]
+    DayReported,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::TicketIssued,
         EventKind::TicketCalled,
         EventKind::TicketRecalled,
@@ -65,6 +68,7 @@ impl EventKind {
         EventKind::StaffSignedIn,
         EventKind::StaffSignedOut,
         EventKind::TicketRated,
+        EventKind::DayReported,
     ];
 
     /// The name used as the SSE event type and in webhooks.
@@ -87,6 +91,7 @@ impl EventKind {
             EventKind::StaffSignedIn => "staff.signed_in",
             EventKind::StaffSignedOut => "staff.signed_out",
             EventKind::TicketRated => "ticket.rated",
+            EventKind::DayReported => "day.reported",
         }
     }
 
@@ -123,6 +128,9 @@ pub struct Event {
     /// is in `staff`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<EventRating>,
+    /// For `day.reported`: the day's figures and where its report is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<DayReportSummary>,
     /// The waiting count of each service this change moved (an issue, a
     /// call, a cancel, a transfer), so screens follow the queues from the
     /// stream alone, without fetching the hall after every event.

@@ -73,6 +73,10 @@ pub struct HallInfo {
     /// The reasons a counter may pause for, in the order staff see them.
     #[serde(default)]
     pub pause_reasons: Vec<PauseReason>,
+    /// The share of customers to call within their service's target wait
+    /// (0–1); the manager console marks a service below it.
+    #[serde(default = "default_service_level_target")]
+    pub service_level_target: f64,
 }
 
 /// `GET /api/v1/hall`
@@ -131,4 +135,8 @@ pub struct AccessRecord {
     pub number: Option<String>,
     /// `account_number` or `amount_due`.
     pub what: String,
+}
+
+fn default_service_level_target() -> f64 {
+    0.8
 }

@@ -10,20 +10,27 @@ use crate::config::{Config, Role};
 use crate::hall::{Actor, Hall};
 use crate::store::{queries, schema, tables::Tables};
 
-/// Reads a new PIN: at a terminal twice without echo, else one line of stdin.
-pub fn read_new_pin(for_whom: &str) -> anyhow::Result<String> {
-    let pin = if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(format!("PIN for {for_whom} (4 to 8 digits): "))?;
-        let again = rpassword::prompt_password("the same PIN again: ")?;
+/// Reads a new secret (`what`: "PIN", "password"): at a terminal twice
+/// without echo, else one line of stdin.
+fn read_new_secret(what: &str, prompt: &str) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(prompt)?;
+        let again = rpassword::prompt_password(format!("the same {what} again: "))?;
         if first != again {
-            anyhow::bail!("the two PINs differ; nothing was changed");
+            anyhow::bail!("the two {what}s differ; nothing was changed");
         }
-        first
+        Ok(first)
     } else {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
-        line.trim().to_string()
-    };
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+/// Reads a new PIN: at a terminal twice without echo, else one line of stdin.
+pub fn read_new_pin(for_whom: &str) -> anyhow::Result<String> {
+    let pin = read_new_secret("PIN", &format!("PIN for {for_whom} (4 to 8 digits): "))?;
+    let pin = pin.trim().to_string();
     crate::api::station::valid_pin(&pin).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(pin)
 }
@@ -57,5 +64,18 @@ pub fn add_staff(db: &Path, hall: &Config, number: &str, name: &str) -> anyhow::
     let pin = read_new_pin(&format!("{number} {name}"))?;
     let hash = crate::signin::hash_pin(&pin).map_err(|e| anyhow::anyhow!("{e}"))?;
     run(db, hall, |h| h.add_staff(number, name, &hash))?;
+    Ok(())
+}
+
+pub fn add_manager(db: &Path, hall: &Config, name: &str) -> anyhow::Result<()> {
+    use crate::hall::managers::{PASSWORD_MIN, valid_manager_name, valid_password};
+    valid_manager_name(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password = read_new_secret(
+        "password",
+        &format!("password for {name} (at least {PASSWORD_MIN} characters): "),
+    )?;
+    valid_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = crate::signin::hash_pin(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    run(db, hall, |h| h.add_manager(name, &hash))?;
     Ok(())
 }

@@ -233,8 +233,12 @@ async fn accept(
         let _ = socket.set_nodelay(true);
         let app = app.clone();
         let (busy_conn, busy_table) = (conn.clone(), table.clone());
+        let via_tls = listener.tls.is_some();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
+            if via_tls {
+                req.extensions_mut().insert(ViaTls);
+            }
             let busy = Busy::new(busy_conn.clone(), busy_table.clone());
             let response = app.clone().call(req);
             async move {
@@ -264,6 +268,10 @@ async fn accept(
         });
     }
 }
+
+/// Marks a request that came over HTTPS (cookies are then `Secure`).
+#[derive(Debug, Clone, Copy)]
+pub struct ViaTls;
 
 /// Serves one connection until it ends, the ceiling evicts it, or the
 /// server stops (then its response under way is finished first).

@@ -20,10 +20,12 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod exports;
 pub mod hall;
 pub mod http;
 pub mod load_test;
 pub mod metrics;
+pub mod report_page;
 pub mod rules;
 pub mod signin;
 pub mod store;
@@ -35,6 +37,16 @@ use crate::config::Config;
 use crate::hall::Actor;
 use crate::store::reader::ReadPool;
 use crate::store::writer::{WriteHealth, Writer, WriterHandle};
+
+/// Gives memory freed by a large job (an Argon2 buffer, a year's report)
+/// back to the system, so the appliance's RSS at rest stays small.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
 
 /// Read-only connections beside the writer.
 pub const READ_CONNECTIONS: usize = 4;
@@ -169,6 +181,12 @@ pub async fn serve(
         clock.clone(),
         db.to_path_buf(),
     ));
+    let end_of_day = tokio::spawn(keep_end_of_day(
+        state.writer.clone(),
+        state.reads.clone(),
+        state.hall.clone(),
+        clock.clone(),
+    ));
     // Tell systemd (Type=notify) we are serving; a no-op elsewhere.
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     let renewal = tls
@@ -194,6 +212,7 @@ pub async fn serve(
     watchdog.abort();
     probe.abort();
     retention.abort();
+    end_of_day.abort();
     if let Some(r) = renewal {
         r.abort();
     }
@@ -300,6 +319,93 @@ async fn keep_retention(
             }
             Err(e) => {
                 tracing::error!(error = %e, "could not apply the retention period; will retry")
+            }
+        }
+    }
+}
+
+/// How often the end of the day is looked for.
+const END_OF_DAY_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// At the hall's closing time ([`Config::day_ends`]) ends the day: closes
+/// the counters still open, makes and keeps the day's report and announces
+/// it. A counter still serving then is closed once its ticket is finished.
+/// A day that ended while the server was off (a power cut at closing
+/// time) is ended when it starts again, if anything happened that day.
+async fn keep_end_of_day(
+    writer: WriterHandle,
+    reads: Arc<ReadPool>,
+    hall: Arc<Config>,
+    clock: Arc<clock::HallClock>,
+) {
+    let actor = Actor::device("queue-server (end of day)", config::Role::Manager);
+    let mut still_serving: Vec<u32> = Vec::new();
+    let mut tick = tokio::time::interval(END_OF_DAY_EVERY);
+    loop {
+        tick.tick().await;
+        let reading = clock.read();
+        if !reading.trusted {
+            continue; // a clock far ahead must not end today early
+        }
+        let today = hall.hall.business_day(reading.at);
+        for day in [today.yesterday().ok(), Some(today)].into_iter().flatten() {
+            let Ok(ends) = hall.day_ends(day) else {
+                continue;
+            };
+            if reading.at < ends {
+                continue;
+            }
+            let name = day.to_string();
+            let missed = day != today;
+            let due = reads
+                .run(move |conn| {
+                    if store::managers::report_kept(conn, &name)? {
+                        return Ok(false);
+                    }
+                    // Yesterday's is made late only if the hall worked that day.
+                    Ok(!missed || store::queries::tickets_on(conn, &name)? > 0)
+                })
+                .await;
+            if !matches!(due, Ok(true)) {
+                continue;
+            }
+            match writer.run_own(actor.clone(), move |h| h.end_day(day)).await {
+                Ok((summary, serving)) => {
+                    tracing::info!(
+                        date = %day,
+                        issued = summary.issued,
+                        done = summary.done,
+                        closed = ?summary.counters_closed,
+                        still_serving = ?serving,
+                        "the day ended: counters closed, the day's report kept"
+                    );
+                    still_serving = serving;
+                }
+                Err(e) => {
+                    tracing::error!(date = %day, error = %e, "could not end the day; will retry")
+                }
+            }
+        }
+        if !still_serving.is_empty() {
+            let waiting = still_serving.clone();
+            match writer
+                .run_own(actor.clone(), move |h| {
+                    h.close_idle_counters(Some(&waiting))
+                })
+                .await
+            {
+                Ok((closed, serving)) => {
+                    if !closed.is_empty() {
+                        tracing::info!(
+                            ?closed,
+                            "closed counters that finished serving after closing time"
+                        );
+                    }
+                    still_serving = serving;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not close the counters still serving; will retry")
+                }
             }
         }
     }

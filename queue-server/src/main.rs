@@ -41,6 +41,18 @@ enum Command {
     /// Staff accounts (the manager's API does the same while the server runs).
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Manager accounts for the console at /manager (managers add more there).
+    #[command(subcommand)]
+    Manager(ManagerCommand),
+}
+
+#[derive(Subcommand)]
+enum ManagerCommand {
+    /// Add a manager; the password is asked twice without echo (or read from stdin).
+    Add {
+        /// The name they sign in with: letters, digits, '.', '-' or '_'.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -136,6 +148,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "added {number} {name}; they sign in at a counter with their staff number and PIN"
             );
+            Ok(())
+        }
+        Some(Command::Manager(ManagerCommand::Add { name })) => {
+            let hall = load_config(cli.config.as_ref())?;
+            queue_server::admin::add_manager(&db, &hall, &name)?;
+            println!("added manager {name}; they sign in at /manager with their name and password");
             Ok(())
         }
         Some(Command::Backup {

@@ -81,6 +81,8 @@ struct CounterAttempts {
 pub enum PinOf {
     Counter(u32),
     Staff(String),
+    /// A manager's password at the console.
+    Manager(String),
 }
 
 impl std::fmt::Display for PinOf {
@@ -88,6 +90,7 @@ impl std::fmt::Display for PinOf {
         match self {
             PinOf::Counter(n) => write!(f, "counter {n}"),
             PinOf::Staff(n) => write!(f, "staff {n}"),
+            PinOf::Manager(n) => write!(f, "manager {n}"),
         }
     }
 }
@@ -144,6 +147,15 @@ impl PinGuard {
             counter,
             address,
         })
+    }
+}
+
+impl PinGuard {
+    /// Forgets the attempts at `whose` PIN or password: after a manager set
+    /// a new one, its owner may sign in at once.
+    pub fn forget(&self, whose: &PinOf) {
+        let mut map = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(whose);
     }
 }
 
@@ -226,7 +238,7 @@ impl PinHasher {
                             let _ = reply.send(ok && real);
                         }
                     }
-                    release_freed_memory();
+                    crate::release_freed_memory();
                 }
             })
             .expect("spawning the PIN hasher thread");
@@ -279,14 +291,6 @@ fn hash(pin: &str) -> Result<String> {
 /// Argon2's 19 MiB buffer is freed after each PIN, but glibc keeps freed
 /// memory of its heap for reuse: give it back to the system, so sign-ins
 /// leave the server as small as they found it.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the system.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

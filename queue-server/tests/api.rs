@@ -693,6 +693,9 @@ async fn hall_snapshot_and_day_statistics() {
     );
     assert_eq!(hall.last_event_id, 7);
 
+    // The demo counters are open from the hall's first event on: let a
+    // second of it pass.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let stats = m.day_stats(hall.hall.business_day).await.unwrap();
     assert_eq!(
         (

@@ -327,7 +327,8 @@ async fn a_full_disk_shows_in_healthz() {
     let s = ServerProcess::start(
         BIN.as_str(),
         ServerOptions {
-            file_size: Some(256 * 1024),
+            // Room for the empty schema (about 300 KiB with its WAL), then full.
+            file_size: Some(512 * 1024),
             ..Default::default()
         },
     )

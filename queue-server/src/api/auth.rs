@@ -22,6 +22,8 @@ pub struct Caller {
     pub counter: Option<u32>,
     /// For a member of staff's session: who.
     pub staff: Option<StaffRef>,
+    /// For a manager signed in to the console (by its cookie): their name.
+    pub console: Option<String>,
 }
 
 impl Caller {
@@ -115,13 +117,16 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = token(parts).ok_or_else(|| {
-            Error::Unauthorized(
+        let Some(token) = token(parts) else {
+            if let Some(cookie) = console_cookie(&parts.headers) {
+                return console_caller(parts, state, &cookie).await;
+            }
+            return Err(Error::Unauthorized(
                 "no token: send `Authorization: Bearer <device token>` from the hall configuration \
-                 (a token in the URL is taken on the event stream only)"
+                 (a token in the URL is taken on the event stream only), or sign in to the console"
                     .into(),
-            )
-        })?;
+            ));
+        };
         if let Some(device) = state.hall.device_by_token(&token) {
             if let Some(axum::extract::ConnectInfo(peer)) =
                 parts
@@ -135,6 +140,7 @@ impl FromRequestParts<AppState> for Caller {
                 role: device.role,
                 counter: device.counter,
                 staff: None,
+                console: None,
             });
         }
         // Not a device: perhaps a session a PIN sign-in opened.
@@ -154,6 +160,59 @@ impl FromRequestParts<AppState> for Caller {
             role: Role::Counter,
             counter: Some(counter),
             staff,
+            console: None,
         })
     }
+}
+
+/// The manager console's session cookie: HttpOnly (no script reads it),
+/// SameSite=Strict (no other site's page sends it), Secure over HTTPS.
+pub const CONSOLE_COOKIE: &str = "hall_console";
+/// A console request that changes something carries this header: a form
+/// or link on another site cannot set it, so even a browser that ignored
+/// SameSite would not let another page act for the manager.
+pub const CONSOLE_HEADER: &str = "x-hall-console";
+
+/// The console cookie's value, if the request carries one.
+pub fn console_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == CONSOLE_COOKIE)
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+async fn console_caller(parts: &Parts, state: &AppState, cookie: &str) -> Result<Caller, Error> {
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if !safe && !parts.headers.contains_key(CONSOLE_HEADER) {
+        return Err(Error::Forbidden(format!(
+            "a change from the console must carry the {CONSOLE_HEADER} header (the console's own pages send it)"
+        )));
+    }
+    let hash = crate::tokens::sha256(cookie);
+    let now = crate::store::queries::ms(state.clock.read().at);
+    let (name, _) = state
+        .reads
+        .run(move |conn| crate::store::managers::manager_session(conn, &hash, now))
+        .await?
+        .ok_or_else(|| {
+            Error::Unauthorized(
+                "the console session has ended (signed out, expired, or the account was changed); sign in again"
+                    .into(),
+            )
+        })?;
+    Ok(Caller {
+        name: format!("{name} (manager)"),
+        role: Role::Manager,
+        counter: None,
+        staff: None,
+        console: Some(name),
+    })
 }

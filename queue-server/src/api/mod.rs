@@ -31,9 +31,11 @@ pub mod devices;
 pub mod error;
 pub mod events;
 pub mod hall;
+pub mod manager;
 pub mod openapi;
 pub mod public;
 pub mod ratings;
+pub mod reports;
 pub mod staff;
 pub mod station;
 pub mod tickets;
@@ -118,6 +120,36 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/follow-ups/{id}",
             axum::routing::put(ratings::update_follow_up),
         )
+        .route("/api/v1/manager/sign-in", post(manager::manager_sign_in))
+        .route("/api/v1/manager/sign-out", post(manager::manager_sign_out))
+        .route("/api/v1/manager/session", get(manager::manager_session))
+        .route(
+            "/api/v1/managers",
+            get(manager::list_managers).post(manager::add_manager),
+        )
+        .route(
+            "/api/v1/managers/{name}/password",
+            axum::routing::put(manager::set_manager_password),
+        )
+        .route(
+            "/api/v1/managers/{name}/disable",
+            post(manager::disable_manager),
+        )
+        .route("/api/v1/audit", get(manager::audit_log))
+        .route("/api/v1/reports", get(reports::period_report))
+        .route("/api/v1/reports/export", get(reports::export_report))
+        .route("/api/v1/reports/kept", get(reports::kept_reports))
+        .route(
+            "/api/v1/reports/kept/{date}/workbook",
+            get(reports::kept_workbook),
+        )
+        .route("/manager", get(public::manager_page))
+        .route("/manager/daily/{date}", get(reports::daily_page))
+        .route("/manager/print", get(reports::print_page))
+        .route("/assets/manager.js", get(public::manager_js))
+        .route("/assets/manager.css", get(public::manager_css))
+        .route("/assets/report.css", get(public::report_css))
+        .route("/assets/chart.umd.min.js", get(public::chart_js))
         .route("/counter", get(public::counter_page))
         .route("/t/{tracking_code}", get(public::ticket_page))
         .route("/rate/{counter}", get(public::rater_page))

@@ -39,6 +39,18 @@ use utoipa::{Modify, OpenApi};
         crate::api::ratings::day_ratings,
         crate::api::ratings::follow_ups,
         crate::api::ratings::update_follow_up,
+        crate::api::manager::manager_sign_in,
+        crate::api::manager::manager_sign_out,
+        crate::api::manager::manager_session,
+        crate::api::manager::list_managers,
+        crate::api::manager::add_manager,
+        crate::api::manager::set_manager_password,
+        crate::api::manager::disable_manager,
+        crate::api::manager::audit_log,
+        crate::api::reports::period_report,
+        crate::api::reports::export_report,
+        crate::api::reports::kept_reports,
+        crate::api::reports::kept_workbook,
     ),
     components(schemas(
         hall_api::Event,
@@ -50,6 +62,7 @@ use utoipa::{Modify, OpenApi};
         hall_api::StaffRef,
         hall_api::PauseReason,
         hall_api::EventRating,
+        hall_api::DayReportSummary,
     )),
     modifiers(&BearerAuth, &CommonErrors)
 )]

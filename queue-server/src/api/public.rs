@@ -22,10 +22,17 @@ const RATING_JS: &str = include_str!("../../web/rating.js");
 const TICKET_HTML: &str = include_str!("../../web/ticket.html");
 const TICKET_JS: &str = include_str!("../../web/ticket.js");
 const STYLE_CSS: &str = include_str!("../../web/style.css");
+const MANAGER_HTML: &str = include_str!("../../web/manager.html");
+const MANAGER_JS: &str = include_str!("../../web/manager.js");
+const MANAGER_CSS: &str = include_str!("../../web/manager.css");
+const REPORT_CSS: &str = include_str!("../../web/report.css");
+/// Chart.js, vendored from the npm registry with its licence (MIT) at the
+/// top of the file: halls may have no internet.
+const CHART_JS: &str = include_str!("../../web/vendor/chart.umd.min.js");
 
 /// The pages load only their own scripts, styles and API, and no other
 /// site may frame them (so no page can dress up the counter's buttons).
-const PAGE_POLICY: [(header::HeaderName, &str); 3] = [
+pub const PAGE_POLICY: [(header::HeaderName, &str); 3] = [
     (
         header::CONTENT_SECURITY_POLICY,
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -37,6 +44,26 @@ const PAGE_POLICY: [(header::HeaderName, &str); 3] = [
 
 pub async fn counter_page() -> impl IntoResponse {
     (PAGE_POLICY, Html(COUNTER_HTML))
+}
+
+pub async fn manager_page() -> impl IntoResponse {
+    (PAGE_POLICY, Html(MANAGER_HTML))
+}
+
+pub async fn manager_js() -> impl IntoResponse {
+    javascript(MANAGER_JS)
+}
+
+pub async fn chart_js() -> impl IntoResponse {
+    javascript(CHART_JS)
+}
+
+pub async fn manager_css() -> impl IntoResponse {
+    stylesheet(MANAGER_CSS)
+}
+
+pub async fn report_css() -> impl IntoResponse {
+    stylesheet(REPORT_CSS)
 }
 
 pub async fn rater_page() -> impl IntoResponse {
@@ -71,10 +98,11 @@ pub async fn ticket_js() -> impl IntoResponse {
 }
 
 pub async fn style_css() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        STYLE_CSS,
-    )
+    stylesheet(STYLE_CSS)
+}
+
+fn stylesheet(source: &'static str) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], source)
 }
 
 /// A ticket as its holder sees it on a phone; no token, the tracking code is

@@ -133,7 +133,8 @@ pub async fn sign_staff_out(
     st.writer
         .run(caller.actor(), move |hall| {
             if hall.staff_exists(&number)? {
-                hall.sign_out_staff(&number, "signed out by the manager")
+                hall.sign_out_staff(&number, "signed out by the manager")?;
+                hall.audit("staff.sign_out", &format!("signed {number} out"))
             } else {
                 Err(Error::NotFound(format!(
                     "no member of staff has number {number}"

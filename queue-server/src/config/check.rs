@@ -49,6 +49,31 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         }
     };
 
+    let closes_at = match &raw.hall.closes_at {
+        Some(raw_time) => match parse_hh_mm(raw_time.get_ref()) {
+            Some(t) => Some(t),
+            None => {
+                return c.err(
+                    raw_time.span(),
+                    format!("closes_at \"{}\" is not a time of day", raw_time.get_ref()),
+                    "write it as \"HH:MM\" in 24-hour local time, e.g. \"18:00\"",
+                );
+            }
+        },
+        None => None,
+    };
+    let service_level_target = match &raw.hall.service_level_target {
+        Some(pct) if !(1..=100).contains(pct.get_ref()) => {
+            return c.err(
+                pct.span(),
+                format!("service_level_target {} is not a percentage", pct.get_ref()),
+                "give the share of customers to call within the target wait, 1 to 100, e.g. 80",
+            );
+        }
+        Some(pct) => f64::from(*pct.get_ref()) / 100.0,
+        None => 0.8,
+    };
+
     let public_url = match &raw.hall.public_url {
         Some(url) => {
             let u = url.get_ref().trim_end_matches('/');
@@ -495,6 +520,8 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
             last_calls: raw.hall.last_calls.clamp(1, 50),
             public_url,
             pause_reasons,
+            closes_at,
+            service_level_target,
         },
         services,
         counters,

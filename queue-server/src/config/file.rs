@@ -150,6 +150,12 @@ pub(super) struct RawHall {
     pub(super) public_url: Option<Spanned<String>>,
     /// Why a counter may pause; the built-in list when absent.
     pub(super) pause_reasons: Option<Spanned<Vec<RawPauseReason>>>,
+    /// When the hall's day ends, "HH:MM": counters still open are closed
+    /// and the day's report is made.
+    pub(super) closes_at: Option<Spanned<String>>,
+    /// The share of customers to call within their service's target wait,
+    /// in percent; the manager console marks a service below it.
+    pub(super) service_level_target: Option<Spanned<u32>>,
 }
 
 #[derive(Deserialize)]

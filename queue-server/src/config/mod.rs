@@ -130,6 +130,10 @@ pub struct HallConfig {
     pub public_url: Option<String>,
     /// Why a counter may pause, in the order staff see them.
     pub pause_reasons: Vec<hall_api::PauseReason>,
+    /// When the day ends (counters closed, report made); see [`Config::day_ends`].
+    pub closes_at: Option<Time>,
+    /// The share of customers to call within their target wait (0–1).
+    pub service_level_target: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -236,6 +240,44 @@ impl Config {
         service
             .hours
             .is_none_or(|h| h.contains(at.to_zoned(self.hall.timezone.clone()).time()))
+    }
+
+    /// When business day `date` ends for the hall: `closes_at` when set,
+    /// else an hour after the last service stops handing out tickets, else
+    /// when the next business day starts. Counters still open then are
+    /// closed and the day's report is made.
+    pub fn day_ends(&self, date: Date) -> Result<Timestamp, String> {
+        let (start, next) = self.hall.day_window(date)?;
+        let local = match self.hall.closes_at {
+            Some(t) => t,
+            None => match self
+                .services
+                .iter()
+                .filter_map(|s| s.hours)
+                .map(|h| h.until)
+                .max()
+            {
+                Some(last) => last
+                    .checked_add(jiff::SignedDuration::from_hours(1))
+                    .ok()
+                    .filter(|t| *t > last)
+                    .unwrap_or(Time::MAX),
+                None => return Ok(next),
+            },
+        };
+        let at = date
+            .to_datetime(local)
+            .to_zoned(self.hall.timezone.clone())
+            .map_err(|e| e.to_string())?
+            .timestamp();
+        // A closing time before the day's start (after midnight) is the next calendar day's.
+        let at = if at < start {
+            at.checked_add(jiff::SignedDuration::from_hours(24))
+                .map_err(|e| e.to_string())?
+        } else {
+            at
+        };
+        Ok(at.min(next))
     }
 
     pub fn service_ids(&self) -> String {

@@ -220,6 +220,10 @@ impl<'a> Hall<'a> {
             ..Default::default()
         };
         self.record_full(kind, None, Some(number), detail)?;
+        self.audit(
+            kind.as_str(),
+            &format!("counter {number} {}", next.as_str()),
+        )?;
         queries::counter_view(self.tables.conn(), self.config, &row, self.now.at)
     }
 

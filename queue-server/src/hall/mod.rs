@@ -5,6 +5,8 @@
 //!   and a counter's open / pause / resume / close;
 //! - [`sessions`]: counter PINs and the sessions a sign-in opens;
 //! - [`staff`]: staff accounts, their sign-in at a counter (attendance);
+//! - [`managers`]: manager accounts, console sessions, the audit log;
+//! - [`end_of_day`]: closing the counters and keeping the day's report;
 //! - [`deliveries`]: the outcome of a webhook delivery;
 //! - [`ratings`]: 好差评 and the follow-up of bad ratings;
 //! - [`privacy`]: personal data removed after the retention period.
@@ -29,6 +31,8 @@ use crate::store::tables::{NewEvent, Tables};
 
 pub mod counters;
 pub mod deliveries;
+pub mod end_of_day;
+pub mod managers;
 pub mod privacy;
 pub mod ratings;
 pub mod sessions;
@@ -66,6 +70,7 @@ struct EventDetail {
     /// Why a counter paused, why someone signed out.
     reason: Option<String>,
     rating: Option<EventRating>,
+    report: Option<hall_api::DayReportSummary>,
 }
 
 /// An event as stored, ready to send: serialized once for all subscribers.
@@ -173,6 +178,7 @@ impl<'a> Hall<'a> {
             staff: detail.staff,
             reason: detail.reason,
             rating: detail.rating,
+            report: detail.report,
             waiting,
         };
         let body = serde_json::to_string(&event).map_err(|e| Error::Internal(e.to_string()))?;

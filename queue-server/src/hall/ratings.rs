@@ -169,6 +169,13 @@ impl Hall<'_> {
             called_back,
             closed_at,
         )?;
+        self.audit(
+            "follow_up.update",
+            &format!(
+                "follow-up {id}{}",
+                if u.close { " closed" } else { " updated" }
+            ),
+        )?;
         queries::follow_up(self.tables.conn(), id, today)?
             .ok_or_else(|| Error::Internal("the follow-up just saved is not there".into()))
     }

@@ -12,7 +12,8 @@ impl Hall<'_> {
             .counter(counter)
             .ok_or_else(|| Error::NotFound(format!("counter {counter} is not configured")))?;
         self.tables.set_pin(counter, pin_hash, self.at_ms())?;
-        self.tables.end_counter_pin_sessions(counter)
+        self.tables.end_counter_pin_sessions(counter)?;
+        self.audit("counter.pin", &format!("set the PIN of counter {counter}"))
     }
 
     /// Opens a session acting as `counter` until `expires_at` (ms), after

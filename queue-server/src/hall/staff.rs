@@ -36,6 +36,7 @@ impl Hall<'_> {
         }
         self.tables
             .insert_staff(number, name, pin_hash, self.at_ms())?;
+        self.audit("staff.add", &format!("added {number} {name}"))?;
         Ok(StaffRef {
             number: number.into(),
             name: name.into(),
@@ -46,6 +47,7 @@ impl Hall<'_> {
     pub fn set_staff_pin(&mut self, number: &str, pin_hash: &str) -> Result<()> {
         self.existing_staff(number)?;
         self.tables.set_staff_pin(number, pin_hash)?;
+        self.audit("staff.pin", &format!("set the PIN of {number}"))?;
         self.sign_out_staff(number, "PIN changed")
     }
 
@@ -53,6 +55,7 @@ impl Hall<'_> {
     pub fn disable_staff(&mut self, number: &str) -> Result<()> {
         self.existing_staff(number)?;
         self.tables.disable_staff(number, self.at_ms())?;
+        self.audit("staff.disable", &format!("disabled {number}"))?;
         self.sign_out_staff(number, "disabled")
     }
 

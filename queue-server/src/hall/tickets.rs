@@ -99,6 +99,10 @@ impl Hall<'_> {
         }
         let counter = t.counter;
         let t = self.advance(t, TicketStep::Cancel, counter)?;
+        self.audit(
+            "ticket.cancelled",
+            &format!("cancelled ticket {}", t.number),
+        )?;
         Ok(t.to_ticket(None))
     }
 }

@@ -1,10 +1,11 @@
 //! The hall's rules, free of I/O so they can be tested exhaustively:
 //! numbering and the business day, the ticket and counter life cycles, the
-//! call-next policy, the wait estimate and the day's statistics.
+//! call-next policy, the wait estimate, the day's statistics and reports over any period.
 
 pub mod estimate;
 pub mod lifecycle;
 pub mod numbering;
 pub mod policy;
+pub mod report;
 pub mod stats;
 pub mod workdays;

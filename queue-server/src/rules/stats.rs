@@ -26,6 +26,7 @@ use jiff::tz::TimeZone;
 #[derive(Debug, Clone)]
 pub struct TicketFacts {
     pub id: i64,
+    pub business_day: Date,
     pub service: String,
     pub counter: Option<u32>,
     pub status: TicketStatus,
@@ -251,15 +252,15 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-fn round1(x: f64) -> f64 {
+pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-fn secs(from: Timestamp, to: Timestamp) -> f64 {
+pub fn secs(from: Timestamp, to: Timestamp) -> f64 {
     (to.as_millisecond() - from.as_millisecond()).max(0) as f64 / 1000.0
 }
 
-fn ratio(part: u32, whole: u32) -> Option<f64> {
+pub fn ratio(part: u32, whole: u32) -> Option<f64> {
     (whole > 0).then(|| f64::from(part) / f64::from(whole))
 }
 
@@ -322,6 +323,42 @@ pub fn group_stats<'a>(
     g
 }
 
+/// The service level of tickets of several services, each against its own
+/// service's target (`targets`: service id, minutes): called within it ÷
+/// (called + still waiting past it).
+pub fn level_by_own_targets<'a>(
+    tickets: impl IntoIterator<Item = &'a TicketFacts>,
+    targets: &[(String, u32)],
+    now: Timestamp,
+) -> Option<f64> {
+    let target_of: HashMap<&str, f64> = targets
+        .iter()
+        .map(|(id, min)| (id.as_str(), f64::from(*min) * 60.0))
+        .collect();
+    let (mut within, mut measured) = (0u32, 0u32);
+    for t in tickets {
+        let Some(&target) = target_of.get(t.service.as_str()) else {
+            continue;
+        };
+        if t.continuation {
+            continue;
+        }
+        match t.called_at {
+            Some(called) => {
+                measured += 1;
+                if secs(t.issued_at, called) <= target {
+                    within += 1;
+                }
+            }
+            None if t.status == TicketStatus::Waiting && secs(t.issued_at, now) > target => {
+                measured += 1;
+            }
+            None => {}
+        }
+    }
+    ratio(within, measured)
+}
+
 /// Seconds a counter spent open (not paused, not closed) between `from` and `to`.
 pub fn open_seconds(timeline: &CounterTimeline, from: Timestamp, to: Timestamp) -> u64 {
     let mut state = timeline.state_at_start;
@@ -364,16 +401,7 @@ pub fn day_stats(input: &DayInput<'_>) -> DayStats {
     // The hall's service level weighs each ticket against its own service's target.
     let mut hall = group_stats(input.tickets, None, now);
     hall.ratings = rating_stats(input.tickets, &rated);
-    let (mut within, mut measured) = (0.0, 0.0);
-    for s in &services {
-        if let Some(level) = s.stats.service_level {
-            let n =
-                f64::from(s.stats.wait.count) + overdue(input, &s.service, s.target_wait_min, now);
-            within += level * n;
-            measured += n;
-        }
-    }
-    hall.service_level = (measured > 0.0).then(|| within / measured);
+    hall.service_level = level_by_own_targets(input.tickets, &input.services, now);
 
     let counters = input
         .counters
@@ -548,20 +576,6 @@ fn staff_stats(input: &DayInput<'_>, rated: &HashMap<i64, &Rating>) -> Vec<Staff
         .collect()
 }
 
-fn overdue(input: &DayInput<'_>, service: &str, target_min: u32, now: Timestamp) -> f64 {
-    let target = f64::from(target_min) * 60.0;
-    input
-        .tickets
-        .iter()
-        .filter(|t| {
-            t.service == service
-                && !t.continuation
-                && t.status == TicketStatus::Waiting
-                && secs(t.issued_at, now) > target
-        })
-        .count() as f64
-}
-
 fn count(tickets: &[&TicketFacts], pred: impl Fn(&TicketFacts) -> bool) -> u32 {
     u32::try_from(tickets.iter().filter(|t| pred(t)).count()).unwrap_or(u32::MAX)
 }
@@ -584,6 +598,7 @@ mod tests {
     ) -> TicketFacts {
         TicketFacts {
             id: issued,
+            business_day: Date::constant(2026, 11, 22),
             service: service.into(),
             counter: called.map(|_| 1),
             status,

@@ -343,16 +343,22 @@ pub fn counter_view(
     let cfg = hall
         .counter(row.number)
         .ok_or_else(|| Error::NotFound(format!("counter {} is not configured", row.number)))?;
-    let current = match row.current_ticket {
-        Some(id) => ticket_by_id(conn, id)?.map(|t| t.summary()),
+    let current_row = match row.current_ticket {
+        Some(id) => ticket_by_id(conn, id)?,
         None => None,
     };
+    let current = current_row.as_ref().map(TicketRow::summary);
+    let current_since = current_row
+        .as_ref()
+        .and_then(|t| t.started_at.or(t.called_at))
+        .map(ts);
     Ok(CounterView {
         number: row.number,
         name: cfg.name.clone(),
         services: cfg.services.clone(),
         state: row.state,
         current,
+        current_since,
         pause_reason: open_pause(conn, row.number)?,
         staff: staff_at(conn, row.number, now)?,
         held: held_at(conn, row.number)?
@@ -622,10 +628,15 @@ pub fn rating_of_ticket(conn: &Connection, ticket_id: i64) -> Result<Option<Rati
 
 /// The ratings of a business day's tickets, in the order they were given.
 pub fn ratings_of_day(conn: &Connection, day: &str) -> Result<Vec<Rating>> {
+    ratings_between(conn, day, day)
+}
+
+/// The same for business days `first..=last`.
+pub fn ratings_between(conn: &Connection, first: &str, last: &str) -> Result<Vec<Rating>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {RATING_COLUMNS} {RATING_FROM} WHERE r.business_day = ?1 ORDER BY r.rated_at, r.id"
+        "SELECT {RATING_COLUMNS} {RATING_FROM} WHERE r.business_day BETWEEN ?1 AND ?2 ORDER BY r.rated_at, r.id"
     ))?;
-    let rows = stmt.query_map([day], rating_from_row)?;
+    let rows = stmt.query_map([first, last], rating_from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -715,4 +726,10 @@ pub fn ticket_with_account(conn: &Connection, day: &str, account: &str) -> Resul
     Ok(stmt
         .query_row(params![day, account], |r| r.get(0))
         .optional()?)
+}
+
+/// How many tickets business day `day` has.
+pub fn tickets_on(conn: &Connection, day: &str) -> Result<i64> {
+    let mut stmt = conn.prepare_cached("SELECT COUNT(*) FROM tickets WHERE business_day = ?1")?;
+    Ok(stmt.query_row([day], |r| r.get(0))?)
 }

@@ -73,10 +73,21 @@ pub fn day_facts(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<DayFacts> {
+    period_facts(conn, hall, (date, date), from, to)
+}
+
+/// The same for the business days `first..=last`, which run from `from` to `to`.
+pub fn period_facts(
+    conn: &Connection,
+    hall: &Config,
+    (first, last): (Date, Date),
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<DayFacts> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {TICKET_COLUMNS} FROM tickets WHERE business_day = ?1"
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE business_day BETWEEN ?1 AND ?2"
     ))?;
-    let rows = stmt.query_map([date.to_string()], TicketRow::from_row)?;
+    let rows = stmt.query_map([first.to_string(), last.to_string()], TicketRow::from_row)?;
     let mut tickets = Vec::new();
     let mut held = Vec::new();
     for row in rows {
@@ -88,6 +99,7 @@ pub fn day_facts(
         let held_ms = t.held_ms + t.held_since.map_or(0, |since| (ms(to) - since).max(0));
         tickets.push(TicketFacts {
             id: t.id,
+            business_day: t.business_day.parse().unwrap_or(first),
             service: t.service,
             counter: t.counter,
             status: t.status,
@@ -144,6 +156,13 @@ pub fn day_facts(
     let mut during = conn.prepare_cached(
         "SELECT at, kind FROM events WHERE counter = ?1 AND kind LIKE 'counter.%' AND at >= ?2 AND at < ?3 ORDER BY id",
     )?;
+    // Before the hall's first event there was no hall: no counter was
+    // open. From then on each counter was in its initial state until it
+    // changed.
+    let began: Option<i64> = conn
+        .prepare_cached("SELECT MIN(at) FROM events")?
+        .query_row([], |r| r.get(0))?;
+    let hall_existed = began.is_some_and(|at| at < ms(from));
     let mut timelines = Vec::new();
     for k in &hall.counters {
         let at_start: Option<String> = before
@@ -152,8 +171,18 @@ pub fn day_facts(
         let state_at_start = at_start
             .as_deref()
             .and_then(state_of)
-            .unwrap_or(k.initial_state);
-        let changes = during
+            .unwrap_or(if hall_existed {
+                k.initial_state
+            } else {
+                CounterState::Closed
+            });
+        let mut changes: Vec<(Timestamp, CounterState)> = match began {
+            Some(at) if !hall_existed && at < ms(to) && at_start.is_none() => {
+                vec![(ts(at), k.initial_state)]
+            }
+            _ => Vec::new(),
+        };
+        let logged: Vec<(Timestamp, CounterState)> = during
             .query_map(params![k.number, ms(from), ms(to)], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?
@@ -161,6 +190,7 @@ pub fn day_facts(
             .into_iter()
             .filter_map(|(at, kind)| state_of(&kind).map(|s| (ts(at), s)))
             .collect();
+        changes.extend(logged);
         timelines.push(CounterTimeline {
             counter: k.number,
             state_at_start,
@@ -174,6 +204,78 @@ pub fn day_facts(
         pauses,
         staff_names,
         held,
-        ratings: crate::store::queries::ratings_of_day(conn, &date.to_string())?,
+        ratings: crate::store::queries::ratings_between(
+            conn,
+            &first.to_string(),
+            &last.to_string(),
+        )?,
     })
+}
+
+/// The report for business days `first..=last` as of `now` (a period
+/// reaching into the future ends now), with the period just before it.
+/// Run it inside one read transaction, so both periods agree.
+pub fn report(
+    conn: &Connection,
+    hall: &Config,
+    (first, last): (Date, Date),
+    now: Timestamp,
+) -> Result<hall_api::Report> {
+    use crate::rules::report::{Period, previous_period, report};
+    use crate::rules::stats::DayInput;
+    if last < first {
+        return Err(Error::BadRequest(format!(
+            "the period ends ({last}) before it starts ({first})"
+        )));
+    }
+    let h = &hall.hall;
+    let services: Vec<(String, u32)> = hall
+        .services
+        .iter()
+        .map(|s| (s.id.clone(), s.target_wait_min))
+        .collect();
+    let window = |(first, last): (Date, Date)| -> Result<(Timestamp, Timestamp)> {
+        let (from, _) = h.day_window(first).map_err(Error::BadRequest)?;
+        let (_, next) = h.day_window(last).map_err(Error::BadRequest)?;
+        Ok((from, next.min(now).max(from)))
+    };
+    let (from, to) = window((first, last))?;
+    let facts = period_facts(conn, hall, (first, last), from, to)?;
+    let before = previous_period(first, last);
+    let (pfrom, pto) = window(before)?;
+    let pfacts = period_facts(conn, hall, before, pfrom, pto)?;
+    fn input<'a>(
+        date: Date,
+        tz: &'a jiff::tz::TimeZone,
+        services: &[(String, u32)],
+        facts: &'a DayFacts,
+        (from, to): (Timestamp, Timestamp),
+    ) -> DayInput<'a> {
+        DayInput {
+            date,
+            tz,
+            services: services.to_vec(),
+            tickets: &facts.tickets,
+            counters: &facts.counters,
+            from,
+            to,
+            attendance: &facts.attendance,
+            pauses: &facts.pauses,
+            staff_names: &facts.staff_names,
+            ratings: &facts.ratings,
+        }
+    }
+    let current = Period {
+        input: input(first, &h.timezone, &services, &facts, (from, to)),
+        first,
+        last,
+    };
+    let previous = Period {
+        input: input(before.0, &h.timezone, &services, &pfacts, (pfrom, pto)),
+        first: before.0,
+        last: before.1,
+    };
+    let mut r = report(&current, &previous);
+    r.stats.unresumed_holds = facts.held;
+    Ok(r)
 }

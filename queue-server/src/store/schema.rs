@@ -204,6 +204,39 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX access_log_at ON access_log(at);
     "#,
+    // 9: the manager console: accounts, their sessions, the audit log of
+    // what managers changed, and each day's report kept at its end.
+    r#"
+    CREATE TABLE managers (
+        name          TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        created_by    TEXT NOT NULL,
+        disabled_at   INTEGER,
+        failed        INTEGER NOT NULL DEFAULT 0,  -- wrong passwords since the last good one
+        locked_until  INTEGER
+    ) WITHOUT ROWID;
+    CREATE TABLE manager_sessions (
+        token_sha256 BLOB PRIMARY KEY,
+        manager      TEXT NOT NULL REFERENCES managers(name),
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE audit_log (
+        id     INTEGER PRIMARY KEY,
+        at     INTEGER NOT NULL,
+        who    TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_at ON audit_log(at);
+    CREATE TABLE day_reports (
+        business_day TEXT PRIMARY KEY,
+        made_at      INTEGER NOT NULL,
+        report       TEXT NOT NULL,   -- the Report as JSON
+        workbook     BLOB NOT NULL    -- the same as an Excel workbook
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {
