@@ -295,6 +295,37 @@ impl Browser {
         }
     }
 
+    /// Prints the page as Chromium prints it (A4 portrait), saves the PDF
+    /// under target/screenshots/ and its first page as NAME.png (pdftoppm)
+    /// to look at; returns the PDF.
+    pub async fn print_to_png(&self, name: &str) -> Vec<u8> {
+        let pdf = self
+            .client
+            .print(
+                fantoccini::wd::PrintConfiguration::builder()
+                    .build()
+                    .expect("the default print settings"),
+            )
+            .await
+            .expect("the page printed");
+        assert!(pdf.starts_with(b"%PDF"), "Chromium printed a PDF");
+        let png = crate::screenshot_path(name);
+        let pdf_path = png.with_extension("pdf");
+        std::fs::write(&pdf_path, &pdf).expect("writing the PDF");
+        let status = Command::new("pdftoppm")
+            .args(["-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile"])
+            .arg(&pdf_path)
+            .arg(png.with_extension(""))
+            .status()
+            .expect("pdftoppm (apt-get install poppler-utils; scripts/setup installs it)");
+        assert!(
+            status.success() && png.exists(),
+            "pdftoppm made {}",
+            png.display()
+        );
+        pdf
+    }
+
     /// Saves what the page shows now as PNG under target/screenshots/.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("a screenshot");
