@@ -39,6 +39,16 @@ fn add_manager(server: &ServerProcess, name: &str, password: &str) {
     );
 }
 
+/// Opens the console at `path` and signs in as `name`, as a manager would.
+async fn sign_in_page(b: &Browser, server: &ServerProcess, path: &str, name: &str) {
+    b.goto(&format!("{}{path}", server.base_url())).await;
+    b.type_into("#signin-name", name).await;
+    b.type_into("#signin-password", PASSWORD).await;
+    b.click("#signin-button").await;
+    b.wait_text("#who", "the signed-in name", |t| t == name)
+        .await;
+}
+
 /// A console session as a script holds it: the cookie the sign-in set.
 struct Console {
     http: reqwest::Client,
@@ -222,10 +232,7 @@ async fn the_console_session_is_not_sent_from_another_site_nor_opened_by_counter
     let server = ServerProcess::start(BIN, ServerOptions::default()).await;
     add_manager(&server, "li", PASSWORD);
     let b = Browser::start(1366, 768, "en-US").await;
-    b.goto(&format!("{}/manager", server.base_url())).await;
-    b.type_into("#signin-name", "li").await;
-    b.type_into("#signin-password", PASSWORD).await;
-    b.click("#signin-button").await;
+    sign_in_page(&b, &server, "/manager", "li").await;
     b.wait_text("#who", "the signed-in name", |t| t == "li")
         .await;
 
@@ -314,10 +321,7 @@ async fn the_live_view_follows_tickets_counters_and_devices_without_a_reload() {
     add_manager(&server, "zhao", PASSWORD);
     let kiosk = server.client(demo::KIOSK);
     let b = Browser::start(1920, 1080, "zh-CN").await;
-    b.goto(&format!("{}/manager", server.base_url())).await;
-    b.type_into("#signin-name", "zhao").await;
-    b.type_into("#signin-password", PASSWORD).await;
-    b.click("#signin-button").await;
+    sign_in_page(&b, &server, "/manager", "zhao").await;
     let waiting = "#now-services tr[data-service='pay'] td[data-k='waiting']";
     b.wait_text(waiting, "nobody waiting", |t| t == "0").await;
 
@@ -589,11 +593,7 @@ async fn a_days_report_matches_the_tickets_on_the_page_in_the_csv_the_workbook_a
 
     // The page.
     let b = Browser::start(1920, 1080, "en-US").await;
-    b.goto(&format!("{}/manager#reports", server.base_url()))
-        .await;
-    b.type_into("#signin-name", "chen").await;
-    b.type_into("#signin-password", PASSWORD).await;
-    b.click("#signin-button").await;
+    sign_in_page(&b, &server, "/manager#reports", "chen").await;
     let figure = |key: &'static str| format!("#figures [data-figure='{key}'] .value");
     b.wait_text(&figure("issued"), "the report", |t| t == "10")
         .await;
@@ -875,10 +875,7 @@ async fn at_closing_time_idle_counters_close_and_the_days_report_is_kept_and_ann
     // daily tab, then its page.
     add_manager(&server, "sun", PASSWORD);
     let b = Browser::start(1366, 768, "zh-CN").await;
-    b.goto(&format!("{}/manager", server.base_url())).await;
-    b.type_into("#signin-name", "sun").await;
-    b.type_into("#signin-password", PASSWORD).await;
-    b.click("#signin-button").await;
+    sign_in_page(&b, &server, "/manager", "sun").await;
     b.wait_text("#who", "the signed-in name", |t| t == "sun")
         .await;
     b.click("#nav button[data-view='daily']").await;

@@ -12,7 +12,7 @@ use crate::api::auth::Caller;
 use crate::api::{ApiQuery, AppState};
 use crate::config::Role;
 use crate::error::{Error, Result};
-use crate::rules::stats::{DayInput, day_stats as compute_day_stats};
+use crate::rules::stats::day_stats as compute_day_stats;
 use crate::store::{queries, reader};
 
 /// Liveness and the clock's state; no token needed.
@@ -109,23 +109,7 @@ pub async fn day_stats(
             let to = next.min(now.at).max(from);
             let tx = conn.unchecked_transaction()?;
             let facts = reader::day_facts(&tx, &hall, date, from, to)?;
-            let mut stats = compute_day_stats(&DayInput {
-                date,
-                tz: &h.timezone,
-                services: hall
-                    .services
-                    .iter()
-                    .map(|s| (s.id.clone(), s.target_wait_min))
-                    .collect(),
-                tickets: &facts.tickets,
-                counters: &facts.counters,
-                from,
-                to,
-                attendance: &facts.attendance,
-                pauses: &facts.pauses,
-                staff_names: &facts.staff_names,
-                ratings: &facts.ratings,
-            });
+            let mut stats = compute_day_stats(&facts.input(&hall, date, (from, to)));
             stats.unresumed_holds = facts.held;
             Ok(stats)
         })

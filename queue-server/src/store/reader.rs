@@ -65,6 +65,35 @@ pub struct DayFacts {
     pub ratings: Vec<hall_api::Rating>,
 }
 
+impl DayFacts {
+    /// What `rules::stats` computes from, for `date` (the first day) and
+    /// the window `(from, to)` these facts were read for.
+    pub fn input<'a>(
+        &'a self,
+        hall: &'a Config,
+        date: Date,
+        (from, to): (Timestamp, Timestamp),
+    ) -> crate::rules::stats::DayInput<'a> {
+        crate::rules::stats::DayInput {
+            date,
+            tz: &hall.hall.timezone,
+            services: hall
+                .services
+                .iter()
+                .map(|s| (s.id.clone(), s.target_wait_min))
+                .collect(),
+            tickets: &self.tickets,
+            counters: &self.counters,
+            from,
+            to,
+            attendance: &self.attendance,
+            pauses: &self.pauses,
+            staff_names: &self.staff_names,
+            ratings: &self.ratings,
+        }
+    }
+}
+
 /// The day's tickets, counter timelines, attendance and pauses.
 pub fn day_facts(
     conn: &Connection,
@@ -222,18 +251,12 @@ pub fn report(
     now: Timestamp,
 ) -> Result<hall_api::Report> {
     use crate::rules::report::{Period, previous_period, report};
-    use crate::rules::stats::DayInput;
     if last < first {
         return Err(Error::BadRequest(format!(
             "the period ends ({last}) before it starts ({first})"
         )));
     }
     let h = &hall.hall;
-    let services: Vec<(String, u32)> = hall
-        .services
-        .iter()
-        .map(|s| (s.id.clone(), s.target_wait_min))
-        .collect();
     let window = |(first, last): (Date, Date)| -> Result<(Timestamp, Timestamp)> {
         let (from, _) = h.day_window(first).map_err(Error::BadRequest)?;
         let (_, next) = h.day_window(last).map_err(Error::BadRequest)?;
@@ -244,34 +267,13 @@ pub fn report(
     let before = previous_period(first, last);
     let (pfrom, pto) = window(before)?;
     let pfacts = period_facts(conn, hall, before, pfrom, pto)?;
-    fn input<'a>(
-        date: Date,
-        tz: &'a jiff::tz::TimeZone,
-        services: &[(String, u32)],
-        facts: &'a DayFacts,
-        (from, to): (Timestamp, Timestamp),
-    ) -> DayInput<'a> {
-        DayInput {
-            date,
-            tz,
-            services: services.to_vec(),
-            tickets: &facts.tickets,
-            counters: &facts.counters,
-            from,
-            to,
-            attendance: &facts.attendance,
-            pauses: &facts.pauses,
-            staff_names: &facts.staff_names,
-            ratings: &facts.ratings,
-        }
-    }
     let current = Period {
-        input: input(first, &h.timezone, &services, &facts, (from, to)),
+        input: facts.input(hall, first, (from, to)),
         first,
         last,
     };
     let previous = Period {
-        input: input(before.0, &h.timezone, &services, &pfacts, (pfrom, pto)),
+        input: pfacts.input(hall, before.0, (pfrom, pto)),
         first: before.0,
         last: before.1,
     };
