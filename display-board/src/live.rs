@@ -64,6 +64,8 @@ pub struct Board {
     state: RefCell<State>,
     fresh: slint::Timer,
     clock: slint::Timer,
+    /// The notice from board.toml, shown while the manager has set none.
+    own_notice: slint::SharedString,
 }
 
 #[derive(Default)]
@@ -138,6 +140,7 @@ impl Board {
             state: RefCell::default(),
             fresh: slint::Timer::default(),
             clock: slint::Timer::default(),
+            own_notice: ui.get_notice(),
         });
         ui.set_connected(false);
         let weak = Rc::downgrade(&board);
@@ -184,6 +187,7 @@ impl Board {
                         led.show(c);
                     }
                 }
+                self.show_notice(hall.notice.as_ref());
                 s.hall = Some(*hall);
                 drop(s);
                 self.show();
@@ -193,7 +197,20 @@ impl Board {
         }
     }
 
+    /// The manager's notice for the boards, or this board's own.
+    fn show_notice(&self, notice: Option<&hall_api::I18nText>) {
+        let text = notice.map_or_else(
+            || self.own_notice.clone(),
+            |n| format!("{} · {}", n.zh, n.en).into(),
+        );
+        self.ui().set_notice(text);
+    }
+
     fn apply(&self, ev: &Event) {
+        if ev.kind == EventKind::NoticeChanged {
+            self.show_notice(ev.notice.as_ref());
+            return;
+        }
         if !ev.waiting.is_empty() {
             self.follow_queues(ev);
         }

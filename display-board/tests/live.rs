@@ -315,6 +315,56 @@ fn waiting_counts_follow_the_stream_without_snapshots() {
     );
 }
 
+/// The manager's notice replaces the board's own at once, and taken down
+/// gives it back; a board started later shows it from the snapshot.
+#[test]
+fn the_managers_notice_shows_on_the_board_and_goes() {
+    init_slint(true);
+    let (runtime, server) = hall_testkit::demo_hall_on_a_runtime();
+    let ui = BoardWindow::new().unwrap();
+    ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
+    ui.set_notice("请留意叫号 · Please watch for your number".into());
+    ui.show().unwrap();
+    let client = HallClient::new(server.base_url(), demo::DISPLAY);
+    let _board = Board::start(&ui, client, None, Default::default(), runtime.handle());
+    wait(&ui, "the link", |ui| ui.get_connected());
+    let http = reqwest::Client::new();
+    let put = runtime
+        .block_on(
+            http.put(format!("{}/api/v1/notice", server.base_url()))
+                .bearer_auth(demo::MANAGER)
+                .json(&serde_json::json!({ "zh": "今日停电检修，暂停办理过户", "en": "No changes of owner today" }))
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(put.status(), 204);
+    wait(&ui, "the manager's notice", |ui| {
+        ui.get_notice() == "今日停电检修，暂停办理过户 · No changes of owner today"
+    });
+    let later = BoardWindow::new().unwrap();
+    let _second = Board::start(
+        &later,
+        HallClient::new(server.base_url(), demo::DISPLAY),
+        None,
+        Default::default(),
+        runtime.handle(),
+    );
+    wait(&later, "the notice from the snapshot", |ui| {
+        ui.get_notice().starts_with("今日停电检修")
+    });
+    let delete = runtime
+        .block_on(
+            http.delete(format!("{}/api/v1/notice", server.base_url()))
+                .bearer_auth(demo::MANAGER)
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(delete.status(), 204);
+    wait(&ui, "the board's own notice again", |ui| {
+        ui.get_notice() == "请留意叫号 · Please watch for your number"
+    });
+}
+
 /// A paused counter's display says 暂停服务 in GB2312 and the board marks
 /// it; resumed, the display clears and the mark goes.
 #[test]

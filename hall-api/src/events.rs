@@ -47,10 +47,19 @@ pub enum EventKind {
     /// The end of the day: counters closed, the day's report made and kept.
     #[serde(rename = "day.reported")]
     DayReported,
+    /// The manager closed a service for the rest of the day (`service`).
+    #[serde(rename = "service.closed")]
+    ServiceClosed,
+    /// ...and opened it again.
+    #[serde(rename = "service.reopened")]
+    ServiceReopened,
+    /// The boards' notice changed (`notice`; absent: the boards' own).
+    #[serde(rename = "notice.changed")]
+    NoticeChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::TicketIssued,
         EventKind::TicketCalled,
         EventKind::TicketRecalled,
@@ -69,6 +78,9 @@ impl EventKind {
         EventKind::StaffSignedOut,
         EventKind::TicketRated,
         EventKind::DayReported,
+        EventKind::ServiceClosed,
+        EventKind::ServiceReopened,
+        EventKind::NoticeChanged,
     ];
 
     /// The name used as the SSE event type and in webhooks.
@@ -92,6 +104,9 @@ impl EventKind {
             EventKind::StaffSignedOut => "staff.signed_out",
             EventKind::TicketRated => "ticket.rated",
             EventKind::DayReported => "day.reported",
+            EventKind::ServiceClosed => "service.closed",
+            EventKind::ServiceReopened => "service.reopened",
+            EventKind::NoticeChanged => "notice.changed",
         }
     }
 
@@ -131,6 +146,12 @@ pub struct Event {
     /// For `day.reported`: the day's figures and where its report is kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<DayReportSummary>,
+    /// For `service.closed` and `service.reopened`: the service's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// For `notice.changed`: the notice now shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<I18nText>,
     /// The waiting count of each service this change moved (an issue, a
     /// call, a cancel, a transfer), so screens follow the queues from the
     /// stream alone, without fetching the hall after every event.

@@ -40,6 +40,8 @@ pub enum Unavailable {
     OutsideHours,
     /// No open counter serves it right now.
     NoCounterOpen,
+    /// The manager closed it for the rest of the business day.
+    ClosedToday,
 }
 
 /// One call-out: what the board shows and the hall hears.
@@ -90,6 +92,20 @@ pub struct HallSnapshot {
     pub last_calls: Vec<Call>,
     /// Resume the event stream after this id to see every later change.
     pub last_event_id: i64,
+    /// The notice the manager set for the boards; absent: each board's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<I18nText>,
+}
+
+/// `PUT /api/v1/notice`: what the boards show at their foot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NoticeRequest {
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
+    pub zh: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 120))]
+    pub en: String,
 }
 
 /// `GET /healthz`

@@ -178,7 +178,7 @@ impl Kiosk {
             Msg::Hall(Ok(hall)) => {
                 let mut s = self.state.borrow_mut();
                 s.server_ok = true;
-                s.hall = Some(hall);
+                s.hall = Some(*hall);
                 drop(s);
                 self.refresh_tiles();
                 self.ui()
@@ -427,6 +427,7 @@ fn tile(v: &ServiceView, lang: Lang) -> ServiceTile {
             None => Availability::Open,
             Some(Unavailable::OutsideHours) => Availability::OutsideHours,
             Some(Unavailable::NoCounterOpen) => Availability::NoCounterOpen,
+            Some(Unavailable::ClosedToday) => Availability::ClosedToday,
         },
         hours: v.hours.clone().unwrap_or_default().into(),
         ask_account: v.ask_account,

@@ -26,7 +26,7 @@ const ISSUE_ATTEMPTS: u32 = 3;
 /// What background work reports to the UI thread.
 #[derive(Debug)]
 pub enum Msg {
-    Hall(Result<HallSnapshot, String>),
+    Hall(Result<Box<HallSnapshot>, String>),
     Printer(PrinterState),
     /// A ticket attempt ended (the printer's state came before, as `Printer`).
     Done(Result<Box<Ticket>, Fault>),
@@ -262,7 +262,12 @@ async fn report(backend: &Arc<Backend>, printer: PrinterState) {
 pub async fn watch_hall(backend: Arc<Backend>) {
     let every = KioskConfig::secs(backend.config.timing.refresh_s);
     loop {
-        let hall = backend.client.hall().await.map_err(|e| e.to_string());
+        let hall = backend
+            .client
+            .hall()
+            .await
+            .map(Box::new)
+            .map_err(|e| e.to_string());
         if backend.to_ui.send(Msg::Hall(hall)).is_err() {
             return;
         }

@@ -47,12 +47,13 @@ fn tiles(names: &[&str; 6]) -> Vec<ServiceTile> {
         ask_account: false,
     };
     vec![
-        tile(0, 0, 0, Availability::Open),
+        tile(0, 0, 0, Availability::NoCounterOpen),
         tile(1, 12, 18, Availability::Open),
-        tile(2, 3, 9, Availability::Open),
+        tile(2, 3, 0, Availability::Open),
         // A long name, to see it fit.
         tile(3, 1, -1, Availability::Open),
-        tile(4, 0, 0, Availability::NoCounterOpen),
+        // The manager closed it for the day.
+        tile(4, 0, 0, Availability::ClosedToday),
         tile(5, 0, 0, Availability::OutsideHours),
     ]
 }

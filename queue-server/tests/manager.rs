@@ -362,6 +362,30 @@ async fn the_live_view_follows_tickets_counters_and_devices_without_a_reload() {
         .await
         .unwrap();
     b.wait_for("#alerts li[data-kind='paper_out']").await;
+
+    // Close a service for today from the console: the kiosk's view of the
+    // hall says so, and its tickets are refused. Then a notice for the boards.
+    b.click("#now-services tr[data-service='transfer'] td[data-k='today'] button")
+        .await;
+    b.wait_for("#now-services tr[data-service='transfer'] [data-k='closed']")
+        .await;
+    let kiosk_view = kiosk.hall().await.unwrap();
+    let transfer = kiosk_view
+        .services
+        .iter()
+        .find(|s| s.id == "transfer")
+        .unwrap();
+    assert_eq!(
+        transfer.unavailable,
+        Some(hall_api::Unavailable::ClosedToday)
+    );
+    b.type_into("#notice-zh", "今日过户业务暂停").await;
+    b.type_into("#notice-en", "No changes of owner today").await;
+    b.click("#notice-form button[type='submit']").await;
+    b.wait_text("#notice-now", "the notice shown", |t| {
+        t.contains("今日过户业务暂停")
+    })
+    .await;
     b.screenshot("manager-now-1920x1080-zh").await;
     b.set_viewport(1366, 768).await;
     b.screenshot("manager-now-1366x768-zh").await;
@@ -898,4 +922,139 @@ async fn at_closing_time_idle_counters_close_and_the_days_report_is_kept_and_ann
     b.click("#kept-list li[data-date='2026-12-01'] a.print")
         .await;
     b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_closed_for_today_refuses_tickets_and_the_notice_reaches_the_stream() {
+    let server = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let manager = server.client(demo::MANAGER);
+    let kiosk = server.client(demo::KIOSK);
+    let http = reqwest::Client::new();
+    let post = |path: String, token: &'static str| {
+        let http = http.clone();
+        async move {
+            http.post(path)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let base = server.base_url();
+    kiosk
+        .issue_ticket(&IssueTicket::new("open", "before"))
+        .await
+        .unwrap();
+    assert_eq!(
+        post(
+            format!("{base}/api/v1/services/open/close-today"),
+            demo::KIOSK
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        post(
+            format!("{base}/api/v1/services/open/close-today"),
+            demo::MANAGER
+        )
+        .await,
+        204
+    );
+    assert_eq!(
+        post(
+            format!("{base}/api/v1/services/open/close-today"),
+            demo::MANAGER
+        )
+        .await,
+        409,
+        "closed already"
+    );
+    assert_eq!(
+        post(
+            format!("{base}/api/v1/services/nope/close-today"),
+            demo::MANAGER
+        )
+        .await,
+        404
+    );
+    let refused = kiosk
+        .issue_ticket(&IssueTicket::new("open", "after"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("closed for today"), "{refused}");
+    // Those already waiting are still served.
+    let called = server
+        .client(&demo::counter(4))
+        .call_next(4)
+        .await
+        .unwrap()
+        .expect("the customer who took a number before the closing");
+    assert_eq!(called.service, "open");
+    assert_eq!(
+        post(
+            format!("{base}/api/v1/services/open/reopen-today"),
+            demo::MANAGER
+        )
+        .await,
+        204
+    );
+    kiosk
+        .issue_ticket(&IssueTicket::new("open", "again"))
+        .await
+        .unwrap();
+
+    let mut events = manager.events(Some(0)).await.unwrap();
+    let set = http
+        .put(format!("{base}/api/v1/notice"))
+        .bearer_auth(demo::MANAGER)
+        .json(&serde_json::json!({ "zh": "今日停电检修", "en": "Power works today" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 204);
+    let bad = http
+        .put(format!("{base}/api/v1/notice"))
+        .bearer_auth(demo::MANAGER)
+        .json(&serde_json::json!({ "zh": "", "en": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(
+        manager.hall().await.unwrap().notice.map(|n| n.en),
+        Some("Power works today".into())
+    );
+    let mut kinds = Vec::new();
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(5), events.next())
+            .await
+            .expect("the stream")
+            .unwrap()
+            .unwrap();
+        kinds.push(e.kind);
+        if e.kind == hall_api::EventKind::NoticeChanged {
+            assert_eq!(e.notice.map(|n| n.zh), Some("今日停电检修".into()));
+            break;
+        }
+    }
+    assert!(kinds.contains(&hall_api::EventKind::ServiceClosed));
+    assert!(kinds.contains(&hall_api::EventKind::ServiceReopened));
+    let audit: Vec<hall_api::AuditEntry> = http
+        .get(format!("{base}/api/v1/audit"))
+        .bearer_auth(demo::MANAGER)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["notice.set", "service.reopened", "service.closed"],
+        "newest first, the refused attempts not at all"
+    );
 }

@@ -10,7 +10,9 @@ const TEXT = {
     view_now: "现在", view_reports: "报表", view_daily: "日报", view_accounts: "账号", view_audit: "审计",
     sign_out: "退出", signin_title: "大厅管理登录", name: "用户名", password: "密码", sign_in: "登录",
     password_min: "密码（至少 10 个字符）", pin: "PIN（4–8 位数字）",
-    alerts: "需要处理", no_alerts: "一切正常", services_now: "各业务现在", counters_now: "各窗口现在",
+    alerts: "需要处理", no_alerts: "一切正常", today: "今日", close_today: "今日停办", reopen_today: "恢复办理",
+    closed_today: "今日已停办", board_notice: "叫号屏通知", notice_zh: "中文通知", notice_en: "英文通知",
+    set_notice: "发布通知", clear_notice: "撤下通知", notice_own: "叫号屏显示各自的通知", notice_is: "现在显示：", services_now: "各业务现在", counters_now: "各窗口现在",
     service: "业务", waiting: "等候", longest: "最长等候", level_today: "今日达标率", estimate: "现在取号预计",
     below: "低于目标", target: "目标", level_note: "达标率 = 目标时间内叫号 ÷（已叫号 + 超时仍在等候）；目标 {p}",
     open: "营业", paused: "暂停", closed: "关闭", serving_for: "在窗口", min: "分", nobody: "空闲", signed_in: "在岗",
@@ -40,7 +42,9 @@ const TEXT = {
     view_now: "Now", view_reports: "Reports", view_daily: "Daily", view_accounts: "Accounts", view_audit: "Audit",
     sign_out: "Sign out", signin_title: "Hall manager sign-in", name: "Name", password: "Password", sign_in: "Sign in",
     password_min: "Password (at least 10 characters)", pin: "PIN (4–8 digits)",
-    alerts: "Needs attention", no_alerts: "All is well", services_now: "Services now", counters_now: "Counters now",
+    alerts: "Needs attention", no_alerts: "All is well", today: "Today", close_today: "Close for today", reopen_today: "Open again",
+    closed_today: "closed for today", board_notice: "Boards' notice", notice_zh: "Notice in Chinese", notice_en: "Notice in English",
+    set_notice: "Show on boards", clear_notice: "Take down", notice_own: "The boards show their own notice", notice_is: "Now showing: ", services_now: "Services now", counters_now: "Counters now",
     service: "Service", waiting: "Waiting", longest: "Longest wait", level_today: "Level today", estimate: "Estimate now",
     below: "below target", target: "target", level_note: "Service level = called within the target ÷ (called + still waiting past it); target {p}",
     open: "Open", paused: "Paused", closed: "Closed", serving_for: "at the counter for", min: "min", nobody: "idle", signed_in: "signed in",
@@ -248,7 +252,7 @@ function connect() {
   for (const kind of ["ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.completed",
     "ticket.no_show", "ticket.cancelled", "ticket.transferred", "counter.opened", "counter.closed",
     "counter.paused", "counter.resumed", "ticket.held", "ticket.resumed", "staff.signed_in",
-    "staff.signed_out", "ticket.rated", "day.reported"]) {
+    "staff.signed_out", "ticket.rated", "day.reported", "service.closed", "service.reopened", "notice.changed"]) {
     events.addEventListener(kind, changed);
   }
 }
@@ -312,6 +316,40 @@ function alerts() {
   return out;
 }
 
+// Close a service for the rest of today, or open it again.
+function todayCell(s) {
+  const closed = s.unavailable === "closed_today";
+  const button = el("button", { type: "button", class: closed ? "reopen" : "danger close", text: t(closed ? "reopen_today" : "close_today") });
+  button.onclick = async () => {
+    try {
+      await api("POST", `/api/v1/services/${encodeURIComponent(s.id)}/${closed ? "reopen-today" : "close-today"}`);
+      refreshNow();
+    } catch (e) {
+      $("now-message").textContent = e.message;
+    }
+  };
+  return el("td", { "data-k": "today" }, button);
+}
+
+async function setNotice(event) {
+  event.preventDefault();
+  try {
+    await api("PUT", "/api/v1/notice", { zh: $("notice-zh").value.trim(), en: $("notice-en").value.trim() });
+    refreshNow();
+  } catch (e) {
+    $("now-message").textContent = e.message;
+  }
+}
+
+async function clearNotice() {
+  try {
+    await api("DELETE", "/api/v1/notice");
+    refreshNow();
+  } catch (e) {
+    $("now-message").textContent = e.message;
+  }
+}
+
 function drawAlerts() {
   const found = alerts();
   const key = JSON.stringify(found);
@@ -358,14 +396,18 @@ function drawNow() {
       levelCell.classList.add("below");
       levelCell.append(el("span", { class: "mark", text: ` ▼ ${t("below")}` }));
     }
+    const nameCell = el("td", { text: `${s.prefix} ${name(s.name)} ` });
+    if (s.unavailable === "closed_today") nameCell.append(el("span", { class: "badge closed", "data-k": "closed", text: t("closed_today") }));
     body.append(el("tr", { "data-service": s.id },
-      el("td", { text: `${s.prefix} ${name(s.name)}` }),
+      nameCell,
       el("td", { "data-k": "waiting", class: "n", text: String(s.waiting) }),
       el("td", { "data-k": "longest", class: `n${longest !== null && longest > s.target_wait_min * 60 ? " below" : ""}`, text: longest === null ? dash : clock(longest) }),
       levelCell,
       el("td", { "data-k": "estimate", class: "n", text: s.estimated_wait_s === null || s.estimated_wait_s === undefined ? dash : `${Math.round(s.estimated_wait_s / 60)} ${t("min")}` }),
+      todayCell(s),
     ));
   }
+  $("notice-now").textContent = hall.notice ? `${t("notice_is")}${hall.notice.zh} · ${hall.notice.en}` : t("notice_own");
   $("level-note").textContent = fill("level_note", { p: fmt(target, "share") });
 
   const grid = $("now-counters");
@@ -761,6 +803,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("add-manager").addEventListener("submit", addManager);
   $("set-pin").addEventListener("submit", setPin);
   $("audit-apply").addEventListener("click", loadAudit);
+  $("notice-form").addEventListener("submit", setNotice);
+  $("notice-clear").addEventListener("click", clearNotice);
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
   // Waiting times and serving clocks move on between events.
   setInterval(() => { if (view === "now") tickNow(); }, 1000);

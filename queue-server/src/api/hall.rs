@@ -75,6 +75,7 @@ pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Jso
                 counters,
                 last_calls,
                 last_event_id,
+                notice: crate::store::managers::notice(&tx)?,
             })
         })
         .await?;

@@ -39,6 +39,7 @@ pub mod reports;
 pub mod staff;
 pub mod station;
 pub mod tickets;
+pub mod today;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -136,6 +137,14 @@ pub fn router(state: AppState) -> Router {
             post(manager::disable_manager),
         )
         .route("/api/v1/audit", get(manager::audit_log))
+        .route(
+            "/api/v1/services/{id}/{change}",
+            post(today::change_service_today),
+        )
+        .route(
+            "/api/v1/notice",
+            axum::routing::put(today::set_notice).delete(today::clear_notice),
+        )
         .route("/api/v1/reports", get(reports::period_report))
         .route("/api/v1/reports/export", get(reports::export_report))
         .route("/api/v1/reports/kept", get(reports::kept_reports))

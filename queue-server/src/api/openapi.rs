@@ -51,6 +51,9 @@ use utoipa::{Modify, OpenApi};
         crate::api::reports::export_report,
         crate::api::reports::kept_reports,
         crate::api::reports::kept_workbook,
+        crate::api::today::change_service_today,
+        crate::api::today::set_notice,
+        crate::api::today::clear_notice,
     ),
     components(schemas(
         hall_api::Event,

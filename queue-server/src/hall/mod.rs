@@ -7,6 +7,7 @@
 //! - [`staff`]: staff accounts, their sign-in at a counter (attendance);
 //! - [`managers`]: manager accounts, console sessions, the audit log;
 //! - [`end_of_day`]: closing the counters and keeping the day's report;
+//! - [`today`]: a service closed for the day, the boards' notice;
 //! - [`deliveries`]: the outcome of a webhook delivery;
 //! - [`ratings`]: 好差评 and the follow-up of bad ratings;
 //! - [`privacy`]: personal data removed after the retention period.
@@ -38,6 +39,7 @@ pub mod ratings;
 pub mod sessions;
 pub mod staff;
 pub mod tickets;
+pub mod today;
 
 #[cfg(test)]
 mod order_tests;
@@ -71,6 +73,8 @@ struct EventDetail {
     reason: Option<String>,
     rating: Option<EventRating>,
     report: Option<hall_api::DayReportSummary>,
+    service: Option<String>,
+    notice: Option<hall_api::I18nText>,
 }
 
 /// An event as stored, ready to send: serialized once for all subscribers.
@@ -179,6 +183,8 @@ impl<'a> Hall<'a> {
             reason: detail.reason,
             rating: detail.rating,
             report: detail.report,
+            service: detail.service,
+            notice: detail.notice,
             waiting,
         };
         let body = serde_json::to_string(&event).map_err(|e| Error::Internal(e.to_string()))?;

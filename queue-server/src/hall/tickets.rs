@@ -56,6 +56,12 @@ impl Hall<'_> {
                 service.id
             )));
         }
+        if self.closed_today(&service.id)? {
+            return Err(Error::Conflict(format!(
+                "service \"{}\" is closed for today; the hall's staff can say where to go instead",
+                service.id
+            )));
+        }
         if let Some(r) = &req.customer_ref {
             validate_text("customer_ref", r, 64)?;
         }

@@ -1,5 +1,6 @@
-//! Manager accounts, their console sessions, the audit log and the kept
-//! day reports, as stored.
+//! What the manager console keeps, as stored: manager accounts, their
+//! sessions, the audit log, the kept day reports, the services closed for
+//! a day and the boards' notice.
 
 use hall_api::{AuditEntry, KeptReport, ManagerAccount};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -214,6 +215,73 @@ impl Tables<'_> {
                  ON CONFLICT (business_day) DO UPDATE SET made_at = ?2, report = ?3, workbook = ?4",
             )?
             .execute(params![day, at, report, workbook])?;
+        Ok(())
+    }
+}
+
+/// The services closed for business day `day`.
+pub fn services_closed_on(conn: &Connection, day: &str) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT service FROM service_closures WHERE business_day = ?1")?;
+    let rows = stmt.query_map([day], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The boards' notice, if the manager set one.
+pub fn notice(conn: &Connection) -> Result<Option<hall_api::I18nText>> {
+    let mut stmt = conn.prepare_cached("SELECT zh, en FROM hall_notice WHERE id = 1")?;
+    Ok(stmt
+        .query_row([], |r| {
+            Ok(hall_api::I18nText {
+                zh: r.get(0)?,
+                en: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+impl Tables<'_> {
+    pub fn service_closed_on(&self, service: &str, day: &str) -> Result<bool> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT 1 FROM service_closures WHERE service = ?1 AND business_day = ?2",
+        )?;
+        Ok(stmt
+            .query_row([service, day], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    pub fn close_service(&self, service: &str, day: &str, at: i64, by: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO service_closures (service, business_day, closed_at, closed_by) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![service, day, at, by])?;
+        Ok(())
+    }
+
+    pub fn reopen_service(&self, service: &str, day: &str) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "DELETE FROM service_closures WHERE service = ?1 AND business_day = ?2",
+            )?
+            .execute([service, day])?;
+        Ok(())
+    }
+
+    pub fn set_notice(&self, notice: Option<&hall_api::I18nText>, at: i64, by: &str) -> Result<()> {
+        let conn = self.conn();
+        match notice {
+            Some(n) => conn
+                .prepare_cached(
+                    "INSERT INTO hall_notice (id, zh, en, set_at, set_by) VALUES (1, ?1, ?2, ?3, ?4) \
+                     ON CONFLICT (id) DO UPDATE SET zh = ?1, en = ?2, set_at = ?3, set_by = ?4",
+                )?
+                .execute(params![n.zh, n.en, at, by])?,
+            None => conn
+                .prepare_cached("DELETE FROM hall_notice")?
+                .execute([])?,
+        };
         Ok(())
     }
 }

@@ -404,12 +404,16 @@ pub fn held_at(conn: &Connection, counter: u32) -> Result<Vec<TicketRow>> {
 pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result<Vec<ServiceView>> {
     let load = HallLoad::read(conn)?;
     let oldest = oldest_waiting(conn)?;
+    let closed =
+        crate::store::managers::services_closed_on(conn, &hall.hall.business_day(now).to_string())?;
     hall.services
         .iter()
         .map(|s| {
             let waiting = load.waiting.get(&s.id).copied().unwrap_or(0);
             let open_counters = load.open_counters(hall, &s.id).len() as u32;
-            let unavailable = if !hall.hands_out(s, now) {
+            let unavailable = if closed.contains(&s.id) {
+                Some(Unavailable::ClosedToday)
+            } else if !hall.hands_out(s, now) {
                 Some(Unavailable::OutsideHours)
             } else if open_counters == 0 {
                 Some(Unavailable::NoCounterOpen)

@@ -236,6 +236,22 @@ const MIGRATIONS: &[&str] = &[
         report       TEXT NOT NULL,   -- the Report as JSON
         workbook     BLOB NOT NULL    -- the same as an Excel workbook
     ) WITHOUT ROWID;
+    -- A service the manager closed for one business day.
+    CREATE TABLE service_closures (
+        service      TEXT NOT NULL,
+        business_day TEXT NOT NULL,
+        closed_at    INTEGER NOT NULL,
+        closed_by    TEXT NOT NULL,
+        PRIMARY KEY (service, business_day)
+    ) WITHOUT ROWID;
+    -- The notice the boards show, set by the manager (none: the board's own).
+    CREATE TABLE hall_notice (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        zh     TEXT NOT NULL,
+        en     TEXT NOT NULL,
+        set_at INTEGER NOT NULL,
+        set_by TEXT NOT NULL
+    );
     "#,
 ];
 
