@@ -381,6 +381,8 @@ function tickNow() {
 
 function drawNow() {
   if (!hall) return;
+  // When the first view was drawn, after the page began to load (for the README's figure).
+  if (!document.body.dataset.firstViewMs) document.body.dataset.firstViewMs = String(Math.round(performance.now()));
   $("alerts").dataset.key = "";
   drawAlerts();
 

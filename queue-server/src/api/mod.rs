@@ -75,7 +75,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/counters/{number}/{action}", post(counters::act))
         .route("/api/v1/hall", get(hall::snapshot))
         .route("/api/v1/events", get(events::stream))
-        .route("/api/v1/stats/day", get(hall::day_stats))
         .route("/api/v1/webhooks", get(billing::webhooks))
         .route("/api/v1/devices", get(devices::list))
         .route("/api/v1/devices/heartbeat", post(devices::heartbeat))
@@ -145,16 +144,8 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/notice",
             axum::routing::put(today::set_notice).delete(today::clear_notice),
         )
-        .route("/api/v1/reports", get(reports::period_report))
-        .route("/api/v1/reports/export", get(reports::export_report))
-        .route("/api/v1/reports/kept", get(reports::kept_reports))
-        .route(
-            "/api/v1/reports/kept/{date}/workbook",
-            get(reports::kept_workbook),
-        )
+        .merge(report_routes())
         .route("/manager", get(public::manager_page))
-        .route("/manager/daily/{date}", get(reports::daily_page))
-        .route("/manager/print", get(reports::print_page))
         .route("/assets/manager.js", get(public::manager_js))
         .route("/assets/manager.css", get(public::manager_css))
         .route("/assets/report.css", get(public::report_css))
@@ -171,6 +162,22 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { Error::NotFound("no such endpoint; see /openapi.json".into()) })
         .layer(axum::middleware::from_fn(body_in_time))
         .with_state(state)
+}
+
+/// The routes that compute reports, each giving its memory back after.
+fn report_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/reports", get(reports::period_report))
+        .route("/api/v1/reports/export", get(reports::export_report))
+        .route("/api/v1/reports/kept", get(reports::kept_reports))
+        .route(
+            "/api/v1/reports/kept/{date}/workbook",
+            get(reports::kept_workbook),
+        )
+        .route("/manager/daily/{date}", get(reports::daily_page))
+        .route("/manager/print", get(reports::print_page))
+        .route("/api/v1/stats/day", get(hall::day_stats))
+        .route_layer(axum::middleware::from_fn(reports::give_memory_back))
 }
 
 /// The largest body any endpoint takes; the largest real one (an issue

@@ -51,11 +51,7 @@ async fn compute(st: &AppState, days: (Date, Date)) -> Result<Report> {
         .run(move |conn| {
             // One read transaction: the period and the one before agree.
             let tx = conn.unchecked_transaction()?;
-            let report = reader::report(&tx, &hall, days, now);
-            drop(tx);
-            // A long period's tickets took megabytes; give them back.
-            crate::release_freed_memory();
-            report
+            reader::report(&tx, &hall, days, now)
         })
         .await
 }
@@ -252,6 +248,19 @@ pub async fn print_page(
         &st.hall,
         st.clock.read().at,
     )))
+}
+
+/// Runs after every report route: a year's report reads half a million
+/// tickets and builds tables and workbooks, megabytes that are free once
+/// the answer is made; they are given back to the system, so the
+/// appliance's memory at rest stays where it was.
+pub async fn give_memory_back(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(req).await;
+    tokio::task::spawn_blocking(crate::release_freed_memory);
+    response
 }
 
 fn printable(html: String) -> Response {

@@ -288,12 +288,14 @@ async fn main() -> anyhow::Result<()> {
         args.repeat,
     )
     .await?;
+    let rss_month = rss_kib(pid);
     let (year_ms, _) = timed(
         &http,
         &format!("{base}/api/v1/reports?from={first}&to={last}"),
         args.repeat,
     )
     .await?;
+    let rss_year = rss_kib(pid);
     let (book_ms, book_bytes) = timed(
         &http,
         &format!("{base}/api/v1/reports/export?from={first}&to={last}&format=xlsx"),
@@ -355,8 +357,11 @@ async fn main() -> anyhow::Result<()> {
         first_view[first_view.len() / 2]
     );
     println!(
-        "server RSS: {:.1} MB at start, {:.1} MB after the year's reports, {:.1} MB at rest 5 s later",
+        "server RSS: {:.1} MB at start, {:.1} MB after 30 days' reports, {:.1} MB after the year's, \
+         {:.1} MB after the workbooks, {:.1} MB at rest 5 s later",
         rss_start as f64 / 1024.0,
+        rss_month as f64 / 1024.0,
+        rss_year as f64 / 1024.0,
         rss_peak as f64 / 1024.0,
         rss_rest as f64 / 1024.0
     );
