@@ -29,6 +29,9 @@ pub struct ServiceView {
     /// Why a ticket taken now would not be served; absent when it would.
     #[serde(default)]
     pub unavailable: Option<Unavailable>,
+    /// The papers a customer needs for this service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bring: Option<I18nText>,
 }
 
 /// Why a service cannot serve anyone now (the kiosk shows it and greys the button out).

@@ -203,4 +203,7 @@ pub struct PublicTicket {
     /// The rating given (at the counter or here).
     #[serde(default)]
     pub rated: Option<RatingLevel>,
+    /// The papers to bring for this service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bring: Option<I18nText>,
 }

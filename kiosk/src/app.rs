@@ -315,12 +315,20 @@ impl Kiosk {
 
     fn show_ticket(&self, ticket: &Ticket) {
         let lang = self.state.borrow().lang;
-        let service = service_name(self.state.borrow().hall.as_ref(), &ticket.service, lang);
+        let (service, bring) = {
+            let s = self.state.borrow();
+            let bring = service_by_id(s.hall.as_ref(), &ticket.service)
+                .and_then(|v| v.bring.as_ref())
+                .map(|b| b.get(lang).to_string())
+                .unwrap_or_default();
+            (service_name(s.hall.as_ref(), &ticket.service, lang), bring)
+        };
         self.ui().global::<KioskState>().set_ticket(TicketInfo {
             number: ticket.number.as_str().into(),
             service: service.into(),
             ahead: ticket.ahead.unwrap_or(0) as i32,
             wait_min: minutes(ticket.estimated_wait_s),
+            bring: bring.into(),
         });
         self.show(Screen::Ticket);
         self.home_after(&self.ticket_timer, self.backend.config.screen.ticket_s);

@@ -82,6 +82,16 @@ pub struct Wording {
     pub no_estimate: I18nText,
     pub scan: I18nText,
     pub footer: I18nText,
+    /// Before the papers a service needs; `{items}` is the service's list.
+    #[serde(default = "default_bring")]
+    pub bring: I18nText,
+}
+
+fn default_bring() -> I18nText {
+    I18nText {
+        zh: "请携带：{items}".into(),
+        en: "Please bring: {items}".into(),
+    }
 }
 
 impl KioskConfig {

@@ -207,6 +207,7 @@ fn receipt_for(
             .to_string(),
         tracking_url: Some(format!("{base}/t/{}", ticket.tracking_code)),
         lang,
+        bring: service.and_then(|v| v.bring.clone()),
     }
 }
 

@@ -81,6 +81,52 @@ fn a_ticket_over_serial_decodes_to_what_the_customer_needs() {
     assert_eq!(sim.status_requests(), 6);
 }
 
+/// What a service needs brought is printed in both languages, wrapped to
+/// the paper's width, so the customer reads it before the long wait.
+#[test]
+fn the_papers_to_bring_are_printed_wrapped_to_the_paper() {
+    let pair = SerialPair::new();
+    let sim = SimPrinter::on_serial(&pair.device);
+    let p = printer(
+        &format!("serial:{}", pair.port.display()),
+        58,
+        ChineseMode::Gb18030,
+    );
+    let mut r = receipt(Lang::Zh);
+    r.bring = Some(hall_api::I18nText {
+        zh: "新旧户主身份证，房产证，欠费结清凭证".into(),
+        en: "Both owners' ID cards, the deed, proof that arrears are paid".into(),
+    });
+    p.print(&r).unwrap();
+    let ticket = decode(&sim.next_job(JOB).unwrap()).unwrap();
+    let lines = ticket.lines();
+    let columns = kiosk::config::Paper::Mm58.columns();
+    let width = |l: &str| {
+        l.chars()
+            .map(|c| if c.is_ascii() { 1 } else { 2 })
+            .sum::<usize>()
+    };
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("请携带"))
+        .expect("the bring lines");
+    let zh: String = lines[start..start + 2].concat();
+    assert_eq!(zh, "请携带：新旧户主身份证，房产证，欠费结清凭证");
+    let en_start = lines
+        .iter()
+        .position(|l| l.starts_with("Please bring"))
+        .expect("in English too");
+    assert!(start < en_start, "the chosen language first");
+    let en = lines[en_start..en_start + 3].join(" ");
+    assert_eq!(
+        en,
+        "Please bring: Both owners' ID cards, the deed, proof that arrears are paid"
+    );
+    for l in &lines[start..en_start + 3] {
+        assert!(width(l) <= columns, "{l:?} is wider than {columns} columns");
+    }
+}
+
 #[test]
 fn english_first_when_the_customer_chose_english() {
     let pair = SerialPair::new();

@@ -131,6 +131,17 @@ fn two_touches_give_one_ticket_shown_and_printed() {
     let ticket = hall.printed();
     assert_eq!(ticket.largest_text(), Some(("B001", 7)));
     assert!(ticket.lines().contains(&"开户"));
+    // What to bring for a new account: on the screen and on paper, in both languages.
+    assert_eq!(
+        hall.ui.global::<KioskState>().get_ticket().bring,
+        "本人身份证原件，房产证或租赁合同"
+    );
+    let paper = ticket.lines().concat();
+    assert!(
+        paper.contains("请携带：本人身份证原件，房产证或租赁合同"),
+        "{paper}"
+    );
+    assert!(paper.contains("Please bring: Your ID card,"), "{paper}");
     // The QR code leads to this very ticket.
     let url = ticket.qr_codes()[0].to_string();
     let code = url.rsplit('/').next().unwrap();

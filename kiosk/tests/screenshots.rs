@@ -77,6 +77,11 @@ fn every_screen_in_both_languages_and_orientations() {
             service: lang.names[1].into(),
             ahead: 3,
             wait_min: 12,
+            bring: if lang.code == "zh" {
+                "本人身份证原件，户号或缴费卡".into()
+            } else {
+                "Your ID card, and the account number or payment card".into()
+            },
         });
         for (orientation, w, h) in [("portrait", 1080, 1920), ("landscape", 1920, 1080)] {
             ui.window().set_size(slint::PhysicalSize::new(w, h));

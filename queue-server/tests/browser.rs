@@ -315,6 +315,25 @@ async fn a_customer_follows_the_ticket_on_a_phone() {
         t.contains("No ticket has this code")
     })
     .await;
+    // A service that needs papers says which, while the customer waits.
+    let owner = kiosk
+        .issue_ticket(&IssueTicket::new("transfer", "owner"))
+        .await
+        .unwrap()
+        .0;
+    b.goto(&format!("{}/t/{}", server.base_url(), owner.tracking_code))
+        .await;
+    b.wait_text("#bring", "the papers", |t| {
+        t == "Please bring: Both owners' ID cards, the deed, proof that arrears are paid"
+    })
+    .await;
+    b.screenshot("ticket-phone-en-bring").await;
+    b.click("#lang-toggle").await;
+    b.wait_text("#bring", "the papers in Chinese", |t| {
+        t == "请携带：新旧户主身份证，房产证，欠费结清凭证"
+    })
+    .await;
+    b.screenshot("ticket-phone-zh-bring").await;
     b.close().await;
 }
 

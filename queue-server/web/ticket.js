@@ -6,12 +6,14 @@ const TEXT = {
         cancelled: "已取消", transferred: "已转办", ahead: "前面还有", wait: "预计等候", people: "{n} 人",
         minutes: "约 {n} 分钟", soon: "马上", unknown: "暂无窗口办理", not_found: "找不到这张票，请核对二维码。",
         offline: "暂时无法更新，稍后自动重试。", updated: "更新于 {time}", lang: "English",
-        rate: "请对本次服务进行评价", why: "请告诉我们原因", send: "提交", rated: "感谢您的评价：{level}" },
+        rate: "请对本次服务进行评价", why: "请告诉我们原因", send: "提交", rated: "感谢您的评价：{level}",
+        bring: "请携带：{items}" },
   en: { waiting: "Waiting", called: "Please go to {counter}", serving: "Being served", held: "On hold: please stay near {counter}", done: "Done", no_show: "Missed",
         cancelled: "Cancelled", transferred: "Transferred", ahead: "Ahead of you", wait: "Estimated wait", people: "{n}",
         minutes: "about {n} min", soon: "very soon", unknown: "no counter open now", not_found: "No ticket has this code; check the QR code.",
         offline: "Cannot update right now; retrying.", updated: "Updated {time}", lang: "中文",
-        rate: "Please rate this service", why: "What went wrong?", send: "Send", rated: "Thank you for rating: {level}" },
+        rate: "Please rate this service", why: "What went wrong?", send: "Send", rated: "Thank you for rating: {level}",
+        bring: "Please bring: {items}" },
 };
 const $ = (id) => document.getElementById(id);
 const code = location.pathname.split("/").pop();
@@ -34,6 +36,10 @@ function render() {
   $("status").className = `status ${ticket.status}`;
   const waiting = ticket.status === "waiting";
   $("details").classList.toggle("hidden", !waiting);
+  // What to bring matters until the customer is at the counter.
+  const bring = ticket.bring && ["waiting", "called", "held"].includes(ticket.status);
+  $("bring").classList.toggle("hidden", !bring);
+  $("bring").textContent = bring ? t("bring", { items: ticket.bring[lang] }) : "";
   $("ahead-label").textContent = t("ahead");
   $("ahead").textContent = t("people", { n: ticket.ahead });
   $("wait-label").textContent = t("wait");

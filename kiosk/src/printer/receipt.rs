@@ -28,6 +28,8 @@ pub struct Receipt {
     pub issued_at: String,
     pub tracking_url: Option<String>,
     pub lang: Lang,
+    /// The papers the service needs, printed so nobody waits without them.
+    pub bring: Option<I18nText>,
 }
 
 impl Receipt {
@@ -53,6 +55,7 @@ impl Receipt {
             issued_at: issued_at.into(),
             tracking_url: Some(tracking_url.into()),
             lang,
+            bring: None,
         }
     }
 }
@@ -188,6 +191,16 @@ pub fn build(receipt: &Receipt, layout: &Layout) -> anyhow::Result<Vec<u8>> {
         text.line(&mut p, &fill(ahead.get(lang)), 1)?;
         text.line(&mut p, &fill(wait.get(lang)), 1)?;
     }
+    if let Some(items) = &receipt.bring {
+        p.feed()?;
+        for lang in [first, second] {
+            let line = w.bring.get(lang).replace("{items}", items.get(lang));
+            for part in wrap(&line, paper.columns()) {
+                text.line(&mut p, &part, 1)?;
+            }
+        }
+        p.feed()?;
+    }
     text.line(&mut p, &receipt.issued_at, 1)?;
 
     if let Some(url) = &receipt.tracking_url {
@@ -216,6 +229,47 @@ pub fn build(receipt: &Receipt, layout: &Layout) -> anyhow::Result<Vec<u8>> {
     p.print()?;
     let bytes = out.0.borrow().clone();
     Ok(bytes)
+}
+
+/// Columns a character takes on the printer: Chinese two, ASCII one.
+fn columns_of(c: char) -> usize {
+    if c.is_ascii() { 1 } else { 2 }
+}
+
+/// `text` cut into lines of at most `columns`, at a space where one is
+/// near (English), anywhere else (Chinese has no spaces to break at).
+pub fn wrap(text: &str, columns: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut width = 0;
+    for c in text.chars() {
+        let w = columns_of(c);
+        if width + w > columns {
+            // Back to the last space, if the line has one past its middle.
+            match line.rfind(' ').filter(|&i| i > line.len() / 2) {
+                Some(i) => {
+                    let rest = line[i + 1..].to_string();
+                    line.truncate(i);
+                    lines.push(std::mem::take(&mut line));
+                    width = rest.chars().map(columns_of).sum();
+                    line = rest;
+                }
+                None => {
+                    lines.push(std::mem::take(&mut line));
+                    width = 0;
+                }
+            }
+            if c == ' ' && line.is_empty() {
+                continue;
+            }
+        }
+        line.push(c);
+        width += w;
+    }
+    if !line.trim().is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 struct TextOut<'a> {

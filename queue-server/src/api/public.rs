@@ -153,6 +153,7 @@ pub async fn ticket(
                     .map(|c| c.name.clone()),
                 can_rate,
                 rated,
+                bring: hall.service(&t.service).and_then(|s| s.bring.clone()),
             }))
         })
         .await?;

@@ -149,6 +149,19 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
                 "give the usual minutes one customer takes at the counter",
             );
         }
+        if let Some(bring) = &s.bring {
+            let b = bring.get_ref();
+            let bad = |t: &str| {
+                t.trim().is_empty() || t.chars().count() > 200 || t.chars().any(char::is_control)
+            };
+            if bad(&b.zh) || bad(&b.en) {
+                return c.err(
+                    bring.span(),
+                    format!("bring of service \"{id}\" needs a zh and an en text of 1 to 200 characters"),
+                    "list the papers in both languages, e.g. bring = { zh = \"身份证\", en = \"ID card\" }",
+                );
+            }
+        }
         services.push(ServiceConfig {
             id: id.clone(),
             prefix: prefix.clone(),
@@ -161,6 +174,7 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
                 Some(h) => Some(c.hours(h)?),
                 None => None,
             },
+            bring: s.bring.map(|b| b.into_inner()),
         });
     }
 

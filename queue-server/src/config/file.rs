@@ -197,6 +197,8 @@ pub(super) struct RawService {
     #[serde(default = "default_service_min")]
     pub(super) expected_service_min: Spanned<u32>,
     pub(super) hours: Option<Spanned<String>>,
+    /// The papers a customer needs for it, shown and printed with the ticket.
+    pub(super) bring: Option<Spanned<I18nText>>,
 }
 
 fn default_target_wait() -> u32 {

@@ -149,6 +149,8 @@ pub struct ServiceConfig {
     pub expected_service_min: u32,
     /// When tickets for it are handed out; `None`: whenever the hall runs.
     pub hours: Option<OpeningHours>,
+    /// What a customer must bring (papers), shown and printed with the ticket.
+    pub bring: Option<I18nText>,
 }
 
 #[derive(Debug, Clone)]

@@ -435,6 +435,7 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
                     .map(|&issued| ((ms(now) - issued).max(0) / 1000) as u32),
                 hours: s.hours.map(|h| h.to_string()),
                 unavailable,
+                bring: s.bring.clone(),
             })
         })
         .collect()
