@@ -15,6 +15,9 @@ pub struct AccountInfo {
     /// Amount due in the smallest currency unit (fen, cents).
     pub amount_due_minor: i64,
     pub currency: String,
+    /// A key account (大客户): served with the priority the hall gives them.
+    #[serde(default)]
+    pub key_account: bool,
 }
 
 /// One webhook's delivery state, for the manager.

@@ -82,6 +82,9 @@ pub struct HallInfo {
     /// (0–1); the manager console marks a service below it.
     #[serde(default = "default_service_level_target")]
     pub service_level_target: f64,
+    /// Why a customer may go first, as the floor guide chooses them.
+    #[serde(default)]
+    pub priority_reasons: Vec<PriorityReason>,
 }
 
 /// `GET /api/v1/hall`
@@ -158,4 +161,15 @@ pub struct AccessRecord {
 
 fn default_service_level_target() -> f64 {
     0.8
+}
+
+/// A reason a customer is called before others of their service (适老化):
+/// an elderly or disabled customer, say, with the priority it adds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PriorityReason {
+    pub id: String,
+    pub name: I18nText,
+    /// Added to the service's priority for this ticket.
+    pub priority: u32,
 }

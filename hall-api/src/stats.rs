@@ -192,9 +192,22 @@ pub struct DayStats {
     /// and never resumed, so somebody should find out what became of them.
     #[serde(default)]
     pub unresumed_holds: Vec<TicketSummary>,
+    /// Customers who went first, per reason (`key_account`, or one of the
+    /// hall's priority reasons), by id.
+    #[serde(default)]
+    pub priority: Vec<PriorityCount>,
     /// 不满意 and 非常不满意 ratings of the day, with their reasons.
     #[serde(default)]
     pub low_rated: Vec<Rating>,
     #[serde(default)]
     pub rating_flags: Vec<RatingFlag>,
+}
+
+/// How many customers went first for one reason, and how long they waited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PriorityCount {
+    pub reason: String,
+    pub issued: u32,
+    pub wait: Distribution,
 }

@@ -113,6 +113,10 @@ pub struct Ticket {
     pub transferred_from: Option<i64>,
     /// The waiting ticket that continues this one after a transfer.
     pub transferred_to: Option<i64>,
+    /// Why it is called before others of its service: `key_account`, or
+    /// one of the hall's priority reasons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_reason: Option<String>,
 }
 
 /// What the event stream and the hall snapshot say about a ticket: nothing
@@ -130,6 +134,9 @@ pub struct TicketSummary {
     pub recalls: u32,
     /// True for the waiting entry made by a transfer.
     pub transferred: bool,
+    /// Why it goes first, when it does (`key_account`, or a priority reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_reason: Option<String>,
 }
 
 /// `POST /api/v1/tickets`
@@ -167,6 +174,14 @@ pub struct IssueTicket {
     pub customer_ref: Option<String>,
     #[serde(default)]
     pub lang: Option<Lang>,
+    /// Why this customer goes first (one of the hall's `priority_reasons`,
+    /// e.g. `elderly`); the floor guide and the manager may give one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]+$")
+    )]
+    pub priority_reason: Option<String>,
 }
 
 impl IssueTicket {
@@ -177,6 +192,7 @@ impl IssueTicket {
             idempotency_key: idempotency_key.into(),
             customer_ref: None,
             lang: None,
+            priority_reason: None,
         }
     }
 }

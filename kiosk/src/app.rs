@@ -201,7 +201,7 @@ impl Kiosk {
                 tracing::debug!(?outcome, "ticket attempt ended");
                 self.state.borrow_mut().busy = false;
                 match outcome {
-                    Ok(ticket) => self.show_ticket(&ticket),
+                    Ok(made) => self.show_ticket(&made.ticket, made.account.as_ref()),
                     Err(fault) => {
                         let mut s = self.state.borrow_mut();
                         s.sticky_until = Some(
@@ -313,7 +313,7 @@ impl Kiosk {
         });
     }
 
-    fn show_ticket(&self, ticket: &Ticket) {
+    fn show_ticket(&self, ticket: &Ticket, account: Option<&hall_api::AccountInfo>) {
         let lang = self.state.borrow().lang;
         let (service, bring) = {
             let s = self.state.borrow();
@@ -329,6 +329,7 @@ impl Kiosk {
             ahead: ticket.ahead.unwrap_or(0) as i32,
             wait_min: minutes(ticket.estimated_wait_s),
             bring: bring.into(),
+            account: account.map(arrears).unwrap_or_default().into(),
         });
         self.show(Screen::Ticket);
         self.home_after(&self.ticket_timer, self.backend.config.screen.ticket_s);
@@ -440,4 +441,23 @@ fn tile(v: &ServiceView, lang: Lang) -> ServiceTile {
         hours: v.hours.clone().unwrap_or_default().into(),
         ask_account: v.ask_account,
     }
+}
+
+/// What the billing system says a customer owes, in both languages at once
+/// (staff read it over the customer's shoulder): "张*明 · 待缴 ¥128.50 · Amount due".
+pub fn arrears(info: &hall_api::AccountInfo) -> String {
+    if info.amount_due_minor <= 0 {
+        return format!("{} · 无欠费 · Nothing due", info.name_masked);
+    }
+    let currency = if info.currency == "CNY" {
+        "¥".to_string()
+    } else {
+        format!("{} ", info.currency)
+    };
+    format!(
+        "{} · 待缴 {currency}{}.{:02} · Amount due",
+        info.name_masked,
+        info.amount_due_minor / 100,
+        info.amount_due_minor % 100
+    )
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use hall_api::client::{ClientError, HallClient};
 use hall_api::{
-    DeviceHealth, HallSnapshot, Heartbeat, IssueTicket, Lang, PrinterState, ServiceView, Ticket,
+    AccountInfo, DeviceHealth, HallSnapshot, Heartbeat, IssueTicket, Lang, PrinterState,
+    ServiceView, Ticket,
 };
 use tokio::sync::mpsc;
 
@@ -29,7 +30,7 @@ pub enum Msg {
     Hall(Result<Box<HallSnapshot>, String>),
     Printer(PrinterState),
     /// A ticket attempt ended (the printer's state came before, as `Printer`).
-    Done(Result<Box<Ticket>, Fault>),
+    Done(Result<Box<Made>, Fault>),
 }
 
 /// Everything the background work shares.
@@ -61,6 +62,34 @@ fn new_key() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A ticket made, and what the billing system said of the customer's
+/// account (none when no account was given or it did not answer in time).
+#[derive(Debug)]
+pub struct Made {
+    pub ticket: Ticket,
+    pub account: Option<AccountInfo>,
+}
+
+/// How long the ticket screen waits for the billing system's word on the
+/// account: the ticket is issued and printed meanwhile, and without it.
+const ACCOUNT_WAIT: Duration = Duration::from_millis(800);
+
+/// The billing system's word on `account`, if it comes in time.
+async fn look_up(client: &HallClient, account: Option<&str>) -> Option<AccountInfo> {
+    let account = account?;
+    match tokio::time::timeout(ACCOUNT_WAIT, client.account(account)).await {
+        Ok(Ok(info)) => Some(info),
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, "no account details; the ticket goes on without them");
+            None
+        }
+        Err(_) => {
+            tracing::info!("the account lookup took too long; the ticket goes on without it");
+            None
+        }
+    }
+}
+
 /// Printer first, then the server, then the paper. Whatever fails, the
 /// customer is told, and a ticket that did not print does not stay in the queue.
 pub async fn make_ticket(
@@ -69,7 +98,7 @@ pub async fn make_ticket(
     service: String,
     account: Option<String>,
     lang: Lang,
-) -> Result<Box<Ticket>, Fault> {
+) -> Result<Box<Made>, Fault> {
     let state = printer_status(backend).await;
     if !state.can_print() {
         report(backend, state).await;
@@ -79,7 +108,12 @@ pub async fn make_ticket(
     let mut request = IssueTicket::new(service, new_key());
     request.customer_ref = account;
     request.lang = Some(lang);
-    let ticket = issue_with_retries(&backend.client, &request).await?;
+    // The account's details are asked beside the issue, not before it.
+    let (ticket, account) = tokio::join!(
+        issue_with_retries(&backend.client, &request),
+        look_up(&backend.client, request.customer_ref.as_deref())
+    );
+    let ticket = ticket?;
     tracing::debug!(ticket = %ticket.number, "issued; printing");
 
     let receipt = receipt_for(backend, &ticket, hall.as_ref(), lang);
@@ -101,7 +135,7 @@ pub async fn make_ticket(
         Ok(after) => {
             tracing::debug!(ticket = %ticket.number, ?after, "printed");
             report(backend, after).await;
-            Ok(Box::new(ticket))
+            Ok(Box::new(Made { ticket, account }))
         }
         Err(e) => {
             tracing::error!(ticket = %ticket.number, error = %e, "ticket not printed; cancelling it");

@@ -21,6 +21,14 @@ use support::{Condition, KioskRig, SlowFirstIssue};
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// Short timers, so the tests see the kiosk's rounds quickly.
+fn quick(config: &mut KioskConfig) {
+    config.timing.refresh_s = 1;
+    config.timing.heartbeat_s = 1;
+    config.screen.ticket_s = 2;
+    config.screen.idle_s = 2;
+}
+
 struct Hall {
     rig: KioskRig,
     ui: KioskWindow,
@@ -38,22 +46,35 @@ impl Hall {
     }
 
     fn start_rig(tls: bool, adjust: impl FnOnce(&mut KioskConfig)) -> Hall {
-        hall_testkit::screen::init_slint(true);
-        let ui = KioskWindow::new().unwrap();
-        ui.window().set_size(slint::PhysicalSize::new(1080, 1920));
-        ui.show().unwrap();
+        let ui = Self::window();
         let start = if tls {
             KioskRig::start_tls
         } else {
             KioskRig::start
         };
         let rig = start(&ui, |config: &mut KioskConfig| {
-            config.timing.refresh_s = 1;
-            config.timing.heartbeat_s = 1;
-            config.screen.ticket_s = 2;
-            config.screen.idle_s = 2;
+            quick(config);
             adjust(config);
         });
+        Self::ready(rig, ui)
+    }
+
+    /// The demo hall linked to a billing system the test may take away.
+    fn start_linked() -> (Hall, hall_testkit::billing::BillingSim) {
+        let ui = Self::window();
+        let (rig, sim) = KioskRig::start_linked(&ui, quick);
+        (Self::ready(rig, ui), sim)
+    }
+
+    fn window() -> KioskWindow {
+        hall_testkit::screen::init_slint(true);
+        let ui = KioskWindow::new().unwrap();
+        ui.window().set_size(slint::PhysicalSize::new(1080, 1920));
+        ui.show().unwrap();
+        ui
+    }
+
+    fn ready(rig: KioskRig, ui: KioskWindow) -> Hall {
         let hall = Hall { rig, ui };
         hall.wait("the services from the server", |ui| {
             ui.global::<KioskState>().get_services().row_count() == 6
@@ -78,7 +99,12 @@ impl Hall {
 
     /// A touch on the element a customer reads as `label`.
     fn touch(&self, label: &str) {
-        let found: Vec<_> = ElementHandle::find_by_accessible_label(&self.ui, label).collect();
+        let mut found: Vec<_> = ElementHandle::find_by_accessible_label(&self.ui, label).collect();
+        // A button rather than a text that says the same (the typed "8"
+        // shown above the keypad is not its "8" key).
+        found.sort_by_key(|e| {
+            e.accessible_role() != Some(i_slint_backend_testing::AccessibleRole::Button)
+        });
         assert!(
             !found.is_empty(),
             "nothing labelled {label:?} on {:?}",
@@ -157,6 +183,59 @@ fn two_touches_give_one_ticket_shown_and_printed() {
     hall.wait("home again", |ui| {
         ui.global::<KioskState>().get_screen() == Screen::Home
     });
+}
+
+/// After the keypad the ticket screen says what the account owes, as the
+/// billing system has it; without the billing system the ticket is issued
+/// and printed all the same.
+#[test]
+fn the_ticket_screen_shows_the_amount_due_and_goes_on_without_billing() {
+    let (hall, sim) = Hall::start_linked();
+    hall.touch("缴费");
+    hall.wait("the keypad", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Account
+    });
+    for key in "8800123456".chars() {
+        hall.touch(&key.to_string());
+    }
+    assert_eq!(
+        hall.ui.global::<KioskState>().get_account_digits(),
+        "8800123456"
+    );
+    hall.touch("确定");
+    hall.wait("the ticket", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Ticket
+    });
+    assert_eq!(
+        hall.ui.global::<KioskState>().get_ticket().account,
+        "张*明 · 待缴 ¥128.50 · Amount due"
+    );
+    assert!(hall.shows("张*明 · 待缴 ¥128.50 · Amount due"));
+    hall_testkit::screen::screenshot(hall.ui.window(), "kiosk-zh-portrait-ticket-arrears");
+    hall.printed();
+    hall.wait("home again", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Home
+    });
+
+    drop(sim);
+    hall.touch("缴费");
+    hall.wait("the keypad", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Account
+    });
+    for key in "8800777001".chars() {
+        hall.touch(&key.to_string());
+    }
+    hall.touch("确定");
+    hall.wait("the ticket without the billing system", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Ticket
+    });
+    let ticket = hall.ui.global::<KioskState>().get_ticket();
+    assert_eq!(ticket.number, "A002");
+    assert_eq!(
+        ticket.account, "",
+        "nothing said when the billing system is silent"
+    );
+    assert_eq!(hall.printed().largest_text(), Some(("A002", 7)));
 }
 
 #[test]

@@ -82,6 +82,7 @@ fn every_screen_in_both_languages_and_orientations() {
             } else {
                 "Your ID card, and the account number or payment card".into()
             },
+            account: "张*明 · 待缴 ¥128.50 · Amount due".into(),
         });
         for (orientation, w, h) in [("portrait", 1080, 1920), ("landscape", 1920, 1080)] {
             ui.window().set_size(slint::PhysicalSize::new(w, h));

@@ -2075,3 +2075,120 @@ async fn who_saw_an_account_number_is_kept_and_security_events_are_logged() {
         );
     }
 }
+
+/// A key account (the billing system says which) and a customer the floor
+/// guide gave a priority reason are called before others of their service;
+/// the counter's list says why. Without the billing system the ticket is
+/// still issued, as any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_accounts_and_the_guides_reasons_go_first() {
+    use hall_testkit::billing::{BillingSim, linked_hall};
+    let sim = BillingSim::start(
+        &hall_testkit::workspace_bin("billing-sim"),
+        hall_testkit::free_port(),
+    )
+    .await;
+    let config = format!(
+        "{}\n[[device]]\nname = \"guide-1\"\nrole = \"guide\"\ntoken = \"test-guide\"\n",
+        linked_hall(sim.port)
+    );
+    let server = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(config),
+            ..Default::default()
+        },
+    )
+    .await;
+    let kiosk = server.client(demo::KIOSK);
+    let guide = server.client("test-guide");
+    let with_account = |key: &str, account: &str| IssueTicket {
+        customer_ref: Some(account.into()),
+        ..IssueTicket::new("pay", key)
+    };
+    let plain = kiosk
+        .issue_ticket(&IssueTicket::new("pay", "p1"))
+        .await
+        .unwrap()
+        .0;
+    let ordinary = kiosk
+        .issue_ticket(&with_account("p2", "8800654321"))
+        .await
+        .unwrap()
+        .0;
+    let key = kiosk
+        .issue_ticket(&with_account("p3", "8800900900"))
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(key.priority_reason.as_deref(), Some("key_account"));
+    assert_eq!(ordinary.priority_reason, None);
+    let elderly_req = IssueTicket {
+        priority_reason: Some("elderly".into()),
+        ..IssueTicket::new("pay", "p4")
+    };
+    // Only the floor guide (and the manager) may give a reason.
+    let refused = kiosk.issue_ticket(&elderly_req).await.unwrap_err();
+    assert!(
+        matches!(refused, ClientError::Api { status: 403, .. }),
+        "{refused}"
+    );
+    let unknown = guide
+        .issue_ticket(&IssueTicket {
+            priority_reason: Some("tall".into()),
+            ..IssueTicket::new("pay", "p5")
+        })
+        .await
+        .unwrap_err();
+    assert!(unknown.to_string().contains("elderly"), "{unknown}");
+    let elderly = guide.issue_ticket(&elderly_req).await.unwrap().0;
+    assert_eq!(elderly.priority_reason.as_deref(), Some("elderly"));
+    // The key account and the elderly customer are ahead of the others.
+    assert_eq!(elderly.ahead, Some(1));
+
+    let counter = server.client(&demo::counter(2));
+    let queue = counter.counter_queue(2).await.unwrap();
+    let order: Vec<(&str, Option<&str>)> = queue
+        .iter()
+        .map(|t| (t.number.as_str(), t.priority_reason.as_deref()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (key.number.as_str(), Some("key_account")),
+            (elderly.number.as_str(), Some("elderly")),
+            (plain.number.as_str(), None),
+            (ordinary.number.as_str(), None),
+        ]
+    );
+    let first = counter.call_next(2).await.unwrap().unwrap();
+    assert_eq!(first.number, key.number);
+    assert_eq!(
+        counter.call_next(2).await.unwrap().unwrap().number,
+        elderly.number
+    );
+    // The day's figures count them by reason.
+    let day = server
+        .client(demo::MANAGER)
+        .day_stats(first.business_day)
+        .await
+        .unwrap();
+    let by_reason: Vec<(String, u32)> = day
+        .priority
+        .iter()
+        .map(|p| (p.reason.clone(), p.issued))
+        .collect();
+    assert_eq!(
+        by_reason,
+        [("elderly".to_string(), 1), ("key_account".to_string(), 1)]
+    );
+
+    // The billing system gone: the key account's ticket is issued all the same.
+    drop(sim);
+    let (late, created) = kiosk
+        .issue_ticket(&with_account("p6", "8800900900"))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_eq!(late.priority_reason, None);
+}

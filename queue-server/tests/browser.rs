@@ -538,3 +538,98 @@ async fn a_customer_rates_the_service_on_the_phone_once() {
     );
     b.close().await;
 }
+
+/// The counter sees why a customer was called first and what the billing
+/// system says they owe; with the billing system gone it says so and serves
+/// them the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counter_sees_arrears_and_why_a_key_account_went_first() {
+    use hall_testkit::billing::{BillingSim, linked_hall};
+    let sim = BillingSim::start(
+        &hall_testkit::workspace_bin("billing-sim"),
+        hall_testkit::free_port(),
+    )
+    .await;
+    let server = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(linked_hall(sim.port)),
+            ..Default::default()
+        },
+    )
+    .await;
+    let kiosk = server.client(demo::KIOSK);
+    let with_account = |key: &str, account: &str| IssueTicket {
+        customer_ref: Some(account.into()),
+        ..IssueTicket::new("pay", key)
+    };
+    kiosk
+        .issue_ticket(&with_account("a1", "8800123456"))
+        .await
+        .unwrap();
+    let key = kiosk
+        .issue_ticket(&with_account("a2", "8800900900"))
+        .await
+        .unwrap()
+        .0;
+    server
+        .client(demo::MANAGER)
+        .set_pin(2, "2468")
+        .await
+        .unwrap();
+    let b = Browser::start(1024, 600, "en-US").await;
+    b.goto(&format!("{}/counter", server.base_url())).await;
+    b.type_into("#signin-counter", "2").await;
+    b.type_into("#signin-secret", "2468").await;
+    b.click("#signin-button").await;
+    b.wait_text(
+        &format!("#queue-list li[data-number='{}'] .priority", key.number),
+        "the key account marked in the list",
+        |t| t == "Key account",
+    )
+    .await;
+    b.click("#btn-call-next").await;
+    current_is(&b, &key.number).await;
+    b.wait_text("#current-priority", "why first", |t| {
+        t == "First because: Key account"
+    })
+    .await;
+    b.wait_text("#current-arrears", "the amount due", |t| {
+        t == "城东*业公司 · Amount due ¥12500.00 · Key account"
+    })
+    .await;
+    b.screenshot("counter-1024x600-en-key-account").await;
+    b.click("#btn-start").await;
+    b.click("#btn-complete").await;
+    current_is(&b, "").await;
+    b.press('n').await;
+    current_is(&b, "A001").await;
+    b.wait_text("#current-arrears", "the amount due", |t| {
+        t == "张*明 · Amount due ¥128.50"
+    })
+    .await;
+    b.click("#lang-toggle").await;
+    b.wait_text("#current-arrears", "Chinese", |t| {
+        t == "张*明 · 待缴 ¥128.50"
+    })
+    .await;
+    b.screenshot("counter-1024x600-zh-arrears").await;
+    b.click("#btn-start").await;
+    b.click("#btn-complete").await;
+    current_is(&b, "").await;
+
+    // The billing system gone: the ticket is issued and called as any, and
+    // the counter is told the arrears were not checked.
+    drop(sim);
+    kiosk
+        .issue_ticket(&with_account("a3", "8800777001"))
+        .await
+        .unwrap();
+    b.press('n').await;
+    current_is(&b, "A003").await;
+    b.wait_text("#current-arrears", "the billing system silent", |t| {
+        t.contains("计费系统未应答")
+    })
+    .await;
+    b.close().await;
+}

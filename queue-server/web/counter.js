@@ -12,6 +12,8 @@ const TEXT = {
     call_next: "叫下一位", recall: "重呼", start: "开始办理", complete: "办结", no_show: "过号",
     transfer: "转办", pause: "暂停", resume: "恢复", waiting_here: "本窗口等候", hall: "大厅",
     nobody: "暂无客户", waited: "已等", account: "户号", offline: "连接中断，正在重连…",
+    key_account: "大客户", first_because: "优先：", due: "待缴", nothing_due: "无欠费",
+    billing_silent: "计费系统未应答，欠费未核查", no_such_account: "计费系统无此户号",
     open: "营业", paused: "暂停", closed: "关闭", waiting: "等候", called: "已呼叫", serving: "办理中", held: "挂起",
     nobody_waits: "没有等候的客户", transfer_to: "转到…", signin_failed: "登录失败：",
     wrong_counter: "此令牌不能操作该窗口", lang: "English", none_waiting: "无人等候", idle: "空闲",
@@ -26,6 +28,8 @@ const TEXT = {
     call_next: "Call next", recall: "Recall", start: "Start", complete: "Complete", no_show: "No-show",
     transfer: "Transfer", pause: "Pause", resume: "Resume", waiting_here: "Waiting for this counter", hall: "Hall",
     nobody: "No customer", waited: "Waited", account: "Account", offline: "Connection lost, reconnecting…",
+    key_account: "Key account", first_because: "First because:", due: "Amount due", nothing_due: "nothing due",
+    billing_silent: "the billing system did not answer: arrears not checked", no_such_account: "the billing system knows no such account",
     open: "Open", paused: "Paused", closed: "Closed", waiting: "waiting", called: "called", serving: "serving", held: "held",
     nobody_waits: "Nobody is waiting", transfer_to: "Transfer to…", signin_failed: "Sign-in failed: ",
     wrong_counter: "This token cannot act on that counter", lang: "中文", none_waiting: "Nobody waiting", idle: "idle",
@@ -53,6 +57,13 @@ let events = null;
 let refreshTimer = null;
 
 const t = (key) => TEXT[lang][key] || key;
+
+// Why a ticket goes first: a key account, or one of the hall's priority reasons.
+function priorityName(id) {
+  if (id === "key_account") return t("key_account");
+  const reason = hall && (hall.hall.priority_reasons || []).find((r) => r.id === id);
+  return reason ? name(reason.name) : id;
+}
 const name = (i18n) => (i18n ? i18n[lang] : "");
 
 function minutes(fromIso) {
@@ -172,6 +183,36 @@ async function refresh() {
   }
 }
 
+// The billing system's word on the customer's account (核查欠费): the
+// masked name and the amount due, asked once per ticket; the ticket is
+// served the same when the billing system does not answer.
+const accounts = new Map();
+async function showAccount(ticket) {
+  const box = $("current-arrears");
+  let info = accounts.get(ticket.id);
+  if (!info) {
+    try {
+      info = await api("GET", `/api/v1/accounts/${encodeURIComponent(ticket.customer_ref)}`);
+    } catch (error) {
+      info = { failed: error.status === 404 ? t("no_such_account") : t("billing_silent") };
+    }
+    accounts.set(ticket.id, info);
+  }
+  if (!current || current.id !== ticket.id) return;
+  box.classList.remove("hidden");
+  if (info.failed) {
+    box.textContent = info.failed;
+    box.dataset.due = "";
+    return;
+  }
+  const amount = (info.amount_due_minor / 100).toFixed(2);
+  const currency = info.currency === "CNY" ? "¥" : `${info.currency} `;
+  box.dataset.due = String(info.amount_due_minor);
+  box.classList.toggle("owing", info.amount_due_minor > 0);
+  box.textContent = `${info.name_masked} · ${info.amount_due_minor > 0 ? `${t("due")} ${currency}${amount}` : t("nothing_due")}`
+    + (info.key_account ? ` · ${t("key_account")}` : "");
+}
+
 // Kiosks (and boards) that need a person: out of paper, silent, faulty.
 // Only devices that have reported since the server started are judged.
 async function checkDevices() {
@@ -223,10 +264,14 @@ function render() {
     $("current-status").textContent = `· ${t(current.status)}`;
     $("current-waited").textContent = `${t("waited")} ${minutes(current.issued_at)}`;
     $("current-account").textContent = current.customer_ref ? `· ${t("account")} ${current.customer_ref}` : "";
+    $("current-priority").textContent = current.priority_reason ? `${t("first_because")} ${priorityName(current.priority_reason)}` : "";
+    if (current.customer_ref) showAccount(current);
+    else $("current-arrears").classList.add("hidden");
   } else {
+    $("current-arrears").classList.add("hidden");
     number.textContent = t("nobody");
     number.classList.add("none");
-    ["current-service", "current-status", "current-waited", "current-account"].forEach((id) => { $(id).textContent = ""; });
+    ["current-service", "current-status", "current-waited", "current-account", "current-priority"].forEach((id) => { $(id).textContent = ""; });
   }
   number.dataset.number = current ? current.number : "";
 
@@ -294,6 +339,13 @@ function render() {
     li.innerHTML = `<span class="num"></span><span></span><span></span>`;
     li.children[0].textContent = ticket.number;
     li.children[1].textContent = service ? name(service.name) : ticket.service;
+    if (ticket.priority_reason) {
+      const mark = document.createElement("span");
+      mark.className = "priority";
+      mark.dataset.reason = ticket.priority_reason;
+      mark.textContent = priorityName(ticket.priority_reason);
+      li.children[1].append(" ", mark);
+    }
     li.children[2].textContent = minutes(ticket.issued_at);
     queue.append(li);
   });

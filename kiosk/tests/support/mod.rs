@@ -328,6 +328,32 @@ impl KioskRig {
         Self::start_on(runtime, server, url, None, ui, adjust)
     }
 
+    /// The demo hall linked to a billing-sim (its account lookup), which
+    /// the test may stop by dropping it.
+    pub fn start_linked(
+        ui: &kiosk::KioskWindow,
+        adjust: impl FnOnce(&mut kiosk::config::KioskConfig),
+    ) -> (KioskRig, hall_testkit::billing::BillingSim) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sim = runtime.block_on(hall_testkit::billing::BillingSim::start(
+            &hall_testkit::workspace_bin("billing-sim"),
+            hall_testkit::free_port(),
+        ));
+        let server = runtime.block_on(hall_testkit::ServerProcess::start(
+            hall_testkit::queue_server_bin(),
+            hall_testkit::ServerOptions {
+                config: Some(hall_testkit::billing::linked_hall(sim.port)),
+                ..Default::default()
+            },
+        ));
+        let url = server.base_url();
+        (Self::start_on(runtime, server, url, None, ui, adjust), sim)
+    }
+
     /// The demo hall with TLS on its network: the kiosk reaches it over
     /// https, trusting the hall CA the server made.
     pub fn start_tls(

@@ -85,6 +85,7 @@ pub fn role_name(role: Role) -> &'static str {
         Role::Billing => "billing",
         Role::Manager => "manager",
         Role::Rater => "rater",
+        Role::Guide => "guide",
     }
 }
 

@@ -42,9 +42,24 @@ pub async fn account(
     Path(account_ref): Path<String>,
 ) -> Result<Json<AccountInfo>> {
     caller.require(
-        &[Role::Kiosk, Role::Counter, Role::Manager],
+        &[Role::Kiosk, Role::Counter, Role::Manager, Role::Guide],
         "look up accounts",
     )?;
+    let info = lookup(&st, &account_ref).await?;
+    if caller.role != Role::Kiosk {
+        let today = st.hall.hall.business_day(st.clock.read().at).to_string();
+        let account = account_ref.clone();
+        let ticket = st
+            .reads
+            .run(move |conn| crate::store::queries::ticket_with_account(conn, &today, &account))
+            .await?;
+        crate::api::access::record(&st, &caller, ticket, "amount_due").await;
+    }
+    Ok(Json(info))
+}
+
+/// The billing system's answer about an account, within its timeout.
+pub async fn lookup(st: &AppState, account_ref: &str) -> Result<AccountInfo> {
     if account_ref.is_empty()
         || account_ref.len() > 32
         || !account_ref
@@ -59,7 +74,7 @@ pub async fn account(
         st.hall.billing.account_url.as_deref().ok_or_else(|| {
             Error::NotFound("account lookup is not configured in this hall".into())
         })?;
-    let url = template.replace("{ref}", &account_ref);
+    let url = template.replace("{ref}", account_ref);
     let timeout = Duration::from_millis(u64::from(st.hall.billing.timeout_ms));
     let unavailable = |why: String| {
         tracing::warn!(%why, "account lookup failed");
@@ -75,24 +90,10 @@ pub async fn account(
         .await
         .map_err(|e| unavailable(crate::webhooks::with_causes(&e)))?;
     match resp.status().as_u16() {
-        200 => {
-            let info: AccountInfo = resp
-                .json()
-                .await
-                .map_err(|e| unavailable(format!("unreadable answer: {e}")))?;
-            if caller.role != Role::Kiosk {
-                let today = st.hall.hall.business_day(st.clock.read().at).to_string();
-                let account = account_ref.clone();
-                let ticket = st
-                    .reads
-                    .run(move |conn| {
-                        crate::store::queries::ticket_with_account(conn, &today, &account)
-                    })
-                    .await?;
-                crate::api::access::record(&st, &caller, ticket, "amount_due").await;
-            }
-            Ok(Json(info))
-        }
+        200 => resp
+            .json()
+            .await
+            .map_err(|e| unavailable(format!("unreadable answer: {e}"))),
         404 => Err(Error::NotFound(format!(
             "the billing system knows no account {account_ref}"
         ))),

@@ -70,6 +70,7 @@ pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Jso
                     public_url: hall.hall.public_url.clone(),
                     pause_reasons: hall.hall.pause_reasons.clone(),
                     service_level_target: hall.hall.service_level_target,
+                    priority_reasons: hall.hall.priority_reasons.clone(),
                 },
                 services,
                 counters,

@@ -24,10 +24,25 @@ pub async fn issue(
     caller: Caller,
     ApiJson(req): ApiJson<IssueTicket>,
 ) -> Result<(StatusCode, Json<Ticket>)> {
-    caller.require(&[Role::Kiosk, Role::Manager], "issue tickets")?;
+    caller.require(&[Role::Kiosk, Role::Manager, Role::Guide], "issue tickets")?;
+    // A key account is served first: the billing system says which are,
+    // within its timeout; when it does not answer the ticket is issued as
+    // any other (nobody waits at the kiosk for the billing system).
+    let key_account = match (&req.customer_ref, st.hall.billing.key_account_priority) {
+        (Some(account), p) if p > 0 && st.hall.billing.account_url.is_some() => {
+            match crate::api::billing::lookup(&st, account).await {
+                Ok(info) => info.key_account,
+                Err(e) => {
+                    tracing::debug!(error = %e, "no key-account answer; issuing without it");
+                    false
+                }
+            }
+        }
+        _ => false,
+    };
     let issued = st
         .writer
-        .run(caller.actor(), move |hall| hall.issue(&req))
+        .run(caller.actor(), move |hall| hall.issue(&req, key_account))
         .await?;
     let status = if issued.created {
         StatusCode::CREATED

@@ -95,6 +95,40 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         &DEFAULT_PAUSE_REASONS,
         "pause_reasons",
     )?;
+    // The same checks as pause reasons (ids, names), then each one's priority.
+    let given_priorities = raw.hall.priority_reasons.as_ref().map(|list| {
+        Spanned::new(
+            list.span(),
+            list.get_ref()
+                .iter()
+                .map(|r| RawPauseReason {
+                    id: r.id.clone(),
+                    name: r.name.clone(),
+                })
+                .collect::<Vec<_>>(),
+        )
+    });
+    let priority_reasons = named_list(
+        &c,
+        given_priorities.as_ref(),
+        &DEFAULT_PRIORITY_REASONS,
+        "priority_reasons",
+    )?
+    .into_iter()
+    .map(|r| {
+        let priority = raw
+            .hall
+            .priority_reasons
+            .as_ref()
+            .and_then(|l| l.get_ref().iter().find(|g| g.id.get_ref() == &r.id))
+            .map_or(DEFAULT_REASON_PRIORITY, |g| g.priority);
+        hall_api::PriorityReason {
+            id: r.id,
+            name: r.name,
+            priority,
+        }
+    })
+    .collect();
 
     if raw.service.is_empty() {
         return c.err(
@@ -412,6 +446,7 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
                 account_url: b.account_url.map(|u| u.into_inner()),
                 timeout_ms: b.timeout_ms.clamp(50, 10_000),
                 ca_pem,
+                key_account_priority: b.key_account_priority,
             }
         }
     };
@@ -534,6 +569,7 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
             last_calls: raw.hall.last_calls.clamp(1, 50),
             public_url,
             pause_reasons,
+            priority_reasons,
             closes_at,
             service_level_target,
         },

@@ -127,6 +127,14 @@ pub(super) struct RawBilling {
     pub(super) ca: Option<Spanned<String>>,
     #[serde(default = "default_lookup_timeout")]
     pub(super) timeout_ms: u32,
+    /// Added to the service's priority for an account the billing system
+    /// marks as a key account (大客户); 0 turns it off.
+    #[serde(default = "default_key_account_priority")]
+    pub(super) key_account_priority: u32,
+}
+
+fn default_key_account_priority() -> u32 {
+    5
 }
 
 fn default_lookup_timeout() -> u32 {
@@ -150,6 +158,9 @@ pub(super) struct RawHall {
     pub(super) public_url: Option<Spanned<String>>,
     /// Why a counter may pause; the built-in list when absent.
     pub(super) pause_reasons: Option<Spanned<Vec<RawPauseReason>>>,
+    /// Why a customer may go first (the floor guide's choice); the
+    /// built-in list when absent.
+    pub(super) priority_reasons: Option<Spanned<Vec<RawPriorityReason>>>,
     /// When the hall's day ends, "HH:MM": counters still open are closed
     /// and the day's report is made.
     pub(super) closes_at: Option<Spanned<String>>,
@@ -159,6 +170,30 @@ pub(super) struct RawHall {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPriorityReason {
+    pub(super) id: Spanned<String>,
+    pub(super) name: I18nText,
+    #[serde(default = "default_reason_priority")]
+    pub(super) priority: u32,
+}
+
+/// What a built-in priority reason adds to its service's priority.
+pub(super) const DEFAULT_REASON_PRIORITY: u32 = 5;
+
+fn default_reason_priority() -> u32 {
+    DEFAULT_REASON_PRIORITY
+}
+
+/// Who may go first when the hall lists none of its own (适老化).
+pub(super) const DEFAULT_PRIORITY_REASONS: [(&str, &str, &str); 4] = [
+    ("elderly", "老年人", "Elderly"),
+    ("disabled", "残障人士", "Disabled"),
+    ("pregnant", "孕妇", "Pregnant"),
+    ("military", "军人", "Military"),
+];
+
+#[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPauseReason {
     pub(super) id: Spanned<String>,

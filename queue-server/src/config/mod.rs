@@ -96,6 +96,8 @@ pub struct BillingConfig {
     /// Certificates (PEM) trusted for the billing system's https besides
     /// the system's store, for webhooks and account lookups alike.
     pub ca_pem: Option<Vec<u8>>,
+    /// Added to a ticket's priority when the account is a key account.
+    pub key_account_priority: u32,
 }
 
 impl BillingConfig {
@@ -130,6 +132,8 @@ pub struct HallConfig {
     pub public_url: Option<String>,
     /// Why a counter may pause, in the order staff see them.
     pub pause_reasons: Vec<hall_api::PauseReason>,
+    /// Why a customer may go first, each with the priority it adds.
+    pub priority_reasons: Vec<hall_api::PriorityReason>,
     /// When the day ends (counters closed, report made); see [`Config::day_ends`].
     pub closes_at: Option<Time>,
     /// The share of customers to call within their target wait (0–1).
@@ -173,6 +177,8 @@ pub enum Role {
     Manager,
     /// The customer-facing satisfaction rater at one counter.
     Rater,
+    /// The floor guide's handheld (导购): issues tickets for customers.
+    Guide,
 }
 
 #[derive(Debug, Clone)]

@@ -121,6 +121,9 @@ impl<'a> Hall<'a> {
             customer_ref: t.customer_ref.as_deref(),
             lang: t.lang.as_deref(),
             transferred_from: Some(t.id),
+            // A key account or an elderly customer keeps their priority.
+            precedence: t.precedence,
+            priority_reason: t.priority_reason.as_deref(),
         })?;
         t.transferred_to = Some(new_id);
         self.advance(t, TicketStep::Transfer, Some(number))?;

@@ -26,8 +26,9 @@ struct RandomHall {
     priorities: Vec<i32>,
     /// Each counter's services, as indexes, most preferred first.
     counters: Vec<Vec<usize>>,
-    /// (service index, continuing after a transfer, issued this many seconds after START)
-    tickets: Vec<(usize, bool, i64)>,
+    /// (service index, continuing after a transfer, issued this many
+    /// seconds after START, the ticket's own priority)
+    tickets: Vec<(usize, bool, i64, u32)>,
     /// Which counter presses call-next each turn (modulo the counters).
     presses: Vec<usize>,
 }
@@ -39,7 +40,7 @@ fn random_hall() -> impl Strategy<Value = RandomHall> {
         (
             proptest::collection::vec(0i32..3, n),
             proptest::collection::vec(counter, 1..5),
-            proptest::collection::vec((0..n, any::<bool>(), 0i64..8), 0..40),
+            proptest::collection::vec((0..n, any::<bool>(), 0i64..8, 0u32..3), 0..40),
             proptest::collection::vec(0usize..5, 60),
         )
             .prop_map(|(priorities, counters, tickets, presses)| RandomHall {
@@ -90,7 +91,7 @@ fn check(h: &RandomHall) -> Result<(), TestCaseError> {
     for k in &config.counters {
         tables.ensure_counter(k.number, CounterState::Open).unwrap();
     }
-    for (n, &(service, continuing, secs)) in h.tickets.iter().enumerate() {
+    for (n, &(service, continuing, secs, own)) in h.tickets.iter().enumerate() {
         let service = &config.services[service].id;
         tables
             .insert_ticket(&NewTicket {
@@ -110,6 +111,9 @@ fn check(h: &RandomHall) -> Result<(), TestCaseError> {
                 customer_ref: None,
                 lang: None,
                 transferred_from: None,
+                // 0, 2 or 4: below, between and above the services' 0–2.
+                precedence: policy::precedence_of(own * 2),
+                priority_reason: (own > 0).then_some("elderly"),
             })
             .unwrap();
     }

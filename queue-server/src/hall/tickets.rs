@@ -7,7 +7,7 @@ use crate::config::Role;
 use crate::error::{Error, Result};
 use crate::rules::lifecycle::TicketStep;
 use crate::rules::numbering::format_number;
-use crate::rules::policy::QueueRank;
+use crate::rules::policy::{QueueRank, precedence_of};
 use crate::store::queries;
 use crate::store::tables::NewTicket;
 use crate::tokens::random_hex;
@@ -20,11 +20,47 @@ pub struct Issued {
     pub created: bool,
 }
 
+/// What a key account is called in `priority_reason`.
+pub const KEY_ACCOUNT: &str = "key_account";
+
 impl Hall<'_> {
+    /// A ticket's own priority (as the policy's precedence) and why: the
+    /// reason a floor guide or manager gave, a key account, or the larger
+    /// of the two when both apply.
+    fn own_priority(&self, req: &IssueTicket, key_account: bool) -> Result<(i32, Option<String>)> {
+        let mut best: (u32, Option<String>) = (0, None);
+        if let Some(id) = &req.priority_reason {
+            if !matches!(self.actor.role, Role::Guide | Role::Manager) {
+                return Err(Error::Forbidden(format!(
+                    "device \"{}\" may not give a priority reason; the floor guide and the manager may",
+                    self.actor.name
+                )));
+            }
+            let reasons = &self.config.hall.priority_reasons;
+            let reason = reasons.iter().find(|r| &r.id == id).ok_or_else(|| {
+                Error::BadRequest(format!(
+                    "\"{id}\" is not one of this hall's priority reasons: {}",
+                    reasons
+                        .iter()
+                        .map(|r| r.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            best = (reason.priority, Some(reason.id.clone()));
+        }
+        let key = self.config.billing.key_account_priority;
+        if key_account && key > best.0 {
+            best = (key, Some(KEY_ACCOUNT.to_string()));
+        }
+        Ok((precedence_of(best.0), best.1))
+    }
+
     /// Issues a ticket for a customer, or hands back the one this device
     /// already issued under the same idempotency key, whatever has changed
     /// since (a kiosk retrying after the closing time still gets its ticket).
-    pub fn issue(&mut self, req: &IssueTicket) -> Result<Issued> {
+    /// `key_account`: the billing system said the customer's account is one.
+    pub fn issue(&mut self, req: &IssueTicket, key_account: bool) -> Result<Issued> {
         validate_text("idempotency_key", &req.idempotency_key, 128)?;
         if let Some(existing) = self
             .tables
@@ -65,10 +101,11 @@ impl Hall<'_> {
         if let Some(r) = &req.customer_ref {
             validate_text("customer_ref", r, 64)?;
         }
+        let (precedence, priority_reason) = self.own_priority(req, key_account)?;
         let day = self.business_day();
         let seq = self.tables.next_number(&service.id, &day)?;
         let mut load = self.tables.hall_load()?;
-        let ahead = load.waiting.get(&service.id).copied().unwrap_or(0);
+        let mut ahead = load.waiting.get(&service.id).copied().unwrap_or(0);
         let id = self.tables.insert_ticket(&NewTicket {
             number: &format_number(&service.prefix, seq),
             service: &service.id,
@@ -82,8 +119,14 @@ impl Hall<'_> {
             customer_ref: req.customer_ref.as_deref(),
             lang: req.lang.map(|l| l.as_str()),
             transferred_from: None,
+            precedence,
+            priority_reason: priority_reason.as_deref(),
         })?;
         let row = self.ticket(id)?;
+        if precedence != 0 {
+            // Called before some who came earlier: count those really ahead.
+            ahead = queries::ahead_of(self.tables.conn(), &row)?;
+        }
         *load.waiting.entry(service.id.clone()).or_default() += 1;
         let estimate = load.estimate(self.tables.conn(), self.config, &service.id, ahead)?;
         self.record(EventKind::TicketIssued, Some(&row), None)?;

@@ -1,9 +1,10 @@
 //! Which waiting ticket a counter gets next.
 //!
-//! Order: the service's priority (higher first), then tickets continuing
-//! after a transfer, then the counter's own preference among its services,
-//! then issue time (a transferred ticket keeps its original issue time), and
-//! the ticket id to break exact ties.
+//! Order: the service's priority plus the ticket's own (a key account, or
+//! a reason the floor guide gave, such as an elderly customer; higher
+//! first), then tickets continuing after a transfer, then the counter's own
+//! preference among its services, then issue time (a transferred ticket
+//! keeps its original issue time), and the ticket id to break exact ties.
 
 use jiff::Timestamp;
 
@@ -43,13 +44,22 @@ pub struct Candidate {
     pub service: String,
     pub rank: QueueRank,
     pub issued_at: Timestamp,
+    /// The ticket's own priority, negated (0 for most; -5 is called as if
+    /// its service's priority were 5 higher): stored so, it sorts upwards
+    /// like the other columns.
+    pub precedence: i32,
 }
 
-/// The calling order within one service: rank, then issue time, then id.
-/// The store's SQL (`queries::QUEUE_ORDER`) sorts by the same columns; a
-/// property test in `crate::hall` holds the two equal.
-pub fn queue_key(c: &Candidate) -> (QueueRank, Timestamp, i64) {
-    (c.rank, c.issued_at, c.id)
+/// The calling order within one service: precedence, rank, then issue
+/// time, then id. The store's SQL (`queries::QUEUE_ORDER`) sorts by the
+/// same columns; a property test in `crate::hall` holds the two equal.
+pub fn queue_key(c: &Candidate) -> (i32, QueueRank, Timestamp, i64) {
+    (c.precedence, c.rank, c.issued_at, c.id)
+}
+
+/// The precedence of a ticket with its own `priority` (0 for none).
+pub fn precedence_of(priority: u32) -> i32 {
+    -i32::try_from(priority).unwrap_or(i32::MAX)
 }
 
 /// One of the services a counter serves, in the counter's order of preference.
@@ -66,7 +76,13 @@ pub fn rank(
     c: &Candidate,
 ) -> Option<(i64, QueueRank, usize, Timestamp, i64)> {
     let (pref, s) = served.iter().enumerate().find(|(_, s)| s.id == c.service)?;
-    Some((-i64::from(s.priority), c.rank, pref, c.issued_at, c.id))
+    Some((
+        -i64::from(s.priority) + i64::from(c.precedence),
+        c.rank,
+        pref,
+        c.issued_at,
+        c.id,
+    ))
 }
 
 /// People of the same service called before `me` (the count a waiting
@@ -116,6 +132,7 @@ mod tests {
                 QueueRank::Fresh
             },
             issued_at: t(at),
+            precedence: 0,
         }
     }
 
@@ -130,6 +147,34 @@ mod tests {
         let s = served(&[("pay", 0), ("vip", 10)]);
         let c = [cand(1, "pay", true, 0), cand(2, "vip", false, 100)];
         assert_eq!(pick_next(&s, &c).unwrap().id, 2);
+    }
+
+    #[test]
+    fn a_tickets_own_priority_adds_to_its_services() {
+        let s = served(&[("pay", 0), ("vip", 10)]);
+        // An elderly customer (priority 5) before ordinary payers, even
+        // those who continue after a transfer...
+        let mut elderly = cand(3, "pay", false, 90);
+        elderly.precedence = precedence_of(5);
+        let c = [
+            cand(1, "pay", true, 0),
+            cand(2, "pay", false, 10),
+            elderly.clone(),
+        ];
+        assert_eq!(pick_next(&s, &c).unwrap().id, 3);
+        assert_eq!(ahead_in_service(&c[0], &c), 1);
+        // ...but not before the VIP service (priority 10)...
+        let with_vip = [elderly.clone(), cand(4, "vip", false, 99)];
+        assert_eq!(pick_next(&s, &with_vip).unwrap().id, 4);
+        // ...unless their own priority outweighs it.
+        let mut key_account = cand(5, "pay", false, 99);
+        key_account.precedence = precedence_of(11);
+        assert_eq!(
+            pick_next(&s, &[cand(4, "vip", false, 0), key_account])
+                .unwrap()
+                .id,
+            5
+        );
     }
 
     #[test]
@@ -181,12 +226,17 @@ mod tests {
 
     fn arb_candidates() -> impl Strategy<Value = Vec<Candidate>> {
         let services = prop::sample::select(vec!["pay", "vip", "open", "enquiry"]);
-        proptest::collection::vec((services, any::<bool>(), 0i64..50), 0..40).prop_map(|v| {
-            v.into_iter()
-                .enumerate()
-                .map(|(i, (s, tr, at))| cand(i as i64 + 1, s, tr, at))
-                .collect()
-        })
+        proptest::collection::vec((services, any::<bool>(), 0i64..50, 0u32..3), 0..40).prop_map(
+            |v| {
+                v.into_iter()
+                    .enumerate()
+                    .map(|(i, (s, tr, at, own))| Candidate {
+                        precedence: precedence_of(own * 4),
+                        ..cand(i as i64 + 1, s, tr, at)
+                    })
+                    .collect()
+            },
+        )
     }
 
     proptest! {

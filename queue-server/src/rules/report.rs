@@ -213,6 +213,7 @@ mod tests {
             ended_at: called_at.map(|c| c + jiff::SignedDuration::from_mins(4)),
             staff: None,
             held_s: 0.0,
+            priority_reason: None,
         }
     }
 

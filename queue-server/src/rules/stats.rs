@@ -40,6 +40,8 @@ pub struct TicketFacts {
     pub staff: Option<String>,
     /// Seconds held (to the end of the window, for one held now).
     pub held_s: f64,
+    /// Why it went first, if it did.
+    pub priority_reason: Option<String>,
 }
 
 impl TicketFacts {
@@ -502,6 +504,7 @@ pub fn day_stats(input: &DayInput<'_>) -> DayStats {
         longest_current_wait_s,
         staff,
         unresumed_holds: Vec::new(),
+        priority: priority_counts(input.tickets),
         low_rated: input
             .ratings
             .iter()
@@ -510,6 +513,27 @@ pub fn day_stats(input: &DayInput<'_>) -> DayStats {
             .collect(),
         rating_flags: rating_flags(input.ratings),
     }
+}
+
+/// Customers (not the entries a transfer made) who went first, per reason.
+fn priority_counts(tickets: &[TicketFacts]) -> Vec<hall_api::PriorityCount> {
+    let mut by: BTreeMap<&str, (u32, Vec<f64>)> = BTreeMap::new();
+    for t in tickets.iter().filter(|t| !t.continuation) {
+        if let Some(reason) = &t.priority_reason {
+            let e = by.entry(reason.as_str()).or_default();
+            e.0 += 1;
+            if let Some(called) = t.called_at {
+                e.1.push(secs(t.issued_at, called));
+            }
+        }
+    }
+    by.into_iter()
+        .map(|(reason, (issued, waits))| hall_api::PriorityCount {
+            reason: reason.to_string(),
+            issued,
+            wait: distribution(waits),
+        })
+        .collect()
 }
 
 /// One row per member of staff who signed in or called a ticket that day.
@@ -609,6 +633,7 @@ mod tests {
             ended_at: start_end.map(|(_, e)| t(e)),
             staff: None,
             held_s: 0.0,
+            priority_reason: None,
         }
     }
 

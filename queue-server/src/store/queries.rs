@@ -52,17 +52,21 @@ pub struct TicketRow {
     /// Time held so far (finished holds), and since when it is held now.
     pub held_ms: i64,
     pub held_since: Option<i64>,
+    /// The ticket's own priority, negated (`rules::policy::Candidate`).
+    pub precedence: i32,
+    /// Why it has one: `key_account`, or one of the hall's priority reasons.
+    pub priority_reason: Option<String>,
 }
 
 /// The calling order within a service, as SQL: the columns of
 /// `rules::policy::queue_key`, in its order (the `tickets_queue` index
 /// serves it).
-pub const QUEUE_ORDER: &str = "rank_class, issued_at, id";
+pub const QUEUE_ORDER: &str = "precedence, rank_class, issued_at, id";
 
 pub const TICKET_COLUMNS: &str = "id, number, service, business_day, status, rank_class, issued_at, called_at, \
      started_at, ended_at, counter, recalls, channel, idempotency_key, tracking_code, customer_ref, lang, \
      transaction_ref, transferred_from, transferred_to, staff, \
-     (SELECT name FROM staff WHERE staff.number = tickets.staff), held_ms, held_since";
+     (SELECT name FROM staff WHERE staff.number = tickets.staff), held_ms, held_since, precedence, priority_reason";
 
 impl TicketRow {
     pub fn from_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
@@ -98,6 +102,8 @@ impl TicketRow {
             staff_name: r.get(21)?,
             held_ms: r.get(22)?,
             held_since: r.get(23)?,
+            precedence: r.get(24)?,
+            priority_reason: r.get(25)?,
         })
     }
 
@@ -108,6 +114,7 @@ impl TicketRow {
             service: self.service.clone(),
             rank: self.rank,
             issued_at: ts(self.issued_at),
+            precedence: self.precedence,
         }
     }
 
@@ -121,6 +128,7 @@ impl TicketRow {
             counter: self.counter,
             recalls: self.recalls,
             transferred: self.transferred_from.is_some(),
+            priority_reason: self.priority_reason.clone(),
         }
     }
 
@@ -149,6 +157,7 @@ impl TicketRow {
             transferred_to: self.transferred_to,
             staff: self.staff_ref(),
             held_s: (self.held_ms / 1000) as u32,
+            priority_reason: self.priority_reason.clone(),
         }
     }
 
@@ -195,10 +204,10 @@ pub fn queue_head(conn: &Connection, service: &str) -> Result<Option<TicketRow>>
 pub fn ahead_of(conn: &Connection, t: &TicketRow) -> Result<u32> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ?1 \
-         AND ({QUEUE_ORDER}) < (?2, ?3, ?4)"
+         AND ({QUEUE_ORDER}) < (?2, ?3, ?4, ?5)"
     ))?;
     Ok(stmt.query_row(
-        params![t.service, t.rank.stored(), t.issued_at, t.id],
+        params![t.service, t.precedence, t.rank.stored(), t.issued_at, t.id],
         |r| r.get(0),
     )?)
 }

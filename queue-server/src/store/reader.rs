@@ -139,6 +139,7 @@ pub fn period_facts(
             ended_at: t.ended_at.map(ts),
             staff: t.staff,
             held_s: held_ms as f64 / 1000.0,
+            priority_reason: t.priority_reason,
         });
     }
     let mut stmt = conn.prepare_cached(

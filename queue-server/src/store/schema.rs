@@ -253,6 +253,15 @@ const MIGRATIONS: &[&str] = &[
         set_by TEXT NOT NULL
     );
     "#,
+    // 10: a ticket's own priority (a key account, or a reason the floor
+    // guide gave), called before others of its service, and why.
+    r#"
+    ALTER TABLE tickets ADD COLUMN precedence INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE tickets ADD COLUMN priority_reason TEXT;
+    DROP INDEX tickets_queue;
+    CREATE INDEX tickets_queue ON tickets(service, precedence, rank_class, issued_at, id)
+        WHERE status = 'waiting';
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {

@@ -30,6 +30,9 @@ pub struct NewTicket<'a> {
     pub customer_ref: Option<&'a str>,
     pub lang: Option<&'a str>,
     pub transferred_from: Option<i64>,
+    /// The ticket's own priority, negated; 0 for most.
+    pub precedence: i32,
+    pub priority_reason: Option<&'a str>,
 }
 
 /// An event row and its delivery to each subscribed webhook.
@@ -100,8 +103,9 @@ impl<'c> Tables<'c> {
             .conn
             .prepare_cached(
                 "INSERT INTO tickets (number, service, business_day, status, rank_class, issued_at, created_at, \
-                 channel, idempotency_key, tracking_code, customer_ref, lang, transferred_from) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+                 channel, idempotency_key, tracking_code, customer_ref, lang, transferred_from, precedence, \
+                 priority_reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
             )?
             .query_row(
                 params![
@@ -117,7 +121,9 @@ impl<'c> Tables<'c> {
                     t.tracking_code,
                     t.customer_ref,
                     t.lang,
-                    t.transferred_from
+                    t.transferred_from,
+                    t.precedence,
+                    t.priority_reason
                 ],
                 |r| r.get(0),
             )?)
