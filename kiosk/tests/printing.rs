@@ -28,6 +28,19 @@ fn printer(device: &str, paper_mm: u32, chinese: ChineseMode) -> Printer {
     kiosk::printer_from(&config).expect("a usable printer configuration")
 }
 
+/// A printer on a socat serial pair (kept while the test runs), the
+/// simulated printer at its other end, and the kiosk's printer for it.
+fn on_a_serial_pair(paper_mm: u32) -> (SerialPair, SimPrinter, Printer) {
+    let pair = SerialPair::new();
+    let sim = SimPrinter::on_serial(&pair.device);
+    let p = printer(
+        &format!("serial:{}", pair.port.display()),
+        paper_mm,
+        ChineseMode::Gb18030,
+    );
+    (pair, sim, p)
+}
+
 #[test]
 fn a_ticket_over_serial_decodes_to_what_the_customer_needs() {
     let pair = SerialPair::new();
@@ -85,13 +98,7 @@ fn a_ticket_over_serial_decodes_to_what_the_customer_needs() {
 /// the paper's width, so the customer reads it before the long wait.
 #[test]
 fn the_papers_to_bring_are_printed_wrapped_to_the_paper() {
-    let pair = SerialPair::new();
-    let sim = SimPrinter::on_serial(&pair.device);
-    let p = printer(
-        &format!("serial:{}", pair.port.display()),
-        58,
-        ChineseMode::Gb18030,
-    );
+    let (_pair, sim, p) = on_a_serial_pair(58);
     let mut r = receipt(Lang::Zh);
     r.bring = Some(hall_api::I18nText {
         zh: "新旧户主身份证，房产证，欠费结清凭证".into(),
@@ -129,13 +136,7 @@ fn the_papers_to_bring_are_printed_wrapped_to_the_paper() {
 
 #[test]
 fn english_first_when_the_customer_chose_english() {
-    let pair = SerialPair::new();
-    let sim = SimPrinter::on_serial(&pair.device);
-    let p = printer(
-        &format!("serial:{}", pair.port.display()),
-        58,
-        ChineseMode::Gb18030,
-    );
+    let (_pair, sim, p) = on_a_serial_pair(58);
     p.print(&receipt(Lang::En)).unwrap();
     let ticket = decode(&sim.next_job(JOB).unwrap()).unwrap();
     let lines = ticket.lines();
@@ -150,13 +151,7 @@ fn english_first_when_the_customer_chose_english() {
 
 #[test]
 fn a_printer_without_paper_or_with_its_cover_open_prints_nothing() {
-    let pair = SerialPair::new();
-    let sim = SimPrinter::on_serial(&pair.device);
-    let p = printer(
-        &format!("serial:{}", pair.port.display()),
-        80,
-        ChineseMode::Gb18030,
-    );
+    let (_pair, sim, p) = on_a_serial_pair(80);
 
     sim.set(Condition::PaperOut);
     assert_eq!(p.status(), PrinterState::PaperOut);

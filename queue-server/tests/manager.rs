@@ -49,6 +49,19 @@ async fn sign_in_page(b: &Browser, server: &ServerProcess, path: &str, name: &st
         .await;
 }
 
+/// GET `path` with the manager device's token, as a script would, decoded.
+async fn manager_get<T: serde::de::DeserializeOwned>(server: &ServerProcess, path: &str) -> T {
+    reqwest::Client::new()
+        .get(format!("{}{path}", server.base_url()))
+        .bearer_auth(demo::MANAGER)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A console session as a script holds it: the cookie the sign-in set.
 struct Console {
     http: reqwest::Client,
@@ -170,15 +183,7 @@ async fn a_manager_signs_in_is_locked_out_after_five_wrong_passwords_and_signs_o
     .await;
 
     // The audit log names who changed the password.
-    let audit: Vec<hall_api::AuditEntry> = http
-        .get(format!("{}/api/v1/audit", server.base_url()))
-        .bearer_auth(demo::MANAGER)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: Vec<hall_api::AuditEntry> = manager_get(&server, "/api/v1/audit").await;
     assert!(
         audit
             .iter()
@@ -256,15 +261,7 @@ async fn the_console_session_is_not_sent_from_another_site_nor_opened_by_counter
     b.goto_raw(&format!("http://localhost:{other}/form")).await;
     b.wait_text("body", "the form to be answered", |t| t.contains("error"))
         .await;
-    let managers: Vec<hall_api::ManagerAccount> = reqwest::Client::new()
-        .get(format!("{}/api/v1/managers", server.base_url()))
-        .bearer_auth(demo::MANAGER)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let managers: Vec<hall_api::ManagerAccount> = manager_get(&server, "/api/v1/managers").await;
     assert!(managers.iter().all(|m| m.name != "mallory"), "{managers:?}");
 
     // Even with the cookie, a change needs the console's header.
@@ -836,15 +833,7 @@ async fn at_closing_time_idle_counters_close_and_the_days_report_is_kept_and_ann
 
     // The report was kept, and head office's link was told.
     let http = reqwest::Client::new();
-    let kept: Vec<hall_api::KeptReport> = http
-        .get(format!("{}/api/v1/reports/kept", server.base_url()))
-        .bearer_auth(demo::MANAGER)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let kept: Vec<hall_api::KeptReport> = manager_get(&server, "/api/v1/reports/kept").await;
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].date, jiff::civil::date(2026, 12, 1));
     let log = sim.wait_for(1).await;
@@ -1042,15 +1031,7 @@ async fn a_service_closed_for_today_refuses_tickets_and_the_notice_reaches_the_s
     }
     assert!(kinds.contains(&hall_api::EventKind::ServiceClosed));
     assert!(kinds.contains(&hall_api::EventKind::ServiceReopened));
-    let audit: Vec<hall_api::AuditEntry> = http
-        .get(format!("{base}/api/v1/audit"))
-        .bearer_auth(demo::MANAGER)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let audit: Vec<hall_api::AuditEntry> = manager_get(&server, "/api/v1/audit").await;
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(
         actions,
