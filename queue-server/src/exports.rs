@@ -5,7 +5,7 @@
 //! nothing here computes one, it only converts units (seconds to minutes
 //! or hours) for people.
 
-use hall_api::{Distribution, Report, TicketGroupStats};
+use hall_api::{Distribution, I18nText, Report, TicketGroupStats};
 use jiff::civil::Date;
 
 use crate::config::Config;
@@ -29,6 +29,11 @@ impl Labels {
                 "lang \"{other}\" is not zh, en or both"
             ))),
         }
+    }
+
+    /// A configured name (a service's, a counter's) in these labels' language.
+    fn name(self, text: &I18nText) -> String {
+        self.pick(&text.zh, &text.en)
     }
 
     fn pick(self, zh: &str, en: &str) -> String {
@@ -108,14 +113,8 @@ fn group_row(name: String, g: &TicketGroupStats, before: Option<&TicketGroupStat
 /// Every table of a report, in the order of [`TABLE_IDS`].
 pub fn tables(report: &Report, hall: &Config, l: Labels) -> Vec<Table> {
     let service_name = |id: &str| {
-        hall.service(id).map_or_else(
-            || id.to_string(),
-            |s| match l {
-                Labels::Zh => s.name.zh.clone(),
-                Labels::En => s.name.en.clone(),
-                Labels::Both => format!("{} {}", s.name.zh, s.name.en),
-            },
-        )
+        hall.service(id)
+            .map_or_else(|| id.to_string(), |s| l.name(&s.name))
     };
     let s = &report.stats;
     let mut services = vec![group_row(
@@ -153,14 +152,8 @@ pub fn tables(report: &Report, hall: &Config, l: Labels) -> Vec<Table> {
         l.pick("上期达标率", "Service level before"),
     ];
     let counter_name = |n: u32| {
-        hall.counter(n).map_or_else(
-            || n.to_string(),
-            |c| match l {
-                Labels::Zh => c.name.zh.clone(),
-                Labels::En => c.name.en.clone(),
-                Labels::Both => format!("{} {}", c.name.zh, c.name.en),
-            },
-        )
+        hall.counter(n)
+            .map_or_else(|| n.to_string(), |c| l.name(&c.name))
     };
     let counters = s
         .counters

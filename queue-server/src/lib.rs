@@ -340,6 +340,8 @@ async fn keep_end_of_day(
 ) {
     let actor = Actor::device("queue-server (end of day)", config::Role::Manager);
     let mut still_serving: Vec<u32> = Vec::new();
+    // Days already ended (or with nothing to end): not asked about again.
+    let mut settled = std::collections::BTreeSet::new();
     let mut tick = tokio::time::interval(END_OF_DAY_EVERY);
     loop {
         tick.tick().await;
@@ -348,11 +350,13 @@ async fn keep_end_of_day(
             continue; // a clock far ahead must not end today early
         }
         let today = hall.hall.business_day(reading.at);
-        for day in [today.yesterday().ok(), Some(today)].into_iter().flatten() {
+        let yesterday = today.yesterday().ok();
+        settled.retain(|d| Some(*d) >= yesterday);
+        for day in [yesterday, Some(today)].into_iter().flatten() {
             let Ok(ends) = hall.day_ends(day) else {
                 continue;
             };
-            if reading.at < ends {
+            if reading.at < ends || settled.contains(&day) {
                 continue;
             }
             let name = day.to_string();
@@ -366,8 +370,13 @@ async fn keep_end_of_day(
                     Ok(!missed || store::queries::tickets_on(conn, &name)? > 0)
                 })
                 .await;
-            if !matches!(due, Ok(true)) {
-                continue;
+            match due {
+                Ok(true) => {}
+                Ok(false) => {
+                    settled.insert(day);
+                    continue;
+                }
+                Err(_) => continue,
             }
             match writer.run_own(actor.clone(), move |h| h.end_day(day)).await {
                 Ok((summary, serving)) => {
@@ -379,6 +388,7 @@ async fn keep_end_of_day(
                         still_serving = ?serving,
                         "the day ended: counters closed, the day's report kept"
                     );
+                    settled.insert(day);
                     still_serving = serving;
                 }
                 Err(e) => {

@@ -38,7 +38,7 @@ fn cell_text(c: &Cell) -> String {
 }
 
 fn share(x: Option<f64>) -> String {
-    x.map_or("—".into(), |x| format!("{:.1}%", x * 100.0))
+    cell_text(&Cell::Share(x))
 }
 
 fn minutes(s: Option<f64>) -> String {

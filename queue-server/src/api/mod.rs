@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/counters/{number}/{action}", post(counters::act))
         .route("/api/v1/hall", get(hall::snapshot))
         .route("/api/v1/events", get(events::stream))
+        .route("/api/v1/stats/day", get(hall::day_stats))
         .route("/api/v1/webhooks", get(billing::webhooks))
         .route("/api/v1/devices", get(devices::list))
         .route("/api/v1/devices/heartbeat", post(devices::heartbeat))
@@ -176,7 +177,6 @@ fn report_routes() -> Router<AppState> {
         )
         .route("/manager/daily/{date}", get(reports::daily_page))
         .route("/manager/print", get(reports::print_page))
-        .route("/api/v1/stats/day", get(hall::day_stats))
         .route_layer(axum::middleware::from_fn(reports::give_memory_back))
 }
 
