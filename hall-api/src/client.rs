@@ -254,6 +254,57 @@ impl HallClient {
         Ok((ticket, status == StatusCode::CREATED))
     }
 
+    /// Takes a ticket before arriving: `public` from a phone (no token), or
+    /// for the company's app (with its token and `client`). The flag is
+    /// true when it is new.
+    pub async fn take_remote_ticket(
+        &self,
+        req: &RemoteTicketRequest,
+        public: bool,
+    ) -> Result<(RemoteTicket, bool), ClientError> {
+        let path = if public {
+            "/api/v1/public/remote-tickets"
+        } else {
+            "/api/v1/remote-tickets"
+        };
+        let (status, body) = self
+            .send(self.request(Method::POST, path).json(req))
+            .await?;
+        let ticket =
+            body.ok_or_else(|| ClientError::Decode("empty answer to a remote ticket".into()))?;
+        Ok((ticket, status == StatusCode::CREATED))
+    }
+
+    /// Checks in a remote ticket by its six-digit code (a kiosk).
+    pub async fn check_in(&self, code: &str) -> Result<Ticket, ClientError> {
+        let req = CheckInRequest { code: code.into() };
+        let (_, body) = self
+            .send(self.request(Method::POST, "/api/v1/check-in").json(&req))
+            .await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to check-in".into()))
+    }
+
+    /// Checks in a remote ticket from its holder's phone with the hall's posted code.
+    pub async fn check_in_on_phone(
+        &self,
+        tracking_code: &str,
+        place: &str,
+    ) -> Result<PublicTicket, ClientError> {
+        let req = PlaceCheckIn {
+            place: place.into(),
+        };
+        let (_, body) = self
+            .send(
+                self.request(
+                    Method::POST,
+                    &format!("/api/v1/public/tickets/{tracking_code}/check-in"),
+                )
+                .json(&req),
+            )
+            .await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to check-in".into()))
+    }
+
     pub async fn ticket(&self, id: i64) -> Result<Ticket, ClientError> {
         self.get(&format!("/api/v1/tickets/{id}")).await
     }

@@ -56,10 +56,20 @@ pub enum EventKind {
     /// The boards' notice changed (`notice`; absent: the boards' own).
     #[serde(rename = "notice.changed")]
     NoticeChanged,
+    /// A remote ticket's holder arrived (at a kiosk or by the hall's QR):
+    /// from now on it can be called.
+    #[serde(rename = "ticket.checked_in")]
+    TicketCheckedIn,
+    /// A remote ticket nobody checked in before its time ran out.
+    #[serde(rename = "ticket.expired")]
+    TicketExpired,
+    /// A ticket is to be printed at a kiosk (`kiosk`): the floor guide's.
+    #[serde(rename = "print.requested")]
+    PrintRequested,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 24] = [
         EventKind::TicketIssued,
         EventKind::TicketCalled,
         EventKind::TicketRecalled,
@@ -81,6 +91,9 @@ impl EventKind {
         EventKind::ServiceClosed,
         EventKind::ServiceReopened,
         EventKind::NoticeChanged,
+        EventKind::TicketCheckedIn,
+        EventKind::TicketExpired,
+        EventKind::PrintRequested,
     ];
 
     /// The name used as the SSE event type and in webhooks.
@@ -107,6 +120,9 @@ impl EventKind {
             EventKind::ServiceClosed => "service.closed",
             EventKind::ServiceReopened => "service.reopened",
             EventKind::NoticeChanged => "notice.changed",
+            EventKind::TicketCheckedIn => "ticket.checked_in",
+            EventKind::TicketExpired => "ticket.expired",
+            EventKind::PrintRequested => "print.requested",
         }
     }
 
@@ -152,6 +168,9 @@ pub struct Event {
     /// For `notice.changed`: the notice now shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<I18nText>,
+    /// For `print.requested`: the kiosk that is to print the ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kiosk: Option<String>,
     /// The waiting count of each service this change moved (an issue, a
     /// call, a cancel, a transfer), so screens follow the queues from the
     /// stream alone, without fetching the hall after every event.

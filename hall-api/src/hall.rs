@@ -85,6 +85,10 @@ pub struct HallInfo {
     /// Why a customer may go first, as the floor guide chooses them.
     #[serde(default)]
     pub priority_reasons: Vec<PriorityReason>,
+    /// Whether customers may take tickets before arriving; the kiosk then
+    /// offers to check them in.
+    #[serde(default)]
+    pub remote_tickets: bool,
 }
 
 /// `GET /api/v1/hall`

@@ -26,9 +26,16 @@ pub struct TicketGroupStats {
     pub no_show: u32,
     pub cancelled: u32,
     pub transferred: u32,
+    /// Taken before arriving (remote), of those issued.
+    #[serde(default)]
+    pub remote: u32,
+    /// Remote tickets never checked in.
+    #[serde(default)]
+    pub expired: u32,
     /// Waiting now (not yet called).
     pub waiting: u32,
-    /// Call time minus issue time, first call only.
+    /// Call time minus issue time (a remote ticket's: minus its check-in
+    /// time, when its holder arrived), first call only.
     pub wait: Distribution,
     /// End minus start of service, less the time it was held.
     pub service_time: Distribution,

@@ -22,10 +22,12 @@ pub enum TicketStatus {
     NoShow,
     Cancelled,
     Transferred,
+    /// A remote ticket not checked in before its time ran out.
+    Expired,
 }
 
 impl TicketStatus {
-    pub const ALL: [TicketStatus; 8] = [
+    pub const ALL: [TicketStatus; 9] = [
         TicketStatus::Waiting,
         TicketStatus::Called,
         TicketStatus::Serving,
@@ -34,6 +36,7 @@ impl TicketStatus {
         TicketStatus::NoShow,
         TicketStatus::Cancelled,
         TicketStatus::Transferred,
+        TicketStatus::Expired,
     ];
 
     /// The name used on the wire and in the database.
@@ -47,6 +50,7 @@ impl TicketStatus {
             TicketStatus::NoShow => "no_show",
             TicketStatus::Cancelled => "cancelled",
             TicketStatus::Transferred => "transferred",
+            TicketStatus::Expired => "expired",
         }
     }
 
@@ -62,6 +66,7 @@ impl TicketStatus {
                 | TicketStatus::NoShow
                 | TicketStatus::Cancelled
                 | TicketStatus::Transferred
+                | TicketStatus::Expired
         )
     }
 }
@@ -117,6 +122,92 @@ pub struct Ticket {
     /// one of the hall's priority reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_reason: Option<String>,
+    /// For a ticket taken before arriving (on a phone or the company's app).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteArrival>,
+}
+
+/// A remote ticket keeps its place in the queue but is not called until
+/// its holder checks in at the hall; not checked in by `check_in_by`, it
+/// expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RemoteArrival {
+    /// Typed at a kiosk's keypad to check in: six digits, unique in the day.
+    pub check_in_code: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub check_in_by: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub checked_in_at: Option<Timestamp>,
+}
+
+/// `POST /api/v1/remote-tickets` (the company's app, with its token) and
+/// `POST /api/v1/public/remote-tickets` (the phone page, no token).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RemoteTicketRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]+$")
+    )]
+    pub service: String,
+    /// As for [`IssueTicket`]: a retry with the same key gets the same ticket.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 128, pattern = "^[0-9A-Za-z_-]+$")
+    )]
+    pub idempotency_key: String,
+    #[serde(default)]
+    pub lang: Option<Lang>,
+    /// Who the app took it for (its own customer id); the per-client limit
+    /// counts by it. The phone page does not send it: the server counts by
+    /// the phone's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "^[0-9A-Za-z_.:@-]+$")
+    )]
+    pub client: Option<String>,
+}
+
+/// What taking a remote ticket answers: where to follow it, and the code
+/// to check in with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RemoteTicket {
+    pub number: String,
+    pub service: String,
+    /// The key of the ticket's phone page, `/t/{tracking_code}`.
+    pub tracking_code: String,
+    pub remote: RemoteArrival,
+    pub ahead: Option<u32>,
+    pub estimated_wait_s: Option<u32>,
+}
+
+/// `POST /api/v1/check-in`: a kiosk checks in a remote ticket by its code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CheckInRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 16, pattern = "^[0-9]+$")
+    )]
+    pub code: String,
+}
+
+/// `POST /api/v1/public/tickets/{tracking_code}/check-in`: the holder's
+/// phone, after scanning the QR posted in the hall (it carries `place`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PlaceCheckIn {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "^[0-9A-Za-z_-]+$")
+    )]
+    pub place: String,
 }
 
 /// What the event stream and the hall snapshot say about a ticket: nothing
@@ -222,4 +313,7 @@ pub struct PublicTicket {
     /// The papers to bring for this service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bring: Option<I18nText>,
+    /// A remote ticket: whether it is checked in, and until when it can be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteArrival>,
 }

@@ -187,6 +187,13 @@ pub async fn serve(
         state.hall.clone(),
         clock.clone(),
     ));
+    let expiry = state.hall.remote.is_some().then(|| {
+        tokio::spawn(keep_remote_expiry(
+            state.writer.clone(),
+            state.reads.clone(),
+            clock.clone(),
+        ))
+    });
     // Tell systemd (Type=notify) we are serving; a no-op elsewhere.
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     let renewal = tls
@@ -213,6 +220,9 @@ pub async fn serve(
     probe.abort();
     retention.abort();
     end_of_day.abort();
+    if let Some(e) = expiry {
+        e.abort();
+    }
     if let Some(r) = renewal {
         r.abort();
     }
@@ -225,6 +235,38 @@ pub async fn serve(
         .join()
         .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
     Ok(())
+}
+
+/// How often remote tickets past their check-in time are looked for.
+const EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Expires remote tickets nobody checked in in time, from the first tick
+/// on (a server that was off meanwhile catches up at its start). Reads
+/// first, so a quiet hall writes nothing.
+async fn keep_remote_expiry(
+    writer: WriterHandle,
+    reads: Arc<ReadPool>,
+    clock: Arc<clock::HallClock>,
+) {
+    let actor = Actor::device("queue-server (check-in time)", config::Role::Manager);
+    let mut tick = tokio::time::interval(EXPIRY_EVERY);
+    loop {
+        tick.tick().await;
+        let now = store::queries::ms(clock.read().at);
+        let due = reads
+            .run(move |conn| store::queries::remote_overdue_exists(conn, now))
+            .await;
+        if !matches!(due, Ok(true)) {
+            continue;
+        }
+        match writer
+            .run_own(actor.clone(), |h| h.expire_overdue_remote())
+            .await
+        {
+            Ok(n) => tracing::info!(expired = n, "remote tickets not checked in in time expired"),
+            Err(e) => tracing::warn!(error = %e, "could not expire remote tickets; will retry"),
+        }
+    }
 }
 
 /// How often the health probe writes.

@@ -2192,3 +2192,142 @@ async fn key_accounts_and_the_guides_reasons_go_first() {
     assert!(created);
     assert_eq!(late.priority_reason, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_tickets_wait_for_check_in_then_expire() {
+    use hall_api::RemoteTicketRequest;
+    // 10:00 in the hall (Asia/Shanghai); the demo hall takes remote
+    // tickets, 60 minutes to check in, two per client a day.
+    let mut server = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            faketime: Some("@2026-03-02 02:00:00".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let phone = server.client("");
+    let kiosk = server.client(demo::KIOSK);
+    let app = server.client(demo::BILLING);
+    let counter = server.client(&demo::counter(1));
+    let ask = |key: &str| RemoteTicketRequest {
+        service: "pay".into(),
+        idempotency_key: key.into(),
+        lang: Some(Lang::En),
+        client: None,
+    };
+
+    let (early, created) = phone.take_remote_ticket(&ask("r1"), true).await.unwrap();
+    assert!(created);
+    assert_eq!(early.remote.check_in_code.len(), 6);
+    assert_eq!(early.remote.checked_in_at, None);
+    assert_eq!(
+        early.remote.check_in_by.as_second(),
+        "2026-03-02T03:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_second(),
+        "an hour to check in"
+    );
+    // A retry with the same key is the same ticket, not a second one.
+    let (again, created) = phone.take_remote_ticket(&ask("r1"), true).await.unwrap();
+    assert!(!created);
+    assert_eq!(again.tracking_code, early.tracking_code);
+
+    // A walk-in after it is called first: the remote holder is not here.
+    let walk_in = issue(&kiosk, "pay", "w1").await;
+    assert_eq!(walk_in.ahead, Some(1), "the remote ticket keeps its place");
+    let queue = counter.counter_queue(1).await.unwrap();
+    assert_eq!(
+        queue.iter().map(|t| t.number.as_str()).collect::<Vec<_>>(),
+        [walk_in.number.as_str()]
+    );
+    assert_eq!(
+        counter.call_next(1).await.unwrap().unwrap().number,
+        walk_in.number
+    );
+    assert!(
+        counter.call_next(1).await.unwrap().is_none(),
+        "nobody here to call"
+    );
+    let seen = phone.public_ticket(&early.tracking_code).await.unwrap();
+    assert_eq!(seen.status, TicketStatus::Waiting);
+    assert_eq!(seen.remote.as_ref().unwrap().checked_in_at, None);
+
+    // Checked in at the kiosk by its six digits: called next.
+    let (status, _) = status_of(kiosk.check_in("000000x").await);
+    assert_eq!(status, 404);
+    let checked = kiosk.check_in(&early.remote.check_in_code).await.unwrap();
+    assert!(checked.remote.as_ref().unwrap().checked_in_at.is_some());
+    assert_eq!(checked.ahead, Some(0));
+    assert_eq!(
+        counter.call_next(1).await.unwrap().unwrap().number,
+        early.number
+    );
+
+    // The second from the same phone is taken; the third is refused.
+    let (second, _) = phone.take_remote_ticket(&ask("r2"), true).await.unwrap();
+    let flood = phone.take_remote_ticket(&ask("r3"), true).await;
+    match flood {
+        Err(ClientError::Api {
+            status: 429,
+            message,
+            ..
+        }) => assert!(message.contains("kiosk"), "{message}"),
+        other => panic!("expected 429, got {other:?}"),
+    }
+    // Checked in from the phone with the hall's posted code; a wrong one is refused.
+    let (status, _) = status_of(
+        phone
+            .check_in_on_phone(&second.tracking_code, "not-this-hall")
+            .await,
+    );
+    assert_eq!(status, 400);
+    let here = phone
+        .check_in_on_phone(&second.tracking_code, "demo-entrance-qr")
+        .await
+        .unwrap();
+    assert!(here.remote.unwrap().checked_in_at.is_some());
+
+    // The company's app names its customer; without one it is refused.
+    let (status, _) = status_of(app.take_remote_ticket(&ask("a0"), false).await);
+    assert_eq!(status, 400);
+    let for_app = |key: &str| RemoteTicketRequest {
+        client: Some("customer-42".into()),
+        ..ask(key)
+    };
+    let (never, _) = app.take_remote_ticket(&for_app("a1"), false).await.unwrap();
+    // A kiosk may not take remote tickets through the app's endpoint.
+    let (status, _) = status_of(kiosk.take_remote_ticket(&for_app("a2"), false).await);
+    assert_eq!(status, 403);
+
+    // 65 minutes later: the one nobody checked in has expired; the
+    // checked-in one still waits.
+    server.restart_with_faketime("@2026-03-02 03:05:00").await;
+    let phone = server.client("");
+    hall_testkit::eventually("the unchecked remote ticket expires", || {
+        let phone = phone.clone();
+        let code = never.tracking_code.clone();
+        async move { phone.public_ticket(&code).await.unwrap().status == TicketStatus::Expired }
+    })
+    .await;
+    assert_eq!(
+        phone
+            .public_ticket(&second.tracking_code)
+            .await
+            .unwrap()
+            .status,
+        TicketStatus::Waiting
+    );
+    let kiosk = server.client(demo::KIOSK);
+    let (status, _) = status_of(kiosk.check_in(&never.remote.check_in_code).await);
+    assert_eq!(status, 409, "an expired ticket cannot be checked in");
+
+    let day = server
+        .client(demo::MANAGER)
+        .day_stats(checked.business_day)
+        .await
+        .unwrap();
+    assert_eq!((day.hall.remote, day.hall.expired), (3, 1));
+    assert_eq!(day.hall.issued, 4);
+}

@@ -71,6 +71,7 @@ pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Jso
                     pause_reasons: hall.hall.pause_reasons.clone(),
                     service_level_target: hall.hall.service_level_target,
                     priority_reasons: hall.hall.priority_reasons.clone(),
+                    remote_tickets: hall.remote.is_some(),
                 },
                 services,
                 counters,

@@ -35,6 +35,7 @@ pub mod manager;
 pub mod openapi;
 pub mod public;
 pub mod ratings;
+pub mod remote;
 pub mod reports;
 pub mod staff;
 pub mod station;
@@ -72,6 +73,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tickets", post(tickets::issue))
         .route("/api/v1/tickets/{id}", get(tickets::get))
         .route("/api/v1/tickets/{id}/cancel", post(tickets::cancel))
+        .route("/api/v1/remote-tickets", post(remote::take_for_app))
+        .route("/api/v1/public/remote-tickets", post(remote::take_on_phone))
+        .route("/api/v1/check-in", post(remote::check_in_at_kiosk))
+        .route(
+            "/api/v1/public/tickets/{tracking_code}/check-in",
+            post(remote::check_in_on_phone),
+        )
         .route("/api/v1/counters/{number}/{action}", post(counters::act))
         .route("/api/v1/hall", get(hall::snapshot))
         .route("/api/v1/events", get(events::stream))

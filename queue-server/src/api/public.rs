@@ -105,6 +105,16 @@ fn stylesheet(source: &'static str) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], source)
 }
 
+/// A tracking code is 32 hex digits; anything else names no ticket.
+pub fn valid_tracking_code(code: &str) -> Result<()> {
+    if code.len() != 32 || !code.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Error::NotFound(
+            "no ticket has this code; check the QR code on the ticket".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A ticket as its holder sees it on a phone; no token, the tracking code is
 /// the key, and nothing about other customers is in it.
 #[utoipa::path(get, path = "/api/v1/public/tickets/{tracking_code}", params(("tracking_code" = String, Path)),
@@ -113,11 +123,9 @@ pub async fn ticket(
     State(st): State<AppState>,
     Path(code): Path<String>,
 ) -> Result<Json<PublicTicket>> {
+    valid_tracking_code(&code)?;
     let not_found =
         || Error::NotFound("no ticket has this code; check the QR code on the ticket".into());
-    if code.len() != 32 || !code.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(not_found());
-    }
     let hall = st.hall.clone();
     let now = queries::ms(st.clock.read().at);
     let found = st
@@ -154,6 +162,7 @@ pub async fn ticket(
                 can_rate,
                 rated,
                 bring: hall.service(&t.service).and_then(|s| s.bring.clone()),
+                remote: t.remote,
             }))
         })
         .await?;

@@ -554,7 +554,59 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         }
     };
 
+    let remote = match raw.remote {
+        None => None,
+        Some(r) => {
+            for (value, key, range) in [
+                (
+                    &r.check_in_within_min,
+                    "remote.check_in_within_min",
+                    5..=480,
+                ),
+                (&r.per_client_per_day, "remote.per_client_per_day", 1..=20),
+                (
+                    &r.waiting_per_service,
+                    "remote.waiting_per_service",
+                    1..=1000,
+                ),
+            ] {
+                if !range.contains(value.get_ref()) {
+                    return c.err(
+                        value.span(),
+                        format!("{key} = {} is out of range", value.get_ref()),
+                        &format!("use {} to {}", range.start(), range.end()),
+                    );
+                }
+            }
+            let place_code = match r.place_code {
+                None => None,
+                Some(code) => {
+                    let ok = (8..=64).contains(&code.get_ref().len())
+                        && code
+                            .get_ref()
+                            .chars()
+                            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+                    if !ok {
+                        return c.err(
+                            code.span(),
+                            "remote.place_code must be 8 to 64 letters, digits, - or _".into(),
+                            "make one with `openssl rand -hex 8` and print its QR for the hall",
+                        );
+                    }
+                    Some(code.into_inner())
+                }
+            };
+            Some(RemoteConfig {
+                check_in_within_min: r.check_in_within_min.into_inner(),
+                per_client_per_day: r.per_client_per_day.into_inner(),
+                waiting_per_service: r.waiting_per_service.into_inner(),
+                place_code,
+            })
+        }
+    };
+
     Ok(Config {
+        remote,
         webhooks,
         billing,
         ratings,

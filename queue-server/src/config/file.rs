@@ -27,6 +27,35 @@ pub(super) struct RawConfig {
     pub(super) privacy: Option<RawPrivacy>,
     #[serde(default)]
     pub(super) tls: Option<RawTls>,
+    #[serde(default)]
+    pub(super) remote: Option<RawRemote>,
+}
+
+/// Tickets taken before arriving: how long to check in, and the limits
+/// that keep a flood from filling the queue.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRemote {
+    #[serde(default = "default_check_in_within")]
+    pub(super) check_in_within_min: Spanned<u32>,
+    #[serde(default = "default_per_client")]
+    pub(super) per_client_per_day: Spanned<u32>,
+    #[serde(default = "default_waiting_per_service")]
+    pub(super) waiting_per_service: Spanned<u32>,
+    /// Carried by the QR posted in the hall; the phone checks in with it.
+    pub(super) place_code: Option<Spanned<String>>,
+}
+
+fn default_check_in_within() -> Spanned<u32> {
+    Spanned::new(0..0, 60)
+}
+
+fn default_per_client() -> Spanned<u32> {
+    Spanned::new(0..0, 2)
+}
+
+fn default_waiting_per_service() -> Spanned<u32> {
+    Spanned::new(0..0, 20)
 }
 
 #[derive(Deserialize)]

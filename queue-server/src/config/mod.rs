@@ -41,6 +41,8 @@ pub struct Config {
     pub retention_days: u32,
     /// HTTPS on the hall network; `None`: plain HTTP only.
     pub tls: Option<TlsConfig>,
+    /// Tickets taken before arriving; `None`: not offered.
+    pub remote: Option<RemoteConfig>,
 }
 
 /// HTTPS on the hall's network.
@@ -59,6 +61,20 @@ pub struct TlsConfig {
     pub own: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// Where plain HTTP is answered with a redirect to HTTPS (and nothing else).
     pub redirect_from: Option<std::net::SocketAddr>,
+}
+
+/// Tickets taken on a phone or the company's app before arriving.
+#[derive(Debug, Clone)]
+pub struct RemoteConfig {
+    /// A remote ticket not checked in this long after it was taken expires.
+    pub check_in_within_min: u32,
+    /// Remote tickets one client (the app's customer id, or the phone's
+    /// address) may take in a business day.
+    pub per_client_per_day: u32,
+    /// Remote tickets of one service waiting to be checked in at once.
+    pub waiting_per_service: u32,
+    /// What the QR posted in the hall carries; `None`: kiosk check-in only.
+    pub place_code: Option<String>,
 }
 
 /// 好差评: when ratings are taken and how bad ones are followed up.

@@ -124,6 +124,7 @@ impl<'a> Hall<'a> {
             // A key account or an elderly customer keeps their priority.
             precedence: t.precedence,
             priority_reason: t.priority_reason.as_deref(),
+            remote: None,
         })?;
         t.transferred_to = Some(new_id);
         self.advance(t, TicketStep::Transfer, Some(number))?;
@@ -288,6 +289,7 @@ impl<'a> Hall<'a> {
             TicketStep::NoShow => EventKind::TicketNoShow,
             TicketStep::Cancel => EventKind::TicketCancelled,
             TicketStep::Transfer => EventKind::TicketTransferred,
+            TicketStep::Expire => EventKind::TicketExpired,
         };
         if t.status.is_final() {
             t.ended_at = Some(now);
@@ -324,6 +326,7 @@ impl<'a> Hall<'a> {
                     TicketStep::Transfer => "transferred",
                     TicketStep::Hold => "held",
                     TicketStep::Resume => "resumed",
+                    TicketStep::Expire => "expired",
                 }
             ))
         })?;

@@ -10,6 +10,7 @@
 //! - [`today`]: a service closed for the day, the boards' notice;
 //! - [`deliveries`]: the outcome of a webhook delivery;
 //! - [`ratings`]: 好差评 and the follow-up of bad ratings;
+//! - [`remote`]: tickets taken before arriving, their check-in and expiry;
 //! - [`privacy`]: personal data removed after the retention period.
 //!
 //! A command runs on the writer thread inside its own savepoint
@@ -36,6 +37,7 @@ pub mod end_of_day;
 pub mod managers;
 pub mod privacy;
 pub mod ratings;
+pub mod remote;
 pub mod sessions;
 pub mod staff;
 pub mod tickets;
@@ -75,6 +77,7 @@ struct EventDetail {
     report: Option<hall_api::DayReportSummary>,
     service: Option<String>,
     notice: Option<hall_api::I18nText>,
+    kiosk: Option<String>,
 }
 
 /// An event as stored, ready to send: serialized once for all subscribers.
@@ -185,6 +188,7 @@ impl<'a> Hall<'a> {
             report: detail.report,
             service: detail.service,
             notice: detail.notice,
+            kiosk: detail.kiosk,
             waiting,
         };
         let body = serde_json::to_string(&event).map_err(|e| Error::Internal(e.to_string()))?;
@@ -226,9 +230,10 @@ fn queues_moved<'t>(
     transferred_to: Option<&'t TicketRow>,
 ) -> Vec<&'t str> {
     match kind {
-        EventKind::TicketIssued | EventKind::TicketCalled | EventKind::TicketCancelled => {
-            ticket.map(|t| t.service.as_str()).into_iter().collect()
-        }
+        EventKind::TicketIssued
+        | EventKind::TicketCalled
+        | EventKind::TicketCancelled
+        | EventKind::TicketExpired => ticket.map(|t| t.service.as_str()).into_iter().collect(),
         EventKind::TicketTransferred => transferred_to
             .map(|t| t.service.as_str())
             .into_iter()

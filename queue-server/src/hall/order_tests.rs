@@ -3,7 +3,8 @@
 //! random priorities, counters serving random lists of them, tickets fresh
 //! and continuing with clashing issue times) these tests hold the SQL
 //! equal to the policy: each queue's head and its first entries, the count
-//! of people ahead, and every ticket `call_next` picks until the hall is empty.
+//! of people ahead, and every ticket `call_next` picks until the hall is
+//! empty; remote tickets not checked in are among them, never called.
 
 use hall_api::CounterState;
 use jiff::Timestamp;
@@ -16,7 +17,7 @@ use crate::rules::numbering::Reading;
 use crate::rules::policy::{self, Candidate, QueueRank, queue_key};
 use crate::store::queries::{self, ms};
 use crate::store::schema;
-use crate::store::tables::{NewTicket, Tables};
+use crate::store::tables::{NewRemote, NewTicket, Tables};
 
 const PREFIXES: [&str; 5] = ["A", "B", "C", "D", "E"];
 const START: i64 = 1_800_000_000_000;
@@ -27,8 +28,9 @@ struct RandomHall {
     /// Each counter's services, as indexes, most preferred first.
     counters: Vec<Vec<usize>>,
     /// (service index, continuing after a transfer, issued this many
-    /// seconds after START, the ticket's own priority)
-    tickets: Vec<(usize, bool, i64, u32)>,
+    /// seconds after START, the ticket's own priority, how it arrived:
+    /// 0 in the hall, 1 remote and not checked in, 2 remote and checked in)
+    tickets: Vec<(usize, bool, i64, u32, u8)>,
     /// Which counter presses call-next each turn (modulo the counters).
     presses: Vec<usize>,
 }
@@ -40,7 +42,7 @@ fn random_hall() -> impl Strategy<Value = RandomHall> {
         (
             proptest::collection::vec(0i32..3, n),
             proptest::collection::vec(counter, 1..5),
-            proptest::collection::vec((0..n, any::<bool>(), 0i64..8, 0u32..3), 0..40),
+            proptest::collection::vec((0..n, any::<bool>(), 0i64..8, 0u32..3, 0u8..3), 0..40),
             proptest::collection::vec(0usize..5, 60),
         )
             .prop_map(|(priorities, counters, tickets, presses)| RandomHall {
@@ -72,13 +74,18 @@ fn config_of(h: &RandomHall) -> Config {
     Config::parse("random hall", &toml).expect("the random hall is valid")
 }
 
-/// Every waiting ticket as the policy sees it, read back from the table.
-fn waiting(conn: &Connection, config: &Config) -> Vec<Candidate> {
-    let ids: Vec<String> = config.services.iter().map(|s| s.id.clone()).collect();
-    queries::waiting_in(conn, &ids, u32::MAX)
+/// Every waiting ticket as the policy sees it (remote ones not checked
+/// in too), read back from the table.
+fn waiting(conn: &Connection) -> Vec<Candidate> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {} FROM tickets WHERE status = 'waiting'",
+            queries::TICKET_COLUMNS
+        ))
+        .unwrap();
+    stmt.query_map([], queries::TicketRow::from_row)
         .unwrap()
-        .iter()
-        .map(|t| t.candidate())
+        .map(|t| t.unwrap().candidate())
         .collect()
 }
 
@@ -91,9 +98,9 @@ fn check(h: &RandomHall) -> Result<(), TestCaseError> {
     for k in &config.counters {
         tables.ensure_counter(k.number, CounterState::Open).unwrap();
     }
-    for (n, &(service, continuing, secs, own)) in h.tickets.iter().enumerate() {
+    for (n, &(service, continuing, secs, own, arrival)) in h.tickets.iter().enumerate() {
         let service = &config.services[service].id;
-        tables
+        let id = tables
             .insert_ticket(&NewTicket {
                 number: &format!("X{n:03}"),
                 service,
@@ -114,13 +121,24 @@ fn check(h: &RandomHall) -> Result<(), TestCaseError> {
                 // 0, 2 or 4: below, between and above the services' 0–2.
                 precedence: policy::precedence_of(own * 2),
                 priority_reason: (own > 0).then_some("elderly"),
+                remote: (arrival > 0).then(|| NewRemote {
+                    check_in_code: format!("{n:06}"),
+                    check_in_by: START + 3_600_000,
+                    client: "test".into(),
+                }),
             })
             .unwrap();
+        if arrival == 2 {
+            tables.check_in(id, START + 15_000).unwrap();
+        }
     }
 
-    let all = waiting(&conn, &config);
+    let all = waiting(&conn);
     for s in &config.services {
-        let mut own: Vec<&Candidate> = all.iter().filter(|c| c.service == s.id).collect();
+        let mut own: Vec<&Candidate> = all
+            .iter()
+            .filter(|c| c.service == s.id && !c.awaiting_check_in)
+            .collect();
         own.sort_by_key(|c| queue_key(c));
         let head = queries::queue_head(&conn, &s.id).unwrap().map(|t| t.id);
         prop_assert_eq!(head, own.first().map(|c| c.id), "head of {}", s.id);
@@ -148,7 +166,7 @@ fn check(h: &RandomHall) -> Result<(), TestCaseError> {
     for press in &h.presses {
         let counter = &config.counters[press % config.counters.len()];
         let served = config.served_by(counter);
-        let left = waiting(&conn, &config);
+        let left = waiting(&conn);
         let expected = policy::pick_next(&served, &left).map(|c| c.id);
         now += 1000;
         let reading = Reading {

@@ -2,6 +2,7 @@
 
 use hall_api::{EventKind, IssueTicket, Ticket};
 
+use super::remote::RemoteAsk;
 use super::{Hall, validate_text};
 use crate::config::Role;
 use crate::error::{Error, Result};
@@ -61,6 +62,17 @@ impl Hall<'_> {
     /// since (a kiosk retrying after the closing time still gets its ticket).
     /// `key_account`: the billing system said the customer's account is one.
     pub fn issue(&mut self, req: &IssueTicket, key_account: bool) -> Result<Issued> {
+        self.issue_as(req, key_account, None)
+    }
+
+    /// [`Hall::issue`] for a walk-in (`remote` None) or a customer not in
+    /// the hall yet, whose ticket waits for a check-in (see `remote`).
+    pub(super) fn issue_as(
+        &mut self,
+        req: &IssueTicket,
+        key_account: bool,
+        remote: Option<&RemoteAsk>,
+    ) -> Result<Issued> {
         validate_text("idempotency_key", &req.idempotency_key, 128)?;
         if let Some(existing) = self
             .tables
@@ -103,6 +115,10 @@ impl Hall<'_> {
         }
         let (precedence, priority_reason) = self.own_priority(req, key_account)?;
         let day = self.business_day();
+        let remote = match remote {
+            Some(ask) => Some(self.remote_slot(&service.id, &day, ask)?),
+            None => None,
+        };
         let seq = self.tables.next_number(&service.id, &day)?;
         let mut load = self.tables.hall_load()?;
         let mut ahead = load.waiting.get(&service.id).copied().unwrap_or(0);
@@ -121,6 +137,7 @@ impl Hall<'_> {
             transferred_from: None,
             precedence,
             priority_reason: priority_reason.as_deref(),
+            remote,
         })?;
         let row = self.ticket(id)?;
         if precedence != 0 {

@@ -17,10 +17,12 @@ pub enum TicketStep {
     Hold,
     /// Serve a held customer again.
     Resume,
+    /// A remote ticket not checked in in time.
+    Expire,
 }
 
 impl TicketStep {
-    pub const ALL: [TicketStep; 9] = [
+    pub const ALL: [TicketStep; 10] = [
         TicketStep::Call,
         TicketStep::Recall,
         TicketStep::Start,
@@ -30,6 +32,7 @@ impl TicketStep {
         TicketStep::Transfer,
         TicketStep::Hold,
         TicketStep::Resume,
+        TicketStep::Expire,
     ];
 }
 
@@ -48,6 +51,7 @@ pub fn ticket_after(from: TicketStatus, step: TicketStep) -> Option<TicketStatus
         (T::Serving, S::Transfer) => Some(T::Transferred),
         (T::Serving, S::Hold) => Some(T::Held),
         (T::Held, S::Resume) => Some(T::Serving),
+        (T::Waiting, S::Expire) => Some(T::Expired),
         _ => None,
     }
 }
@@ -79,7 +83,7 @@ mod tests {
     use TicketStatus::*;
 
     /// The whole table, written out: every pair not listed here is refused.
-    const ALLOWED: [(TicketStatus, TicketStep, TicketStatus); 10] = [
+    const ALLOWED: [(TicketStatus, TicketStep, TicketStatus); 11] = [
         (Waiting, TicketStep::Call, Called),
         (Called, TicketStep::Recall, Called),
         (Called, TicketStep::Start, Serving),
@@ -90,6 +94,7 @@ mod tests {
         (Serving, TicketStep::Transfer, Transferred),
         (Serving, TicketStep::Hold, Held),
         (Held, TicketStep::Resume, Serving),
+        (Waiting, TicketStep::Expire, Expired),
     ];
 
     #[test]

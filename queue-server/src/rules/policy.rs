@@ -48,6 +48,9 @@ pub struct Candidate {
     /// its service's priority were 5 higher): stored so, it sorts upwards
     /// like the other columns.
     pub precedence: i32,
+    /// A remote ticket whose holder has not checked in: it keeps its place
+    /// (and counts as ahead of those behind it) but is not called.
+    pub awaiting_check_in: bool,
 }
 
 /// The calling order within one service: precedence, rank, then issue
@@ -98,16 +101,18 @@ pub fn ahead_in_service<'a>(
     u32::try_from(count).unwrap_or(u32::MAX)
 }
 
-/// The ticket the counter calls next among `candidates`.
+/// The ticket the counter calls next among `candidates`, skipping remote
+/// tickets not checked in.
 ///
 /// Within one service the calling order depends only on [`queue_key`], so
-/// the server passes just the head of each service's queue.
+/// the server passes just the head of each service's callable queue.
 pub fn pick_next<'c>(
     served: &[ServedService<'_>],
     candidates: &'c [Candidate],
 ) -> Option<&'c Candidate> {
     candidates
         .iter()
+        .filter(|c| !c.awaiting_check_in)
         .filter_map(|c| rank(served, c).map(|k| (k, c)))
         .min_by(|a, b| a.0.cmp(&b.0))
         .map(|(_, c)| c)
@@ -133,6 +138,7 @@ mod tests {
             },
             issued_at: t(at),
             precedence: 0,
+            awaiting_check_in: false,
         }
     }
 
@@ -175,6 +181,23 @@ mod tests {
                 .id,
             5
         );
+    }
+
+    #[test]
+    fn a_remote_ticket_is_skipped_until_checked_in_and_keeps_its_place() {
+        let s = served(&[("pay", 0)]);
+        let mut remote = cand(1, "pay", false, 0);
+        remote.awaiting_check_in = true;
+        let mut c = vec![remote, cand(2, "pay", false, 10), cand(3, "pay", false, 20)];
+        // Not here yet: the next walk-in is called, and the remote holder
+        // still counts as ahead of those who came after it.
+        assert_eq!(pick_next(&s, &c).unwrap().id, 2);
+        assert_eq!(ahead_in_service(&c[2], &c), 2);
+        // Only remote tickets waiting: nobody is called.
+        assert_eq!(pick_next(&s, &c[..1]), None);
+        // Checked in: called first, ahead of those who came after it.
+        c[0].awaiting_check_in = false;
+        assert_eq!(pick_next(&s, &c).unwrap().id, 1);
     }
 
     #[test]
@@ -226,17 +249,23 @@ mod tests {
 
     fn arb_candidates() -> impl Strategy<Value = Vec<Candidate>> {
         let services = prop::sample::select(vec!["pay", "vip", "open", "enquiry"]);
-        proptest::collection::vec((services, any::<bool>(), 0i64..50, 0u32..3), 0..40).prop_map(
-            |v| {
-                v.into_iter()
-                    .enumerate()
-                    .map(|(i, (s, tr, at, own))| Candidate {
-                        precedence: precedence_of(own * 4),
-                        ..cand(i as i64 + 1, s, tr, at)
-                    })
-                    .collect()
-            },
-        )
+        let ticket = (
+            services,
+            any::<bool>(),
+            0i64..50,
+            0u32..3,
+            prop::bool::weighted(0.2),
+        );
+        proptest::collection::vec(ticket, 0..40).prop_map(|v| {
+            v.into_iter()
+                .enumerate()
+                .map(|(i, (s, tr, at, own, awaiting))| Candidate {
+                    precedence: precedence_of(own * 4),
+                    awaiting_check_in: awaiting,
+                    ..cand(i as i64 + 1, s, tr, at)
+                })
+                .collect()
+        })
     }
 
     proptest! {
@@ -248,7 +277,7 @@ mod tests {
             let best_overall = pick_next(&s, &cands).cloned();
             let mut heads = Vec::new();
             for svc in ["pay", "vip", "open", "enquiry"] {
-                let head = cands.iter().filter(|c| c.service == svc)
+                let head = cands.iter().filter(|c| c.service == svc && !c.awaiting_check_in)
                     .min_by_key(|c| queue_key(c)).cloned();
                 heads.extend(head);
             }
@@ -267,11 +296,19 @@ mod tests {
                 left.retain(|c| c.id != next.id);
                 order.push(next);
             }
-            let served_count = cands.iter().filter(|c| c.service == "pay" || c.service == "vip").count();
+            let served_count = cands.iter()
+                .filter(|c| (c.service == "pay" || c.service == "vip") && !c.awaiting_check_in)
+                .count();
             prop_assert_eq!(order.len(), served_count);
+            // Nobody not checked in is called; the ahead count of every
+            // ticket is those of its service called before it plus the
+            // remote holders ahead of it still on their way.
             for (i, c) in order.iter().enumerate() {
                 let before_same = order[..i].iter().filter(|o| o.service == c.service).count() as u32;
-                prop_assert_eq!(ahead_in_service(c, &cands), before_same);
+                let on_the_way = left.iter()
+                    .filter(|o| o.service == c.service && queue_key(o) < queue_key(c))
+                    .count() as u32;
+                prop_assert_eq!(ahead_in_service(c, &cands), before_same + on_the_way);
             }
         }
     }

@@ -208,6 +208,7 @@ mod tests {
             },
             continuation: false,
             issued_at,
+            remote: false,
             called_at,
             started_at: called_at,
             ended_at: called_at.map(|c| c + jiff::SignedDuration::from_mins(4)),

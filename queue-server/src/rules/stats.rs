@@ -32,7 +32,11 @@ pub struct TicketFacts {
     pub status: TicketStatus,
     /// The waiting entry a transfer created (not a new customer).
     pub continuation: bool,
+    /// When the customer was in the hall with the ticket: issued, or for
+    /// a remote ticket checked in (its wait starts there).
     pub issued_at: Timestamp,
+    /// Taken before arriving.
+    pub remote: bool,
     pub called_at: Option<Timestamp>,
     pub started_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
@@ -281,6 +285,7 @@ pub fn group_stats<'a>(
     for t in tickets {
         if !t.continuation {
             g.issued += 1;
+            g.remote += u32::from(t.remote);
         }
         if t.called_at.is_some() {
             g.called += 1;
@@ -291,6 +296,7 @@ pub fn group_stats<'a>(
             TicketStatus::Cancelled => g.cancelled += 1,
             TicketStatus::Transferred => g.transferred += 1,
             TicketStatus::Waiting => g.waiting += 1,
+            TicketStatus::Expired => g.expired += 1,
             TicketStatus::Called | TicketStatus::Serving | TicketStatus::Held => {}
         }
         if t.held_s > 0.0 || t.status == TicketStatus::Held {
@@ -628,6 +634,7 @@ mod tests {
             status,
             continuation: false,
             issued_at: t(issued),
+            remote: false,
             called_at: called.map(t),
             started_at: start_end.map(|(s, _)| t(s)),
             ended_at: start_end.map(|(_, e)| t(e)),

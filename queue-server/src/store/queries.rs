@@ -56,7 +56,15 @@ pub struct TicketRow {
     pub precedence: i32,
     /// Why it has one: `key_account`, or one of the hall's priority reasons.
     pub priority_reason: Option<String>,
+    /// A remote ticket's check-in code, when it by (ms), and when it was.
+    pub check_in_code: Option<String>,
+    pub check_in_by: Option<i64>,
+    pub checked_in_at: Option<i64>,
 }
+
+/// The tickets a counter may call: those taken in the hall, and remote
+/// ones once their holder checked in.
+pub const CALLABLE: &str = "(check_in_code IS NULL OR checked_in_at IS NOT NULL)";
 
 /// The calling order within a service, as SQL: the columns of
 /// `rules::policy::queue_key`, in its order (the `tickets_queue` index
@@ -66,7 +74,8 @@ pub const QUEUE_ORDER: &str = "precedence, rank_class, issued_at, id";
 pub const TICKET_COLUMNS: &str = "id, number, service, business_day, status, rank_class, issued_at, called_at, \
      started_at, ended_at, counter, recalls, channel, idempotency_key, tracking_code, customer_ref, lang, \
      transaction_ref, transferred_from, transferred_to, staff, \
-     (SELECT name FROM staff WHERE staff.number = tickets.staff), held_ms, held_since, precedence, priority_reason";
+     (SELECT name FROM staff WHERE staff.number = tickets.staff), held_ms, held_since, precedence, priority_reason, \
+     check_in_code, check_in_by, checked_in_at";
 
 impl TicketRow {
     pub fn from_row(r: &Row<'_>) -> rusqlite::Result<TicketRow> {
@@ -104,6 +113,9 @@ impl TicketRow {
             held_since: r.get(23)?,
             precedence: r.get(24)?,
             priority_reason: r.get(25)?,
+            check_in_code: r.get(26)?,
+            check_in_by: r.get(27)?,
+            checked_in_at: r.get(28)?,
         })
     }
 
@@ -115,6 +127,7 @@ impl TicketRow {
             rank: self.rank,
             issued_at: ts(self.issued_at),
             precedence: self.precedence,
+            awaiting_check_in: self.awaiting_check_in(),
         }
     }
 
@@ -158,7 +171,22 @@ impl TicketRow {
             staff: self.staff_ref(),
             held_s: (self.held_ms / 1000) as u32,
             priority_reason: self.priority_reason.clone(),
+            remote: self.remote(),
         }
+    }
+
+    /// Whether and until when a remote ticket checks in.
+    pub fn remote(&self) -> Option<hall_api::RemoteArrival> {
+        Some(hall_api::RemoteArrival {
+            check_in_code: self.check_in_code.clone()?,
+            check_in_by: ts(self.check_in_by.unwrap_or_default()),
+            checked_in_at: self.checked_in_at.map(ts),
+        })
+    }
+
+    /// A remote ticket whose holder has not checked in yet.
+    pub fn awaiting_check_in(&self) -> bool {
+        self.check_in_code.is_some() && self.checked_in_at.is_none()
     }
 
     pub fn staff_ref(&self) -> Option<StaffRef> {
@@ -189,11 +217,20 @@ pub fn ticket_by_idempotency(
         .optional()?)
 }
 
+/// Whether any remote ticket still waits for a check-in whose time ran out by `now` (ms).
+pub fn remote_overdue_exists(conn: &Connection, now: i64) -> Result<bool> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM tickets WHERE status = 'waiting' AND check_in_code IS NOT NULL \
+         AND checked_in_at IS NULL AND check_in_by <= ?1)",
+    )?;
+    Ok(stmt.query_row([now], |r| r.get(0))?)
+}
+
 /// The first ticket of a service's queue, in calling order.
 pub fn queue_head(conn: &Connection, service: &str) -> Result<Option<TicketRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {TICKET_COLUMNS} FROM tickets WHERE status = 'waiting' AND service = ?1 \
-         ORDER BY {QUEUE_ORDER} LIMIT 1"
+         AND {CALLABLE} ORDER BY {QUEUE_ORDER} LIMIT 1"
     ))?;
     Ok(stmt.query_row([service], TicketRow::from_row).optional()?)
 }
@@ -569,7 +606,7 @@ pub fn pin_hash(conn: &Connection, counter: u32) -> Result<Option<String>> {
 pub fn waiting_in(conn: &Connection, services: &[String], limit: u32) -> Result<Vec<TicketRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {TICKET_COLUMNS} FROM tickets WHERE status = 'waiting' AND service = ?1 \
-         ORDER BY {QUEUE_ORDER} LIMIT ?2"
+         AND {CALLABLE} ORDER BY {QUEUE_ORDER} LIMIT ?2"
     ))?;
     let mut out = Vec::new();
     for s in services {

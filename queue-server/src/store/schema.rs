@@ -262,6 +262,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX tickets_queue ON tickets(service, precedence, rank_class, issued_at, id)
         WHERE status = 'waiting';
     "#,
+    // 11: tickets taken before arriving. A remote ticket has a check-in
+    // code and is not called until it is checked in; `remote_client` is a
+    // hash of who took it (the per-client limit), removed with the other
+    // personal fields after the retention period.
+    r#"
+    ALTER TABLE tickets ADD COLUMN check_in_code TEXT;
+    ALTER TABLE tickets ADD COLUMN check_in_by INTEGER;
+    ALTER TABLE tickets ADD COLUMN checked_in_at INTEGER;
+    ALTER TABLE tickets ADD COLUMN remote_client TEXT;
+    CREATE UNIQUE INDEX tickets_check_in ON tickets(business_day, check_in_code)
+        WHERE check_in_code IS NOT NULL;
+    CREATE INDEX tickets_remote_client ON tickets(business_day, remote_client)
+        WHERE remote_client IS NOT NULL;
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {

@@ -33,6 +33,17 @@ pub struct NewTicket<'a> {
     /// The ticket's own priority, negated; 0 for most.
     pub precedence: i32,
     pub priority_reason: Option<&'a str>,
+    /// Taken before arriving: not called until checked in.
+    pub remote: Option<NewRemote>,
+}
+
+/// What a remote ticket carries beside the others' fields.
+pub struct NewRemote {
+    pub check_in_code: String,
+    /// Expires when not checked in by then (ms).
+    pub check_in_by: i64,
+    /// A hash of who took it, for the per-client limit.
+    pub client: String,
 }
 
 /// An event row and its delivery to each subscribed webhook.
@@ -98,14 +109,74 @@ impl<'c> Tables<'c> {
     }
 
     /// Writes a new waiting ticket; returns its id.
+    /// Remote tickets `client` took on business day `day`.
+    pub fn remote_taken_by(&self, day: &str, client: &str) -> Result<u32> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM tickets WHERE business_day = ?1 AND remote_client = ?2",
+            )?
+            .query_row(params![day, client], |r| r.get(0))?)
+    }
+
+    /// Remote tickets of `service` waiting to be checked in.
+    pub fn remote_awaiting(&self, service: &str) -> Result<u32> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM tickets WHERE status = 'waiting' AND service = ?1 \
+                 AND check_in_code IS NOT NULL AND checked_in_at IS NULL",
+            )?
+            .query_row([service], |r| r.get(0))?)
+    }
+
+    /// Whether `code` already names a ticket of business day `day`.
+    pub fn check_in_code_taken(&self, day: &str, code: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM tickets WHERE business_day = ?1 AND check_in_code = ?2)",
+            )?
+            .query_row(params![day, code], |r| r.get(0))?)
+    }
+
+    /// The ticket of business day `day` with this check-in code.
+    pub fn ticket_by_check_in_code(&self, day: &str, code: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM tickets WHERE business_day = ?1 AND check_in_code = ?2",
+            )?
+            .query_row(params![day, code], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn check_in(&self, id: i64, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE tickets SET checked_in_at = ?2 WHERE id = ?1")?
+            .execute(params![id, at])?;
+        Ok(())
+    }
+
+    /// Remote tickets still waiting to be checked in whose time ran out by `now` (ms).
+    pub fn overdue_remote(&self, now: i64) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM tickets WHERE status = 'waiting' AND check_in_code IS NOT NULL \
+             AND checked_in_at IS NULL AND check_in_by <= ?1 ORDER BY id",
+        )?;
+        let ids = stmt.query_map([now], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn insert_ticket(&self, t: &NewTicket<'_>) -> Result<i64> {
         Ok(self
             .conn
             .prepare_cached(
                 "INSERT INTO tickets (number, service, business_day, status, rank_class, issued_at, created_at, \
                  channel, idempotency_key, tracking_code, customer_ref, lang, transferred_from, precedence, \
-                 priority_reason) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
+                 priority_reason, check_in_code, check_in_by, remote_client) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
+                 RETURNING id",
             )?
             .query_row(
                 params![
@@ -123,7 +194,10 @@ impl<'c> Tables<'c> {
                     t.lang,
                     t.transferred_from,
                     t.precedence,
-                    t.priority_reason
+                    t.priority_reason,
+                    t.remote.as_ref().map(|r| r.check_in_code.as_str()),
+                    t.remote.as_ref().map(|r| r.check_in_by),
+                    t.remote.as_ref().map(|r| r.client.as_str()),
                 ],
                 |r| r.get(0),
             )?)
@@ -457,9 +531,9 @@ impl Tables<'_> {
         let tickets = self
             .conn
             .prepare_cached(
-                "UPDATE tickets SET customer_ref = NULL, idempotency_key = NULL, tracking_code = '' \
-                 WHERE business_day < ?1 AND (customer_ref IS NOT NULL OR idempotency_key IS NOT NULL \
-                 OR tracking_code <> '')",
+                "UPDATE tickets SET customer_ref = NULL, idempotency_key = NULL, tracking_code = '', \
+                 remote_client = NULL WHERE business_day < ?1 AND (customer_ref IS NOT NULL \
+                 OR idempotency_key IS NOT NULL OR tracking_code <> '' OR remote_client IS NOT NULL)",
             )?
             .execute([before])?;
         self.conn

@@ -1,0 +1,163 @@
+//! Tickets taken before arriving and their check-in: the phone page and
+//! the company's app take them, a kiosk or the hall's posted QR checks
+//! them in. The rules are in `crate::hall::remote`.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use hall_api::{
+    CheckInRequest, ErrorBody, PlaceCheckIn, PublicTicket, RemoteTicket, RemoteTicketRequest,
+    Ticket,
+};
+
+use crate::api::auth::Caller;
+use crate::api::{ApiJson, AppState};
+use crate::config::Role;
+use crate::error::{Error, Result};
+use crate::hall::Actor;
+use crate::hall::remote::RemoteAsk;
+
+/// Who acts when a phone takes or checks in a ticket: no device, no token.
+fn phone() -> Actor {
+    Actor::device("phone", Role::Kiosk)
+}
+
+async fn take(
+    st: &AppState,
+    actor: Actor,
+    req: RemoteTicketRequest,
+    ask: RemoteAsk,
+) -> Result<(StatusCode, Json<RemoteTicket>)> {
+    let issued = st
+        .writer
+        .run(actor, move |hall| hall.issue_remote(&req, &ask))
+        .await?;
+    let t = issued.ticket;
+    let remote = t
+        .remote
+        .ok_or_else(|| Error::Internal("a remote ticket was issued without its check-in".into()))?;
+    let status = if issued.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(RemoteTicket {
+            number: t.number,
+            service: t.service,
+            tracking_code: t.tracking_code,
+            remote,
+            ahead: t.ahead,
+            estimated_wait_s: t.estimated_wait_s,
+        }),
+    ))
+}
+
+/// Take a ticket for today before arriving, from the phone page. The
+/// limit per client counts by the phone's address.
+#[utoipa::path(post, path = "/api/v1/public/remote-tickets", request_body = RemoteTicketRequest,
+    responses((status = 201, body = RemoteTicket, description = "taken"),
+              (status = 200, body = RemoteTicket, description = "already taken under this idempotency key"),
+              (status = 400, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "not offered, closed, or the service's remote tickets are full"),
+              (status = 429, body = ErrorBody, description = "this client took as many as the hall allows today")),
+    tag = "public")]
+pub async fn take_on_phone(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<RemoteTicketRequest>,
+) -> Result<(StatusCode, Json<RemoteTicket>)> {
+    if req.client.is_some() {
+        return Err(Error::BadRequest(
+            "client is for the company's app; the phone page leaves it out".into(),
+        ));
+    }
+    let ask = RemoteAsk {
+        client: format!("address:{}", peer.ip()),
+    };
+    take(&st, phone(), req, ask).await
+}
+
+/// Take a ticket for today before arriving, for a customer of the
+/// company's app (`client`: the app's id of that customer).
+#[utoipa::path(post, path = "/api/v1/remote-tickets", request_body = RemoteTicketRequest,
+    responses((status = 201, body = RemoteTicket, description = "taken"),
+              (status = 200, body = RemoteTicket, description = "already taken under this idempotency key"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 429, body = ErrorBody)),
+    security(("bearer" = [])), tag = "tickets")]
+pub async fn take_for_app(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<RemoteTicketRequest>,
+) -> Result<(StatusCode, Json<RemoteTicket>)> {
+    caller.require(
+        &[Role::Billing, Role::Manager],
+        "take tickets before arrival",
+    )?;
+    let client = req.client.clone().ok_or_else(|| {
+        Error::BadRequest(
+            "client is required: the app's id of the customer it takes the ticket for".into(),
+        )
+    })?;
+    let ok = (1..=64).contains(&client.len())
+        && client
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.:@-".contains(c));
+    if !ok {
+        return Err(Error::BadRequest(
+            "client must be 1 to 64 letters, digits or _ . : @ -".into(),
+        ));
+    }
+    let ask = RemoteAsk {
+        client: format!("app:{}:{client}", caller.name),
+    };
+    take(&st, caller.actor(), req, ask).await
+}
+
+/// Check in a remote ticket at a kiosk by the six digits its holder was given.
+#[utoipa::path(post, path = "/api/v1/check-in", request_body = CheckInRequest,
+    responses((status = 200, body = Ticket), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "expired, already called, or not a remote ticket")),
+    security(("bearer" = [])), tag = "tickets")]
+pub async fn check_in_at_kiosk(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CheckInRequest>,
+) -> Result<Json<Ticket>> {
+    caller.require(
+        &[Role::Kiosk, Role::Guide, Role::Manager],
+        "check in tickets",
+    )?;
+    let ticket = st
+        .writer
+        .run(caller.actor(), move |hall| hall.check_in_by_code(&req.code))
+        .await?;
+    Ok(Json(ticket))
+}
+
+/// Check in a remote ticket from its holder's phone, with the code the QR
+/// posted in the hall carries.
+#[utoipa::path(post, path = "/api/v1/public/tickets/{tracking_code}/check-in",
+    params(("tracking_code" = String, Path)), request_body = PlaceCheckIn,
+    responses((status = 200, body = PublicTicket), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    tag = "public")]
+pub async fn check_in_on_phone(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<PlaceCheckIn>,
+) -> Result<Json<PublicTicket>> {
+    crate::api::public::valid_tracking_code(&code)?;
+    let tracking = code.clone();
+    st.writer
+        .run(phone(), move |hall| {
+            hall.check_in_at_place(&tracking, &req.place).map(|_| ())
+        })
+        .await?;
+    crate::api::public::ticket(State(st), Path(code)).await
+}
