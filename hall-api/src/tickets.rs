@@ -185,6 +185,19 @@ pub struct RemoteTicket {
     pub estimated_wait_s: Option<u32>,
 }
 
+/// `GET /api/v1/public/remote-setup`: what the phone page offers before
+/// arriving.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RemoteSetup {
+    pub hall_name: I18nText,
+    pub services: Vec<crate::ServiceView>,
+    /// Minutes from taking a ticket to checking in.
+    pub check_in_within_min: u32,
+    /// Whether the hall posts a QR to check in with (else: kiosks only).
+    pub place_check_in: bool,
+}
+
 /// `POST /api/v1/check-in`: a kiosk checks in a remote ticket by its code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

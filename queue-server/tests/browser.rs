@@ -633,3 +633,67 @@ async fn the_counter_sees_arrears_and_why_a_key_account_went_first() {
     .await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_takes_a_number_on_the_phone_and_checks_in_at_the_hall() {
+    let server = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let kiosk = server.client(demo::KIOSK);
+    let b = Browser::start(390, 844, "zh-CN").await;
+    b.goto(&format!("{}/take", server.base_url())).await;
+    b.wait_text("#services", "the services", |t| t.contains("缴费"))
+        .await;
+    b.wait_text("#how", "how to check in", |t| t.contains("60 分钟"))
+        .await;
+    b.screenshot("take-phone-zh").await;
+    b.click("button[data-service=pay]").await;
+    b.wait_text("#status", "on the way", |t| t == "请到厅签到")
+        .await;
+    let code = b
+        .wait_text("#arrival-code", "the check-in code", |t| {
+            t.len() == 6 && t.chars().all(|c| c.is_ascii_digit())
+        })
+        .await;
+    b.screenshot("ticket-phone-zh-remote").await;
+    b.click("#lang-toggle").await;
+    b.wait_text("#arrival-text", "English", |t| {
+        t.starts_with("Check in at the hall by")
+    })
+    .await;
+    b.screenshot("ticket-phone-en-remote").await;
+    let first_number = b.text("#number").await;
+
+    // The QR at the entrance: the phone checks in the number it took.
+    b.goto(&format!("{}/here/demo-entrance-qr", server.base_url()))
+        .await;
+    b.wait_text("#arrival-text", "checked in", |t| {
+        t.starts_with("Checked in at")
+    })
+    .await;
+    assert_eq!(b.text("#number").await, first_number);
+    assert_eq!(b.text("#arrival-code").await, "", "no code once checked in");
+    b.screenshot("ticket-phone-en-checked-in").await;
+    // The code shown was this ticket's: the kiosk finds it (already in).
+    let at_kiosk = kiosk.check_in(&code).await.unwrap();
+    assert_eq!(at_kiosk.number, first_number);
+
+    // A second number, checked in at a kiosk by the code on the page.
+    b.goto(&format!("{}/take", server.base_url())).await;
+    b.click("button[data-service=enquiry]").await;
+    let second = b
+        .wait_text("#arrival-code", "the second code", |t| t.len() == 6)
+        .await;
+    let number = b.text("#number").await;
+    assert_eq!(kiosk.check_in(&second).await.unwrap().number, number);
+    b.wait_text("#arrival-text", "checked in at the kiosk", |t| {
+        t.starts_with("Checked in at")
+    })
+    .await;
+
+    // A third from the same phone is refused, and the page says why.
+    b.goto(&format!("{}/take", server.base_url())).await;
+    b.click("button[data-service=pay]").await;
+    b.wait_text("#message", "the limit", |t| t.contains("as many numbers"))
+        .await;
+    b.screenshot("take-phone-en-limit").await;
+    b.close().await;
+}

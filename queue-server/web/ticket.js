@@ -7,13 +7,17 @@ const TEXT = {
         minutes: "约 {n} 分钟", soon: "马上", unknown: "暂无窗口办理", not_found: "找不到这张票，请核对二维码。",
         offline: "暂时无法更新，稍后自动重试。", updated: "更新于 {time}", lang: "English",
         rate: "请对本次服务进行评价", why: "请告诉我们原因", send: "提交", rated: "感谢您的评价：{level}",
-        bring: "请携带：{items}" },
+        bring: "请携带：{items}", on_the_way: "请到厅签到", expired: "已作废：未在 {time} 前签到",
+        check_in_by: "请在 {time} 前到厅签到，签到码", check_in_how: "在取号机输入签到码，或扫描大厅门口的二维码。签到前不会叫到您的号，但位置为您保留。",
+        checked_in: "已签到 {time}，请留意叫号" },
   en: { waiting: "Waiting", called: "Please go to {counter}", serving: "Being served", held: "On hold: please stay near {counter}", done: "Done", no_show: "Missed",
         cancelled: "Cancelled", transferred: "Transferred", ahead: "Ahead of you", wait: "Estimated wait", people: "{n}",
         minutes: "about {n} min", soon: "very soon", unknown: "no counter open now", not_found: "No ticket has this code; check the QR code.",
         offline: "Cannot update right now; retrying.", updated: "Updated {time}", lang: "中文",
         rate: "Please rate this service", why: "What went wrong?", send: "Send", rated: "Thank you for rating: {level}",
-        bring: "Please bring: {items}" },
+        bring: "Please bring: {items}", on_the_way: "Check in when you arrive", expired: "Expired: not checked in by {time}",
+        check_in_by: "Check in at the hall by {time} with the code", check_in_how: "Type it at a kiosk, or scan the QR code at the entrance. Until you check in your number is not called, but it keeps its place.",
+        checked_in: "Checked in at {time}; watch for your number" },
 };
 const $ = (id) => document.getElementById(id);
 const code = location.pathname.split("/").pop();
@@ -32,8 +36,13 @@ function render() {
   $("number").textContent = ticket.number;
   $("service").textContent = ticket.service[lang];
   const counter = ticket.counter_name ? ticket.counter_name[lang] : ticket.counter;
-  $("status").textContent = t(ticket.status, { counter });
-  $("status").className = `status ${ticket.status}`;
+  const remote = ticket.remote;
+  const clock = (at) => new Date(at).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+  // A remote ticket not checked in yet is waiting for its holder, not for a counter.
+  const state = remote && !remote.checked_in_at && ticket.status === "waiting" ? "on_the_way" : ticket.status;
+  $("status").textContent = t(state, { counter, time: remote ? clock(remote.check_in_by) : "" });
+  $("status").className = `status ${state}`;
+  renderArrival(remote, clock);
   const waiting = ticket.status === "waiting";
   $("details").classList.toggle("hidden", !waiting);
   // What to bring matters until the customer is at the counter.
@@ -47,6 +56,18 @@ function render() {
   $("wait").textContent = s === null ? t("unknown") : s < 60 ? t("soon") : t("minutes", { n: Math.round(s / 60) });
   $("updated").textContent = t("updated", { time: new Date().toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB") });
   renderRating();
+}
+
+// A remote ticket: the code to check in with and until when, or when it was.
+function renderArrival(remote, clock) {
+  const show = remote && ["waiting", "called"].includes(ticket.status);
+  $("arrival").classList.toggle("hidden", !show);
+  if (!show) return;
+  const checked = Boolean(remote.checked_in_at);
+  $("arrival").classList.toggle("checked", checked);
+  $("arrival-text").textContent = checked ? t("checked_in", { time: clock(remote.checked_in_at) }) : t("check_in_by", { time: clock(remote.check_in_by) });
+  $("arrival-code").textContent = checked ? "" : remote.check_in_code;
+  $("arrival-how").textContent = checked ? "" : t("check_in_how");
 }
 
 // Once completed, the page offers the rating (if the counter's rater took
@@ -92,12 +113,21 @@ async function send(level, reasons) {
   await poll();
 }
 
+// The QR posted in the hall checks in the remote tickets this phone follows.
+function remember(tracking) {
+  const mine = JSON.parse(localStorage.getItem("remote-tickets") || "[]");
+  if (mine.includes(tracking)) return;
+  mine.push(tracking);
+  localStorage.setItem("remote-tickets", JSON.stringify(mine.slice(-5)));
+}
+
 async function poll() {
   try {
     const response = await fetch(`/api/v1/public/tickets/${encodeURIComponent(code)}`);
     if (response.status === 404) { $("number").textContent = "—"; $("status").textContent = t("not_found"); return; }
     if (!response.ok) throw new Error(response.statusText);
     ticket = await response.json();
+    if (ticket.remote) remember(code);
     render();
   } catch (error) {
     $("updated").textContent = t("offline");

@@ -75,6 +75,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tickets/{id}/cancel", post(tickets::cancel))
         .route("/api/v1/remote-tickets", post(remote::take_for_app))
         .route("/api/v1/public/remote-tickets", post(remote::take_on_phone))
+        .route("/api/v1/public/remote-setup", get(remote::setup))
+        .route("/take", get(public::take_page))
+        .route("/here/{place}", get(public::here_page))
+        .route("/assets/take.js", get(public::take_js))
+        .route("/assets/here.js", get(public::here_js))
         .route("/api/v1/check-in", post(remote::check_in_at_kiosk))
         .route(
             "/api/v1/public/tickets/{tracking_code}/check-in",

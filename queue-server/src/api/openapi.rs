@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::tickets::issue,
         crate::api::tickets::get,
         crate::api::tickets::cancel,
+        crate::api::remote::setup,
         crate::api::remote::take_on_phone,
         crate::api::remote::take_for_app,
         crate::api::remote::check_in_at_kiosk,

@@ -21,6 +21,10 @@ const RATER_JS: &str = include_str!("../../web/rater.js");
 const RATING_JS: &str = include_str!("../../web/rating.js");
 const TICKET_HTML: &str = include_str!("../../web/ticket.html");
 const TICKET_JS: &str = include_str!("../../web/ticket.js");
+const TAKE_HTML: &str = include_str!("../../web/take.html");
+const TAKE_JS: &str = include_str!("../../web/take.js");
+const HERE_HTML: &str = include_str!("../../web/here.html");
+const HERE_JS: &str = include_str!("../../web/here.js");
 const STYLE_CSS: &str = include_str!("../../web/style.css");
 const MANAGER_HTML: &str = include_str!("../../web/manager.html");
 const MANAGER_JS: &str = include_str!("../../web/manager.js");
@@ -87,6 +91,25 @@ fn javascript(source: &'static str) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         source,
     )
+}
+
+/// The phone page that takes a ticket before arriving (线上取号).
+pub async fn take_page() -> impl IntoResponse {
+    (PAGE_POLICY, Html(TAKE_HTML))
+}
+
+/// Where the QR posted in the hall leads: checks in the remote tickets
+/// this phone took.
+pub async fn here_page() -> impl IntoResponse {
+    (PAGE_POLICY, Html(HERE_HTML))
+}
+
+pub async fn take_js() -> impl IntoResponse {
+    javascript(TAKE_JS)
+}
+
+pub async fn here_js() -> impl IntoResponse {
+    javascript(HERE_JS)
 }
 
 pub async fn counter_js() -> impl IntoResponse {

@@ -8,8 +8,8 @@ use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use hall_api::{
-    CheckInRequest, ErrorBody, PlaceCheckIn, PublicTicket, RemoteTicket, RemoteTicketRequest,
-    Ticket,
+    CheckInRequest, ErrorBody, PlaceCheckIn, PublicTicket, RemoteSetup, RemoteTicket,
+    RemoteTicketRequest, Ticket,
 };
 
 use crate::api::auth::Caller;
@@ -18,6 +18,7 @@ use crate::config::Role;
 use crate::error::{Error, Result};
 use crate::hall::Actor;
 use crate::hall::remote::RemoteAsk;
+use crate::store::queries;
 
 /// Who acts when a phone takes or checks in a ticket: no device, no token.
 fn phone() -> Actor {
@@ -54,6 +55,31 @@ async fn take(
             estimated_wait_s: t.estimated_wait_s,
         }),
     ))
+}
+
+/// What the phone page offers: the services as the kiosk shows them, and
+/// the time to check in. 404 when the hall takes no remote tickets.
+#[utoipa::path(get, path = "/api/v1/public/remote-setup",
+    responses((status = 200, body = RemoteSetup), (status = 404, body = ErrorBody)), tag = "public")]
+pub async fn setup(State(st): State<AppState>) -> Result<Json<RemoteSetup>> {
+    let Some(rc) = st.hall.remote.clone() else {
+        return Err(Error::NotFound(
+            "this hall does not take tickets before arrival; take one at the kiosk in the hall"
+                .into(),
+        ));
+    };
+    let hall = st.hall.clone();
+    let now = st.clock.read().at;
+    let services = st
+        .reads
+        .run(move |conn| queries::service_views(conn, &hall, now))
+        .await?;
+    Ok(Json(RemoteSetup {
+        hall_name: st.hall.hall.name.clone(),
+        services,
+        check_in_within_min: rc.check_in_within_min,
+        place_check_in: rc.place_code.is_some(),
+    }))
 }
 
 /// Take a ticket for today before arriving, from the phone page. The
