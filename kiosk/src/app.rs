@@ -21,10 +21,12 @@ use tokio::sync::mpsc;
 use crate::config::KioskConfig;
 use crate::printer::Printer;
 use crate::workflow::{
-    Backend, Msg, REQUEST_TIMEOUT, make_ticket, printer_fault, service_by_id, watch_hall,
-    watch_printer,
+    Backend, CheckInRefused, Msg, REQUEST_TIMEOUT, check_in, make_ticket, printer_fault,
+    service_by_id, watch_hall, watch_printer,
 };
-use crate::{Availability, Fault, KioskState, KioskWindow, Screen, ServiceTile, TicketInfo};
+use crate::{
+    Availability, Fault, KeypadError, KioskState, KioskWindow, Screen, ServiceTile, TicketInfo,
+};
 
 pub struct Kiosk {
     ui: slint::Weak<KioskWindow>,
@@ -44,6 +46,8 @@ struct State {
     screen: Screen,
     /// The service whose account number is being asked.
     pending_service: Option<String>,
+    /// The keypad is taking a phone number's check-in code.
+    checking_in: bool,
     /// A ticket is being issued and printed: further touches wait.
     busy: bool,
     /// A fault message that stays up a while even if all is well again
@@ -91,6 +95,7 @@ impl Kiosk {
                 printer: PrinterState::Unknown,
                 screen: Screen::Home,
                 pending_service: None,
+                checking_in: false,
                 busy: false,
                 sticky_until: None,
                 fault: Fault::None,
@@ -139,6 +144,12 @@ impl Kiosk {
             }
         });
         let k = Rc::downgrade(self);
+        state.on_start_check_in(move || {
+            if let Some(k) = k.upgrade() {
+                k.start_check_in()
+            }
+        });
+        let k = Rc::downgrade(self);
         state.on_skip_account(move || {
             if let Some(k) = k.upgrade() {
                 k.account_done(None)
@@ -178,8 +189,12 @@ impl Kiosk {
             Msg::Hall(Ok(hall)) => {
                 let mut s = self.state.borrow_mut();
                 s.server_ok = true;
+                let offered = hall.hall.remote_tickets;
                 s.hall = Some(*hall);
                 drop(s);
+                self.ui()
+                    .global::<KioskState>()
+                    .set_check_in_offered(offered);
                 self.refresh_tiles();
                 self.ui()
                     .global::<KioskState>()
@@ -202,20 +217,42 @@ impl Kiosk {
                 self.state.borrow_mut().busy = false;
                 match outcome {
                     Ok(made) => self.show_ticket(&made.ticket, made.account.as_ref()),
-                    Err(fault) => {
-                        let mut s = self.state.borrow_mut();
-                        s.sticky_until = Some(
-                            Instant::now() + KioskConfig::secs(self.backend.config.screen.ticket_s),
-                        );
-                        s.fault = fault;
-                        drop(s);
-                        self.show(Screen::OutOfOrder);
-                        // Come back to look again when the message may go.
-                        self.home_after(&self.ticket_timer, self.backend.config.screen.ticket_s);
+                    Err(fault) => self.show_fault(fault),
+                }
+            }
+            Msg::CheckedIn(outcome) => {
+                tracing::debug!(?outcome, "check-in ended");
+                self.state.borrow_mut().busy = false;
+                match outcome {
+                    Ok(made) => {
+                        self.state.borrow_mut().checking_in = false;
+                        self.show_ticket(&made.ticket, None)
+                    }
+                    // A wrong code: the keypad again, saying so, digits kept.
+                    Err(CheckInRefused::Code(why)) => {
+                        self.ui().global::<KioskState>().set_keypad_error(why);
+                        self.show(Screen::Account);
+                        self.touched();
+                    }
+                    Err(CheckInRefused::Kiosk(fault)) => {
+                        self.state.borrow_mut().checking_in = false;
+                        self.show_fault(fault)
                     }
                 }
             }
         }
+    }
+
+    /// The out-of-order screen with `fault`, kept up long enough to read.
+    fn show_fault(&self, fault: Fault) {
+        let mut s = self.state.borrow_mut();
+        s.sticky_until =
+            Some(Instant::now() + KioskConfig::secs(self.backend.config.screen.ticket_s));
+        s.fault = fault;
+        drop(s);
+        self.show(Screen::OutOfOrder);
+        // Come back to look again when the message may go.
+        self.home_after(&self.ticket_timer, self.backend.config.screen.ticket_s);
     }
 
     /// What is wrong now, if anything, that stops the kiosk issuing tickets.
@@ -255,12 +292,15 @@ impl Kiosk {
             s.screen = screen;
             s.fault
         };
+        let checking_in = self.state.borrow().checking_in;
         let ui = self.ui();
         let state = ui.global::<KioskState>();
         state.set_fault(fault);
+        state.set_checking_in(checking_in);
         state.set_screen(screen);
         if screen == Screen::Home {
             state.set_account_digits(SharedString::new());
+            state.set_keypad_error(KeypadError::None);
         }
     }
 
@@ -288,7 +328,29 @@ impl Kiosk {
         }
     }
 
+    /// The keypad, for the code of a number taken on a phone.
+    fn start_check_in(&self) {
+        {
+            let mut s = self.state.borrow_mut();
+            if s.busy || s.screen != Screen::Home {
+                return;
+            }
+            s.checking_in = true;
+            s.pending_service = None;
+        }
+        self.ui()
+            .global::<KioskState>()
+            .set_keypad_error(KeypadError::None);
+        self.show(Screen::Account);
+    }
+
     fn account_done(&self, digits: Option<String>) {
+        if self.state.borrow().checking_in {
+            if let Some(code) = digits.filter(|d| d.len() == 6) {
+                self.check_in(code);
+            }
+            return;
+        }
         let Some(service) = self.state.borrow_mut().pending_service.take() else {
             return;
         };
@@ -313,6 +375,27 @@ impl Kiosk {
         });
     }
 
+    fn check_in(&self, code: String) {
+        let (lang, hall) = {
+            let mut s = self.state.borrow_mut();
+            if s.busy || s.screen != Screen::Account {
+                return;
+            }
+            s.busy = true;
+            (s.lang, s.hall.clone())
+        };
+        self.ticket_timer.stop();
+        self.ui()
+            .global::<KioskState>()
+            .set_keypad_error(KeypadError::None);
+        self.show(Screen::Working);
+        let backend = self.backend.clone();
+        self.runtime.spawn(async move {
+            let outcome = check_in(&backend, hall, code, lang).await;
+            let _ = backend.to_ui.send(Msg::CheckedIn(outcome));
+        });
+    }
+
     fn show_ticket(&self, ticket: &Ticket, account: Option<&hall_api::AccountInfo>) {
         let lang = self.state.borrow().lang;
         let (service, bring) = {
@@ -330,6 +413,10 @@ impl Kiosk {
             wait_min: minutes(ticket.estimated_wait_s),
             bring: bring.into(),
             account: account.map(arrears).unwrap_or_default().into(),
+            checked_in: ticket
+                .remote
+                .as_ref()
+                .is_some_and(|r| r.checked_in_at.is_some()),
         });
         self.show(Screen::Ticket);
         self.home_after(&self.ticket_timer, self.backend.config.screen.ticket_s);
@@ -346,6 +433,7 @@ impl Kiosk {
         self.set_language(self.backend.config.screen.language);
         let mut s = self.state.borrow_mut();
         s.pending_service = None;
+        s.checking_in = false;
         if s.sticky_until.is_some_and(|t| Instant::now() < t) {
             return;
         }

@@ -14,10 +14,10 @@ use hall_api::{
 };
 use tokio::sync::mpsc;
 
-use crate::Fault;
 use crate::config::KioskConfig;
 use crate::printer::receipt::Receipt;
 use crate::printer::{PrintError, Printer};
+use crate::{Fault, KeypadError};
 
 /// Each request to the server may take this long before it is retried.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
@@ -31,6 +31,16 @@ pub enum Msg {
     Printer(PrinterState),
     /// A ticket attempt ended (the printer's state came before, as `Printer`).
     Done(Result<Box<Made>, Fault>),
+    /// A check-in at the keypad ended.
+    CheckedIn(Result<Box<Made>, CheckInRefused>),
+}
+
+/// Why a check-in did not give a ticket: the code (the customer types
+/// again), or the kiosk itself (the out-of-order screen says what).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CheckInRefused {
+    Code(KeypadError),
+    Kiosk(Fault),
 }
 
 /// Everything the background work shares.
@@ -115,23 +125,7 @@ pub async fn make_ticket(
     );
     let ticket = ticket?;
     tracing::debug!(ticket = %ticket.number, "issued; printing");
-
-    let receipt = receipt_for(backend, &ticket, hall.as_ref(), lang);
-    let b = backend.clone();
-    let printed = tokio::task::spawn_blocking(move || {
-        b.printer
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .print(&receipt)
-    })
-    .await
-    .unwrap_or_else(|e| {
-        Err(PrintError::Failed {
-            state: PrinterState::Error,
-            detail: format!("the print job crashed: {e}"),
-        })
-    });
-    match printed {
+    match print(backend, &ticket, hall.as_ref(), lang).await {
         Ok(after) => {
             tracing::debug!(ticket = %ticket.number, ?after, "printed");
             report(backend, after).await;
@@ -153,6 +147,73 @@ pub async fn make_ticket(
             })
         }
     }
+}
+
+/// Prints `ticket`'s receipt on the kiosk's printer.
+async fn print(
+    backend: &Arc<Backend>,
+    ticket: &Ticket,
+    hall: Option<&HallSnapshot>,
+    lang: Lang,
+) -> Result<PrinterState, PrintError> {
+    let receipt = receipt_for(backend, ticket, hall, lang);
+    let b = backend.clone();
+    tokio::task::spawn_blocking(move || {
+        b.printer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .print(&receipt)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(PrintError::Failed {
+            state: PrinterState::Error,
+            detail: format!("the print job crashed: {e}"),
+        })
+    })
+}
+
+/// Checks in a number taken on a phone by its six digits and prints its
+/// ticket. A ticket that does not print stays checked in: the customer
+/// has the number on the phone, and the screen shows it.
+pub async fn check_in(
+    backend: &Arc<Backend>,
+    hall: Option<HallSnapshot>,
+    code: String,
+    lang: Lang,
+) -> Result<Box<Made>, CheckInRefused> {
+    let state = printer_status(backend).await;
+    if !state.can_print() {
+        report(backend, state).await;
+        return Err(CheckInRefused::Kiosk(printer_fault(state)));
+    }
+    let ticket = match backend.client.check_in(&code).await {
+        Ok(t) => t,
+        Err(ClientError::Api { status: 404, .. } | ClientError::Api { status: 400, .. }) => {
+            return Err(CheckInRefused::Code(KeypadError::UnknownCode));
+        }
+        Err(ClientError::Api { status: 409, .. }) => {
+            return Err(CheckInRefused::Code(KeypadError::NoLongerValid));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "check-in failed");
+            return Err(CheckInRefused::Kiosk(Fault::ServerUnreachable));
+        }
+    };
+    match print(backend, &ticket, hall.as_ref(), lang).await {
+        Ok(after) => report(backend, after).await,
+        Err(e) => {
+            tracing::error!(ticket = %ticket.number, error = %e, "checked-in ticket not printed");
+            let state = match e {
+                PrintError::NotReady(s) | PrintError::Failed { state: s, .. } => s,
+            };
+            report(backend, state).await;
+        }
+    }
+    Ok(Box::new(Made {
+        ticket,
+        account: None,
+    }))
 }
 
 async fn issue_with_retries(client: &HallClient, request: &IssueTicket) -> Result<Ticket, Fault> {

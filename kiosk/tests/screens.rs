@@ -15,7 +15,7 @@ use hall_testkit::demo;
 use i_slint_backend_testing::ElementHandle;
 use kiosk::config::KioskConfig;
 use kiosk::printer::decode::decode;
-use kiosk::{Fault, KioskState, KioskWindow, Screen};
+use kiosk::{Fault, KeypadError, KioskState, KioskWindow, Screen};
 use slint::{ComponentHandle, Model};
 use support::{Condition, KioskRig, SlowFirstIssue};
 
@@ -429,4 +429,81 @@ fn a_kiosk_on_the_hall_network_issues_over_https_with_the_pinned_ca() {
     });
     assert_eq!(hall.ui.global::<KioskState>().get_ticket().number, "B001");
     assert_eq!(hall.printed().largest_text(), Some(("B001", 7)));
+}
+
+/// A number taken on a phone is checked in at the keypad by its six
+/// digits, printed, and from then on called; a wrong code says so and
+/// leaves the customer at the keypad.
+#[test]
+fn a_number_taken_on_a_phone_is_checked_in_at_the_keypad() {
+    let hall = Hall::start();
+    let rt = &hall.rig.runtime;
+    let (remote, _) = rt
+        .block_on(hall.client("").take_remote_ticket(
+            &hall_api::RemoteTicketRequest {
+                service: "enquiry".into(),
+                idempotency_key: "phone-1".into(),
+                lang: None,
+                client: None,
+            },
+            true,
+        ))
+        .unwrap();
+    let code = remote.remote.check_in_code.clone();
+    // Not here yet: the counter does not get it.
+    let counter = hall.client(&demo::counter(5));
+    assert!(rt.block_on(counter.call_next(5)).unwrap().is_none());
+
+    hall.touch("手机已取号？点此签到");
+    hall.wait("the keypad for the code", |ui| {
+        let s = ui.global::<KioskState>();
+        s.get_screen() == Screen::Account && s.get_checking_in()
+    });
+    assert!(hall.shows("请输入6位签到码"));
+    assert!(!hall.shows("跳过"), "a check-in cannot be skipped");
+    // One digit wrong.
+    let first = code.chars().next().unwrap();
+    let wrong = format!(
+        "{}{}",
+        if first == '9' {
+            '0'
+        } else {
+            char::from(first as u8 + 1)
+        },
+        &code[1..]
+    );
+    for key in wrong.chars() {
+        hall.touch(&key.to_string());
+    }
+    hall.touch("7"); // a seventh digit is not taken
+    assert_eq!(hall.ui.global::<KioskState>().get_account_digits(), wrong);
+    hall.touch("确定");
+    hall.wait("the keypad saying the code is unknown", |ui| {
+        let s = ui.global::<KioskState>();
+        s.get_screen() == Screen::Account && s.get_keypad_error() == KeypadError::UnknownCode
+    });
+    assert!(hall.shows("keypad message"));
+    hall_testkit::screen::screenshot(hall.ui.window(), "kiosk-zh-portrait-check-in-wrong-code");
+    for _ in 0..6 {
+        hall.touch("删除");
+    }
+    for key in code.chars() {
+        hall.touch(&key.to_string());
+    }
+    hall.touch("确定");
+    hall.wait("the checked-in ticket", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Ticket
+    });
+    let shown = hall.ui.global::<KioskState>().get_ticket();
+    assert_eq!(shown.number, remote.number.as_str());
+    assert!(shown.checked_in);
+    assert!(hall.shows("已签到：您的号码保留原有位置"));
+    hall_testkit::screen::screenshot(hall.ui.window(), "kiosk-zh-portrait-checked-in");
+    assert_eq!(
+        hall.printed().largest_text(),
+        Some((remote.number.as_str(), 7))
+    );
+    // Now it is called.
+    let called = rt.block_on(counter.call_next(5)).unwrap().unwrap();
+    assert_eq!(called.number, remote.number);
 }

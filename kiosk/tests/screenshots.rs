@@ -4,7 +4,9 @@
 //! the test checks they are drawn at the right size and not blank.
 
 use hall_testkit::screen::{init_slint, screenshot};
-use kiosk::{Availability, Fault, KioskState, KioskWindow, Screen, ServiceTile, TicketInfo};
+use kiosk::{
+    Availability, Fault, KeypadError, KioskState, KioskWindow, Screen, ServiceTile, TicketInfo,
+};
 use slint::{ComponentHandle, ModelRc, VecModel};
 
 struct Lang {
@@ -83,22 +85,34 @@ fn every_screen_in_both_languages_and_orientations() {
                 "Your ID card, and the account number or payment card".into()
             },
             account: "张*明 · 待缴 ¥128.50 · Amount due".into(),
+            checked_in: false,
         });
+        // The hall takes numbers on phones: home has the check-in button.
+        ui.global::<KioskState>().set_check_in_offered(true);
         for (orientation, w, h) in [("portrait", 1080, 1920), ("landscape", 1920, 1080)] {
             ui.window().set_size(slint::PhysicalSize::new(w, h));
             for (name, screen) in [
                 ("home", Screen::Home),
                 ("keypad", Screen::Account),
+                ("check-in", Screen::Account),
                 ("ticket", Screen::Ticket),
                 ("out-of-order", Screen::OutOfOrder),
             ] {
-                ui.global::<KioskState>().set_screen(screen);
-                ui.global::<KioskState>().set_fault(Fault::PaperOut);
-                ui.global::<KioskState>().set_account_digits(
-                    if screen == Screen::Account {
-                        "2025"
-                    } else {
-                        ""
+                let checking_in = name == "check-in";
+                let state = ui.global::<KioskState>();
+                state.set_screen(screen);
+                state.set_fault(Fault::PaperOut);
+                state.set_checking_in(checking_in);
+                state.set_keypad_error(if checking_in {
+                    KeypadError::UnknownCode
+                } else {
+                    KeypadError::None
+                });
+                state.set_account_digits(
+                    match (screen, checking_in) {
+                        (_, true) => "482913",
+                        (Screen::Account, false) => "2025",
+                        _ => "",
                     }
                     .into(),
                 );
