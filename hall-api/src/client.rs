@@ -275,6 +275,55 @@ impl HallClient {
         Ok((ticket, status == StatusCode::CREATED))
     }
 
+    /// Signs in as the floor guide; use the session's token in a new client.
+    pub async fn guide_sign_in(&self, staff: &str, pin: &str) -> Result<GuideSession, ClientError> {
+        let req = GuideSignIn {
+            staff: staff.into(),
+            pin: pin.into(),
+        };
+        let (_, body) = self
+            .send(
+                self.request(Method::POST, "/api/v1/guide/sign-in")
+                    .json(&req),
+            )
+            .await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to sign-in".into()))
+    }
+
+    /// Has ticket `id` printed at `kiosk` (the floor guide, the manager).
+    pub async fn request_print(&self, id: i64, kiosk: &str) -> Result<PrintJob, ClientError> {
+        let req = PrintRequest {
+            kiosk: kiosk.into(),
+        };
+        let (_, body) = self
+            .send(
+                self.request(Method::POST, &format!("/api/v1/tickets/{id}/print"))
+                    .json(&req),
+            )
+            .await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to a print request".into()))
+    }
+
+    pub async fn print_job(&self, id: i64) -> Result<PrintJob, ClientError> {
+        self.get(&format!("/api/v1/print-jobs/{id}")).await
+    }
+
+    /// The jobs waiting for this kiosk.
+    pub async fn print_jobs(&self) -> Result<Vec<PrintJob>, ClientError> {
+        self.get("/api/v1/print-jobs").await
+    }
+
+    /// Says what this kiosk's printer did with job `id`.
+    pub async fn print_job_done(&self, id: i64, done: &PrintDone) -> Result<PrintJob, ClientError> {
+        let (_, body) = self
+            .send(
+                self.request(Method::POST, &format!("/api/v1/print-jobs/{id}/done"))
+                    .json(done),
+            )
+            .await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to a print report".into()))
+    }
+
     /// Checks in a remote ticket by its six-digit code (a kiosk).
     pub async fn check_in(&self, code: &str) -> Result<Ticket, ClientError> {
         let req = CheckInRequest { code: code.into() };

@@ -22,7 +22,7 @@ use crate::config::KioskConfig;
 use crate::printer::Printer;
 use crate::workflow::{
     Backend, CheckInRefused, Msg, REQUEST_TIMEOUT, check_in, make_ticket, printer_fault,
-    service_by_id, watch_hall, watch_printer,
+    service_by_id, watch_hall, watch_print_jobs, watch_printer,
 };
 use crate::{
     Availability, Fault, KeypadError, KioskState, KioskWindow, Screen, ServiceTile, TicketInfo,
@@ -118,6 +118,7 @@ impl Kiosk {
         .expect("the Slint event loop is available");
 
         runtime.spawn(watch_hall(backend.clone()));
+        runtime.spawn(watch_print_jobs(backend.clone()));
         runtime.spawn(watch_printer(backend));
         kiosk
     }

@@ -2,15 +2,16 @@
 //! ticket (retrying with the same idempotency key), print it, cancel it
 //! when it did not print, and tell the server how the printer is. Also the
 //! two watchers that keep the kiosk's view of the hall and the printer
-//! fresh. Each reports to the UI thread as a [`Msg`].
+//! fresh, and one that prints the tickets the floor guide sends. Each
+//! reports to the UI thread as a [`Msg`].
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hall_api::client::{ClientError, HallClient};
 use hall_api::{
-    AccountInfo, DeviceHealth, HallSnapshot, Heartbeat, IssueTicket, Lang, PrinterState,
-    ServiceView, Ticket,
+    AccountInfo, DeviceHealth, HallSnapshot, Heartbeat, IssueTicket, Lang, PrintDone, PrintJob,
+    PrinterState, ServiceView, Ticket,
 };
 use tokio::sync::mpsc;
 
@@ -315,32 +316,99 @@ async fn printer_status(backend: &Arc<Backend>) -> PrinterState {
     .unwrap_or(PrinterState::Error)
 }
 
+/// How often the kiosk asks for tickets the floor guide sent it.
+const PRINT_JOBS_EVERY: Duration = Duration::from_secs(2);
+
+/// Prints the tickets the floor guide sends to this kiosk, and tells the
+/// server what the printer did with each (so the guide sees "out of
+/// paper" at once and can choose another kiosk).
+pub async fn watch_print_jobs(backend: Arc<Backend>) {
+    loop {
+        tokio::time::sleep(PRINT_JOBS_EVERY).await;
+        if backend.to_ui.is_closed() {
+            return;
+        }
+        let jobs = match backend.client.print_jobs().await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::debug!(error = %e, "no print jobs fetched");
+                continue;
+            }
+        };
+        if jobs.is_empty() {
+            continue;
+        }
+        let hall = backend.client.hall().await.ok();
+        for job in jobs {
+            let done = print_job(&backend, &job, hall.as_ref()).await;
+            tracing::info!(job = job.id, ticket = %job.ticket.number, ?done, "print job for the floor guide");
+            if let Err(e) = backend.client.print_job_done(job.id, &done).await {
+                // Asked again at the next round; printing twice is better
+                // than a customer without a ticket.
+                tracing::warn!(job = job.id, error = %e, "print job not reported; will retry");
+            }
+        }
+    }
+}
+
+async fn print_job(
+    backend: &Arc<Backend>,
+    job: &PrintJob,
+    hall: Option<&HallSnapshot>,
+) -> PrintDone {
+    let state = printer_status(backend).await;
+    if !state.can_print() {
+        report(backend, state).await;
+        return PrintDone {
+            printed: false,
+            problem: printer_problem(state).map(str::to_string),
+        };
+    }
+    let lang = job.ticket.lang.unwrap_or(backend.config.screen.language);
+    match print(backend, &job.ticket, hall, lang).await {
+        Ok(after) => {
+            report(backend, after).await;
+            PrintDone {
+                printed: true,
+                problem: None,
+            }
+        }
+        Err(e) => {
+            let state = match &e {
+                PrintError::NotReady(s) | PrintError::Failed { state: s, .. } => *s,
+            };
+            report(backend, state).await;
+            PrintDone {
+                printed: false,
+                problem: Some(printer_problem(state).map_or_else(|| e.to_string(), str::to_string)),
+            }
+        }
+    }
+}
+
+/// What staff should do about the printer, in words; `None` when it is fine.
+fn printer_problem(printer: PrinterState) -> Option<&'static str> {
+    match printer {
+        PrinterState::Ready | PrinterState::Unknown => None,
+        PrinterState::PaperNearEnd => Some("printer paper nearly used up: have a new roll ready"),
+        PrinterState::PaperOut => Some("printer out of paper: load a new roll"),
+        PrinterState::CoverOpen => Some("printer cover open: close it firmly"),
+        PrinterState::NotAnswering => Some("printer does not answer: check its power and cable"),
+        PrinterState::Error => {
+            Some("printer reports an error: open and close the cover, clear any jam")
+        }
+    }
+}
+
 /// Tells the UI and the server how the printer is.
 async fn report(backend: &Arc<Backend>, printer: PrinterState) {
     let _ = backend.to_ui.send(Msg::Printer(printer));
-    let (health, message) = match printer {
-        PrinterState::Ready | PrinterState::Unknown => (DeviceHealth::Ok, None),
-        PrinterState::PaperNearEnd => (
-            DeviceHealth::Warning,
-            Some("printer paper nearly used up: have a new roll ready"),
-        ),
-        PrinterState::PaperOut => (
-            DeviceHealth::Fault,
-            Some("printer out of paper: load a new roll"),
-        ),
-        PrinterState::CoverOpen => (
-            DeviceHealth::Fault,
-            Some("printer cover open: close it firmly"),
-        ),
-        PrinterState::NotAnswering => (
-            DeviceHealth::Fault,
-            Some("printer does not answer: check its power and cable"),
-        ),
-        PrinterState::Error => (
-            DeviceHealth::Fault,
-            Some("printer reports an error: open and close the cover, clear any jam"),
-        ),
+    let health = match printer {
+        PrinterState::Ready | PrinterState::Unknown => DeviceHealth::Ok,
+        PrinterState::PaperNearEnd => DeviceHealth::Warning,
+        _ => DeviceHealth::Fault,
     };
+    let message = printer_problem(printer);
     let beat = Heartbeat {
         health,
         printer: Some(printer),

@@ -507,3 +507,92 @@ fn a_number_taken_on_a_phone_is_checked_in_at_the_keypad() {
     let called = rt.block_on(counter.call_next(5)).unwrap().unwrap();
     assert_eq!(called.number, remote.number);
 }
+
+/// The floor guide's handheld (headless Chromium at a phone's size) takes
+/// a number for an elderly customer and has it printed at this kiosk: the
+/// kiosk's printer receives it, the guide sees it printed; with the paper
+/// out the guide is told, in words, and can show the QR code instead.
+#[test]
+fn the_floor_guide_has_an_elderly_customers_ticket_printed_here() {
+    use hall_testkit::browser::Browser;
+    let hall = Hall::start();
+    let rt = &hall.rig.runtime;
+    rt.block_on(hall.client(demo::MANAGER).add_staff(&hall_api::NewStaff {
+        number: "G01".into(),
+        name: "王芳".into(),
+        pin: "1357".into(),
+    }))
+    .unwrap();
+    let base = hall.rig.server.base_url();
+    let b = rt.block_on(Browser::start(390, 844, "zh-CN"));
+    rt.block_on(async {
+        b.goto(&format!("{base}/guide")).await;
+        b.type_into("#staff", "G01").await;
+        b.type_into("#pin", "1357").await;
+        b.click("#sign-in").await;
+        b.wait_text("#who", "signed in", |t| t.contains("王芳"))
+            .await;
+        b.wait_for("#services button[data-value=pay]").await;
+        b.click("#services button[data-value=pay]").await;
+        b.click("#reasons button[data-value=elderly]").await;
+        b.wait_attr(
+            "#reasons button[data-value=elderly]",
+            "aria-pressed",
+            "true",
+        )
+        .await;
+        b.screenshot("guide-phone-zh-issue").await;
+        b.click("#take").await;
+        b.wait_text("#result-print", "printed at the kiosk", |t| {
+            t.starts_with("已在 kiosk-1 打印")
+        })
+        .await;
+        b.screenshot("guide-phone-zh-printed").await;
+    });
+    let number = rt.block_on(b.text("#result-number"));
+    let printed = hall.printed();
+    assert_eq!(printed.largest_text(), Some((number.as_str(), 7)));
+    // The guide's customer goes first, and the counter sees why.
+    let queue = rt
+        .block_on(hall.client(&demo::counter(1)).counter_queue(1))
+        .unwrap();
+    assert_eq!(queue[0].number, number);
+    assert_eq!(queue[0].priority_reason.as_deref(), Some("elderly"));
+
+    // Out of paper: the guide reads why, and shows the QR code instead.
+    hall.rig.sim.set(Condition::PaperOut);
+    rt.block_on(async {
+        b.click("#next").await;
+        b.click("#lang-toggle").await;
+        b.wait_for("#services button[data-value=enquiry]").await;
+        b.click("#services button[data-value=enquiry]").await;
+        b.click("#take").await;
+        b.wait_text("#result-print", "the refusal", |t| {
+            t.contains("did not print it: printer out of paper: load a new roll")
+        })
+        .await;
+        b.screenshot("guide-phone-en-not-printed").await;
+        b.click("#next").await;
+        b.wait_for("#services button[data-value=enquiry]").await;
+        b.click("#services button[data-value=enquiry]").await;
+        b.find("#where").await.select_by_value("").await.unwrap();
+        b.click("#take").await;
+        b.wait_text("#result-hint", "the QR code", |t| t.contains("scan"))
+            .await;
+        b.wait_attr(
+            "#result-qr",
+            "alt",
+            &format!("QR {}", b.text("#result-number").await),
+        )
+        .await;
+        b.screenshot("guide-phone-en-qr").await;
+        // The customer's phone reads the ticket's own page from it.
+        let codes = b.qr_codes("#result-qr").await;
+        assert_eq!(codes.len(), 1, "one QR code: {codes:?}");
+        let page = codes[0].clone();
+        let tracking = page.rsplit('/').next().unwrap().to_string();
+        let seen = hall.client("").public_ticket(&tracking).await.unwrap();
+        assert_eq!(seen.number, b.text("#result-number").await);
+        b.close().await;
+    });
+}

@@ -2331,3 +2331,95 @@ async fn remote_tickets_wait_for_check_in_then_expire() {
     assert_eq!((day.hall.remote, day.hall.expired), (3, 1));
     assert_eq!(day.hall.issued, 4);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_floor_guide_signs_in_as_staff_and_has_a_kiosk_print() {
+    let server = demo_server().await;
+    let manager = server.client(demo::MANAGER);
+    manager
+        .add_staff(&new_staff("G01", "王芳", "1357"))
+        .await
+        .unwrap();
+    let anyone = server.client("");
+    let (status, _) = status_of(anyone.guide_sign_in("G01", "0000").await);
+    assert_eq!(status, 401);
+    let session = anyone.guide_sign_in("G01", "1357").await.unwrap();
+    assert_eq!(session.staff.name, "王芳");
+    let guide = server.client(&session.token);
+    let me = guide.whoami().await.unwrap();
+    assert_eq!(
+        (me.role.as_str(), me.staff),
+        ("guide", Some(session.staff.clone()))
+    );
+
+    // An elderly customer's ticket, printed at the kiosk by the door.
+    let elderly = guide
+        .issue_ticket(&IssueTicket {
+            priority_reason: Some("elderly".into()),
+            ..IssueTicket::new("pay", "guide-1")
+        })
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(elderly.channel, "guide (G01 王芳)");
+    let (status, _) = status_of(guide.request_print(elderly.id, "kiosk-9").await);
+    assert_eq!(status, 400, "no such kiosk");
+    let job = guide.request_print(elderly.id, "kiosk-1").await.unwrap();
+    assert_eq!(job.outcome, None);
+    // Only the guide and the manager ask for prints.
+    let kiosk = server.client(demo::KIOSK);
+    let (status, _) = status_of(kiosk.request_print(elderly.id, "kiosk-1").await);
+    assert_eq!(status, 403);
+
+    // The kiosk finds it waiting, prints, and says so; the guide sees it.
+    let pending = kiosk.print_jobs().await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].ticket.number, elderly.number);
+    assert_eq!(
+        pending[0].ticket.priority_reason.as_deref(),
+        Some("elderly")
+    );
+    let done = hall_api::PrintDone {
+        printed: true,
+        problem: None,
+    };
+    let (status, _) = status_of(
+        server
+            .client(demo::DISPLAY)
+            .print_job_done(job.id, &done)
+            .await,
+    );
+    assert_eq!(status, 403, "a board does not print");
+    kiosk.print_job_done(job.id, &done).await.unwrap();
+    assert!(kiosk.print_jobs().await.unwrap().is_empty());
+    assert_eq!(guide.print_job(job.id).await.unwrap().outcome, Some(done));
+
+    // A refusal reaches the guide with what to do about it.
+    let second = guide
+        .issue_ticket(&IssueTicket::new("enquiry", "guide-2"))
+        .await
+        .unwrap()
+        .0;
+    let job = guide.request_print(second.id, "kiosk-1").await.unwrap();
+    let refused = hall_api::PrintDone {
+        printed: false,
+        problem: Some("printer out of paper: load a new roll".into()),
+    };
+    kiosk.print_job_done(job.id, &refused).await.unwrap();
+    assert_eq!(
+        guide.print_job(job.id).await.unwrap().outcome,
+        Some(refused)
+    );
+
+    // The QR for the customer's phone leads to the ticket's page.
+    let qr = guide
+        .get_text(&format!("/api/v1/tickets/{}/qr", second.id))
+        .await
+        .unwrap();
+    assert!(qr.contains("<svg"), "{qr}");
+
+    // A disabled member of staff's session ends at once.
+    manager.disable_staff("G01").await.unwrap();
+    let (status, _) = status_of(guide.whoami().await);
+    assert_eq!(status, 401);
+}

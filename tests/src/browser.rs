@@ -326,6 +326,37 @@ impl Browser {
         pdf
     }
 
+    /// The texts of the QR codes the element `css` shows, read back from
+    /// its picture as a phone's camera would.
+    pub async fn qr_codes(&self, css: &str) -> Vec<String> {
+        let shot = self
+            .find(css)
+            .await
+            .screenshot()
+            .await
+            .expect("a picture of the element");
+        let mut reader = png::Decoder::new(std::io::Cursor::new(shot))
+            .read_info()
+            .expect("the element's picture is a PNG");
+        let mut pixels = vec![0; reader.output_buffer_size().expect("a sized picture")];
+        let info = reader
+            .next_frame(&mut pixels)
+            .expect("the picture's pixels");
+        let channels = info.color_type.samples();
+        let (w, h) = (info.width as usize, info.height as usize);
+        let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+            let at = (y * w + x) * channels;
+            // The first three channels averaged: enough to tell black from white.
+            let rgb = &pixels[at..at + channels.min(3)];
+            (rgb.iter().map(|&v| u32::from(v)).sum::<u32>() / rgb.len() as u32) as u8
+        });
+        image
+            .detect_grids()
+            .into_iter()
+            .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
+            .collect()
+    }
+
     /// Saves what the page shows now as PNG under target/screenshots/.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("a screenshot");

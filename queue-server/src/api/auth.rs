@@ -77,6 +77,11 @@ pub fn session_name(counter: u32, staff: Option<&StaffRef>) -> String {
     }
 }
 
+/// How a floor guide's session appears as an event's `by`.
+pub fn guide_name(staff: &StaffRef) -> String {
+    format!("guide ({} {})", staff.number, staff.name)
+}
+
 pub fn role_name(role: Role) -> &'static str {
     match role {
         Role::Kiosk => "kiosk",
@@ -144,24 +149,40 @@ impl FromRequestParts<AppState> for Caller {
                 console: None,
             });
         }
-        // Not a device: perhaps a session a PIN sign-in opened.
+        // Not a device: perhaps a session a PIN sign-in opened, at a
+        // counter or as the floor guide.
         let hash = crate::tokens::sha256(&token);
         let now = crate::store::queries::ms(state.clock.read().at);
-        let (counter, staff) = state
+        let found = state
             .reads
-            .run(move |conn| crate::store::queries::session_counter(conn, &hash, now))
+            .run(move |conn| {
+                use crate::store::queries::{guide_session, session_counter};
+                Ok(match session_counter(conn, &hash, now)? {
+                    Some(at_counter) => Some(Ok(at_counter)),
+                    None => guide_session(conn, &hash, now)?.map(Err),
+                })
+            })
             .await?
             .ok_or_else(|| {
                 Error::Unauthorized(
                     "unknown or expired token: sign in again, or check the device's token in the hall configuration".into(),
                 )
             })?;
-        Ok(Caller {
-            name: session_name(counter, staff.as_ref()),
-            role: Role::Counter,
-            counter: Some(counter),
-            staff,
-            console: None,
+        Ok(match found {
+            Ok((counter, staff)) => Caller {
+                name: session_name(counter, staff.as_ref()),
+                role: Role::Counter,
+                counter: Some(counter),
+                staff,
+                console: None,
+            },
+            Err(guide) => Caller {
+                name: guide_name(&guide),
+                role: Role::Guide,
+                counter: None,
+                staff: Some(guide),
+                console: None,
+            },
         })
     }
 }

@@ -135,7 +135,7 @@ pub async fn heartbeat(
     security(("bearer" = [])), tag = "devices")]
 pub async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Vec<DeviceStatus>>> {
     caller.require(
-        &[Role::Counter, Role::Billing, Role::Manager],
+        &[Role::Counter, Role::Billing, Role::Manager, Role::Guide],
         "read device states",
     )?;
     Ok(Json(

@@ -30,6 +30,7 @@ pub mod counters;
 pub mod devices;
 pub mod error;
 pub mod events;
+pub mod guide;
 pub mod hall;
 pub mod manager;
 pub mod openapi;
@@ -75,12 +76,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tickets/{id}/cancel", post(tickets::cancel))
         .route("/api/v1/remote-tickets", post(remote::take_for_app))
         .route("/api/v1/public/remote-tickets", post(remote::take_on_phone))
-        .route("/api/v1/public/remote-setup", get(remote::setup))
+        .route("/api/v1/public/remote-setup", get(remote::remote_setup))
         .route("/take", get(public::take_page))
         .route("/here/{place}", get(public::here_page))
         .route("/assets/take.js", get(public::take_js))
         .route("/assets/here.js", get(public::here_js))
         .route("/api/v1/check-in", post(remote::check_in_at_kiosk))
+        .route("/api/v1/guide/sign-in", post(guide::guide_sign_in))
+        .route("/api/v1/guide/sign-out", post(guide::guide_sign_out))
+        .route("/api/v1/tickets/{id}/print", post(guide::request_print))
+        .route("/api/v1/tickets/{id}/qr", get(guide::ticket_qr))
+        .route("/api/v1/print-jobs", get(guide::pending_print_jobs))
+        .route("/api/v1/print-jobs/{id}", get(guide::print_job))
+        .route("/api/v1/print-jobs/{id}/done", post(guide::print_job_done))
+        .route("/guide", get(public::guide_page))
+        .route("/assets/guide.js", get(public::guide_js))
         .route(
             "/api/v1/public/tickets/{tracking_code}/check-in",
             post(remote::check_in_on_phone),

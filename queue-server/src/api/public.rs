@@ -25,6 +25,8 @@ const TAKE_HTML: &str = include_str!("../../web/take.html");
 const TAKE_JS: &str = include_str!("../../web/take.js");
 const HERE_HTML: &str = include_str!("../../web/here.html");
 const HERE_JS: &str = include_str!("../../web/here.js");
+const GUIDE_HTML: &str = include_str!("../../web/guide.html");
+const GUIDE_JS: &str = include_str!("../../web/guide.js");
 const STYLE_CSS: &str = include_str!("../../web/style.css");
 const MANAGER_HTML: &str = include_str!("../../web/manager.html");
 const MANAGER_JS: &str = include_str!("../../web/manager.js");
@@ -102,6 +104,15 @@ pub async fn take_page() -> impl IntoResponse {
 /// this phone took.
 pub async fn here_page() -> impl IntoResponse {
     (PAGE_POLICY, Html(HERE_HTML))
+}
+
+/// The floor guide's handheld page.
+pub async fn guide_page() -> impl IntoResponse {
+    (PAGE_POLICY, Html(GUIDE_HTML))
+}
+
+pub async fn guide_js() -> impl IntoResponse {
+    javascript(GUIDE_JS)
 }
 
 pub async fn take_js() -> impl IntoResponse {

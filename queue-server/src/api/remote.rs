@@ -61,7 +61,7 @@ async fn take(
 /// the time to check in. 404 when the hall takes no remote tickets.
 #[utoipa::path(get, path = "/api/v1/public/remote-setup",
     responses((status = 200, body = RemoteSetup), (status = 404, body = ErrorBody)), tag = "public")]
-pub async fn setup(State(st): State<AppState>) -> Result<Json<RemoteSetup>> {
+pub async fn remote_setup(State(st): State<AppState>) -> Result<Json<RemoteSetup>> {
     let Some(rc) = st.hall.remote.clone() else {
         return Err(Error::NotFound(
             "this hall does not take tickets before arrival; take one at the kiosk in the hall"

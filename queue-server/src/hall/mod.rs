@@ -7,6 +7,7 @@
 //! - [`staff`]: staff accounts, their sign-in at a counter (attendance);
 //! - [`managers`]: manager accounts, console sessions, the audit log;
 //! - [`end_of_day`]: closing the counters and keeping the day's report;
+//! - [`guide`]: the floor guide's session and the tickets it has printed at a kiosk;
 //! - [`today`]: a service closed for the day, the boards' notice;
 //! - [`deliveries`]: the outcome of a webhook delivery;
 //! - [`ratings`]: 好差评 and the follow-up of bad ratings;
@@ -34,6 +35,7 @@ use crate::store::tables::{NewEvent, Tables};
 pub mod counters;
 pub mod deliveries;
 pub mod end_of_day;
+pub mod guide;
 pub mod managers;
 pub mod privacy;
 pub mod ratings;

@@ -62,6 +62,7 @@ impl Hall<'_> {
     /// Ends a member of staff's attendance wherever they are signed in.
     pub fn sign_out_staff(&mut self, number: &str, why: &str) -> Result<()> {
         self.tables.end_expired_sessions(self.at_ms())?;
+        self.tables.end_guide_sessions_of(number)?;
         for (id, staff, counter) in self.tables.signed_in(self.at_ms())? {
             if staff == number {
                 self.end_attendance(id, counter, why)?;
@@ -143,7 +144,7 @@ impl Hall<'_> {
         Ok(self.tables.staff(number)?.is_some())
     }
 
-    fn existing_staff(&self, number: &str) -> Result<crate::store::queries::StaffRow> {
+    pub(super) fn existing_staff(&self, number: &str) -> Result<crate::store::queries::StaffRow> {
         self.tables
             .staff(number)?
             .ok_or_else(|| Error::NotFound(format!("no member of staff has number {number}")))

@@ -558,6 +558,91 @@ pub fn session_counter(
         .optional()?)
 }
 
+/// The member of staff a floor guide's session belongs to, while it lasts.
+pub fn guide_session(
+    conn: &Connection,
+    token_sha256: &[u8; 32],
+    now_ms: i64,
+) -> Result<Option<StaffRef>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT st.number, st.name FROM guide_sessions g JOIN staff st ON st.number = g.staff \
+         WHERE g.token_sha256 = ?1 AND g.expires_at > ?2 AND st.disabled_at IS NULL",
+    )?;
+    Ok(stmt
+        .query_row(params![&token_sha256[..], now_ms], |r| {
+            Ok(StaffRef {
+                number: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })
+        .optional()?)
+}
+
+/// A print job as stored, before its ticket is read.
+pub struct PrintJobRow {
+    pub id: i64,
+    pub kiosk: String,
+    pub ticket: i64,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub outcome: Option<hall_api::PrintDone>,
+}
+
+const PRINT_JOB_COLUMNS: &str =
+    "id, kiosk, ticket, requested_by, requested_at, done_at, printed, problem";
+
+fn print_job_row(r: &Row<'_>) -> rusqlite::Result<PrintJobRow> {
+    let done: Option<i64> = r.get(5)?;
+    Ok(PrintJobRow {
+        id: r.get(0)?,
+        kiosk: r.get(1)?,
+        ticket: r.get(2)?,
+        requested_by: r.get(3)?,
+        requested_at: r.get(4)?,
+        outcome: match done {
+            Some(_) => Some(hall_api::PrintDone {
+                printed: r.get(6)?,
+                problem: r.get(7)?,
+            }),
+            None => None,
+        },
+    })
+}
+
+/// A print job with its ticket as it is now.
+pub fn print_job_view(
+    conn: &Connection,
+    hall: &Config,
+    job: PrintJobRow,
+) -> Result<hall_api::PrintJob> {
+    let row = ticket_by_id(conn, job.ticket)?
+        .ok_or_else(|| Error::NotFound(format!("print job {} has no ticket", job.id)))?;
+    Ok(hall_api::PrintJob {
+        id: job.id,
+        kiosk: job.kiosk,
+        ticket: ticket_view(conn, hall, &row)?,
+        requested_by: job.requested_by,
+        requested_at: ts(job.requested_at),
+        outcome: job.outcome,
+    })
+}
+
+pub fn print_job(conn: &Connection, id: i64) -> Result<Option<PrintJobRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {PRINT_JOB_COLUMNS} FROM print_jobs WHERE id = ?1"
+    ))?;
+    Ok(stmt.query_row([id], print_job_row).optional()?)
+}
+
+/// The jobs waiting for `kiosk`, oldest first.
+pub fn pending_print_jobs(conn: &Connection, kiosk: &str) -> Result<Vec<PrintJobRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {PRINT_JOB_COLUMNS} FROM print_jobs WHERE kiosk = ?1 AND done_at IS NULL ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([kiosk], print_job_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// A member of staff as stored.
 #[derive(Debug, Clone)]
 pub struct StaffRow {

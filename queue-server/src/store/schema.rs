@@ -276,6 +276,28 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX tickets_remote_client ON tickets(business_day, remote_client)
         WHERE remote_client IS NOT NULL;
     "#,
+    // 12: the floor guide: a member of staff's session on a handheld, and
+    // the tickets it asks a kiosk to print (kept until printed or refused,
+    // so a kiosk that restarts still prints what was waiting for it).
+    r#"
+    CREATE TABLE guide_sessions (
+        token_sha256 BLOB PRIMARY KEY,
+        staff        TEXT NOT NULL REFERENCES staff(number),
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE print_jobs (
+        id           INTEGER PRIMARY KEY,
+        kiosk        TEXT NOT NULL,
+        ticket       INTEGER NOT NULL REFERENCES tickets(id),
+        requested_by TEXT NOT NULL,
+        requested_at INTEGER NOT NULL,
+        done_at      INTEGER,
+        printed      INTEGER,
+        problem      TEXT
+    );
+    CREATE INDEX print_jobs_pending ON print_jobs(kiosk, id) WHERE done_at IS NULL;
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {

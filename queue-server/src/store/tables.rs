@@ -352,6 +352,78 @@ impl<'c> Tables<'c> {
         Ok(())
     }
 
+    /// A floor guide's session for member of staff `staff`.
+    pub fn open_guide_session(
+        &self,
+        token_sha256: &[u8; 32],
+        staff: &str,
+        at: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM guide_sessions WHERE expires_at <= ?1")?
+            .execute([at])?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO guide_sessions (token_sha256, staff, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![&token_sha256[..], staff, at, expires_at])?;
+        Ok(())
+    }
+
+    /// Ends a floor guide's session; true when there was one.
+    pub fn end_guide_session(&self, token_sha256: &[u8; 32]) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("DELETE FROM guide_sessions WHERE token_sha256 = ?1")?
+            .execute([&token_sha256[..]])?
+            > 0)
+    }
+
+    /// Ends every floor guide session of a member of staff (disabled, new PIN).
+    pub fn end_guide_sessions_of(&self, staff: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM guide_sessions WHERE staff = ?1")?
+            .execute([staff])?;
+        Ok(())
+    }
+
+    pub fn insert_print_job(
+        &self,
+        kiosk: &str,
+        ticket: i64,
+        requested_by: &str,
+        at: i64,
+    ) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO print_jobs (kiosk, ticket, requested_by, requested_at) \
+                 VALUES (?1, ?2, ?3, ?4) RETURNING id",
+            )?
+            .query_row(params![kiosk, ticket, requested_by, at], |r| r.get(0))?)
+    }
+
+    /// Keeps what the kiosk's printer did with a job; false when the job
+    /// was already done (a retry of the same answer).
+    pub fn finish_print_job(
+        &self,
+        id: i64,
+        at: i64,
+        printed: bool,
+        problem: Option<&str>,
+    ) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE print_jobs SET done_at = ?2, printed = ?3, problem = ?4 \
+                 WHERE id = ?1 AND done_at IS NULL",
+            )?
+            .execute(params![id, at, printed, problem])?
+            > 0)
+    }
+
     /// The session a token opened: its counter and attendance row.
     pub fn session(&self, token_sha256: &[u8; 32]) -> Result<Option<(u32, Option<i64>)>> {
         Ok(self
