@@ -99,15 +99,26 @@ pub fn role_name(role: Role) -> &'static str {
 /// up in logs and browser history, so it is not looked at.
 const QUERY_TOKEN_PATH: &str = "/api/v1/events";
 
+/// The token of `Authorization: Bearer …`.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
 /// The token from `Authorization: Bearer …`, or on the event stream from
 /// `access_token=` in the query (percent-decoded).
 fn token(parts: &Parts) -> Option<String> {
-    if let Some(value) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-        let value = value.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_string());
+    if parts
+        .headers
+        .contains_key(axum::http::header::AUTHORIZATION)
+    {
+        return bearer(&parts.headers);
     }
     if parts.method != axum::http::Method::GET || parts.uri.path() != QUERY_TOKEN_PATH {
         return None;

@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use hall_api::{ErrorBody, GuideSession, GuideSignIn, PrintDone, PrintJob, PrintRequest};
 
 use crate::api::auth::{Caller, guide_name};
-use crate::api::station::valid_pin;
+use crate::api::station::{PinCheck, check_pin, new_session, valid_pin};
 use crate::api::{ApiJson, AppState, path_number};
 use crate::config::Role;
 use crate::error::{Error, Result};
@@ -20,10 +20,7 @@ use crate::hall::Actor;
 use crate::hall::staff::valid_staff_number;
 use crate::signin::PinOf;
 use crate::store::queries::{self, PrintJobRow, ms};
-use crate::tokens::{random_hex, sha256};
-
-/// A floor guide's shift, as long as a counter session.
-const SESSION: jiff::SignedDuration = jiff::SignedDuration::from_hours(12);
+use crate::tokens::sha256;
 
 /// Sign in as the floor guide with a staff number and PIN.
 #[utoipa::path(post, path = "/api/v1/guide/sign-in", request_body = GuideSignIn,
@@ -39,28 +36,13 @@ pub async fn guide_sign_in(
     valid_staff_number(&req.staff)?;
     valid_pin(&req.pin)?;
     let whose = PinOf::Staff(req.staff.clone());
-    // Shared with the counters' sign-in: guesses here count there too.
-    let attempt = st.pin_guard.begin(whose.clone(), peer.ip()).inspect_err(|e| {
-        tracing::warn!(target: "security", event = "sign_in_locked", pin_of = %whose, peer = %peer.ip(), "{e}");
-    })?;
-    let number = req.staff.clone();
-    let stored = st
-        .reads
-        .run(move |conn| Ok(queries::staff_by_number(conn, &number)?.map(|s| s.pin_hash)))
-        .await?;
-    if !st.pin_hasher.verify(req.pin.clone(), stored).await? {
-        tracing::warn!(target: "security", event = "sign_in_failed", pin_of = %whose, peer = %peer.ip(), "wrong PIN");
+    if !matches!(
+        check_pin(&st, peer.ip(), whose, req.pin.clone()).await?,
+        PinCheck::Right
+    ) {
         return Err(Error::Unauthorized("wrong staff number or PIN".into()));
     }
-    attempt.succeeded();
-    let token = random_hex::<32>("session")?;
-    let expires_at = st
-        .clock
-        .read()
-        .at
-        .saturating_add(SESSION)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    let token_sha256 = sha256(&token);
+    let (token, token_sha256, expires_at) = new_session(&st)?;
     let number = req.staff.clone();
     let staff = st
         .writer
@@ -86,12 +68,7 @@ pub async fn guide_sign_out(
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode> {
     caller.require(&[Role::Guide], "sign out as floor guide")?;
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, t)| t.trim().to_string())
-        .unwrap_or_default();
+    let token = crate::api::auth::bearer(&headers).unwrap_or_default();
     let token_sha256 = sha256(&token);
     st.writer
         .run(caller.actor(), move |hall| {

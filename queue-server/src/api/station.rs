@@ -1,7 +1,7 @@
 //! What the counter station page needs beyond the counter actions: who am I,
 //! PIN sign-in (the manager sets each counter's PIN), and the waiting list.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
@@ -30,6 +30,58 @@ pub fn valid_pin(pin: &str) -> Result<()> {
     } else {
         Err(Error::BadRequest("a PIN is 4 to 8 digits".into()))
     }
+}
+
+/// What a PIN sign-in found.
+pub enum PinCheck {
+    Right,
+    Wrong,
+    /// Nothing to check against: an unknown staff number, a counter without a PIN.
+    NoPin,
+}
+
+/// Checks a staff member's or a counter's PIN behind the guard: the
+/// attempt is reserved before the PIN is looked at, so guesses sent at
+/// once count too, and a wrong one (or none to check) counts against the
+/// device and the PIN's owner. Security events say who tried from where.
+pub async fn check_pin(st: &AppState, peer: IpAddr, whose: PinOf, pin: String) -> Result<PinCheck> {
+    let attempt = st.pin_guard.begin(whose.clone(), peer).inspect_err(|e| {
+        tracing::warn!(target: "security", event = "sign_in_locked", pin_of = %whose, peer = %peer, "{e}");
+    })?;
+    let of = whose.clone();
+    let stored = st
+        .reads
+        .run(move |conn| match &of {
+            PinOf::Staff(number) => Ok(queries::staff_by_number(conn, number)?.map(|s| s.pin_hash)),
+            PinOf::Counter(counter) => queries::pin_hash(conn, *counter),
+            PinOf::Manager(_) => Ok(None),
+        })
+        .await?;
+    let none = stored.is_none();
+    // Verified even without a hash, so an unknown number takes as long.
+    if st.pin_hasher.verify(pin, stored).await? {
+        attempt.succeeded();
+        return Ok(PinCheck::Right);
+    }
+    tracing::warn!(target: "security", event = "sign_in_failed", pin_of = %whose, peer = %peer, "wrong PIN");
+    Ok(if none {
+        PinCheck::NoPin
+    } else {
+        PinCheck::Wrong
+    })
+}
+
+/// A new session's token (given once), its hash (kept) and its end.
+pub fn new_session(st: &AppState) -> Result<(String, [u8; 32], jiff::Timestamp)> {
+    let token = random_hex::<32>("session")?;
+    let expires_at = st
+        .clock
+        .read()
+        .at
+        .saturating_add(SESSION)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let token_sha256 = sha256(&token);
+    Ok((token, token_sha256, expires_at))
 }
 
 /// Who this token belongs to.
@@ -94,42 +146,22 @@ pub async fn sign_in(
         Some(staff) => PinOf::Staff(staff.clone()),
         None => PinOf::Counter(counter),
     };
-    // Reserved before the PIN is looked at: guesses sent at once count too.
-    let attempt = st.pin_guard.begin(whose.clone(), peer.ip()).inspect_err(|e| {
-        tracing::warn!(target: "security", event = "sign_in_locked", pin_of = %whose, peer = %peer.ip(), "{e}");
-    })?;
-    let staff = req.staff.clone();
-    let stored = st
-        .reads
-        .run(move |conn| match &staff {
-            Some(number) => Ok(queries::staff_by_number(conn, number)?.map(|s| s.pin_hash)),
-            None => queries::pin_hash(conn, counter),
-        })
-        .await?;
     let wrong = || match &req.staff {
         // One answer for an unknown number and a wrong PIN: the page
         // must not tell a guesser which staff numbers exist.
         Some(_) => Error::Unauthorized("wrong staff number or PIN".into()),
         None => Error::Unauthorized(format!("wrong PIN for counter {counter}")),
     };
-    if stored.is_none() && req.staff.is_none() {
-        return Err(Error::Unauthorized(format!(
-            "counter {counter} has no PIN yet; ask the manager to set one, or sign in with your staff number"
-        )));
+    match check_pin(&st, peer.ip(), whose, req.pin.clone()).await? {
+        PinCheck::Right => {}
+        PinCheck::NoPin if req.staff.is_none() => {
+            return Err(Error::Unauthorized(format!(
+                "counter {counter} has no PIN yet; ask the manager to set one, or sign in with your staff number"
+            )));
+        }
+        PinCheck::Wrong | PinCheck::NoPin => return Err(wrong()),
     }
-    if !st.pin_hasher.verify(req.pin.clone(), stored).await? {
-        tracing::warn!(target: "security", event = "sign_in_failed", pin_of = %whose, peer = %peer.ip(), "wrong PIN");
-        return Err(wrong());
-    }
-    attempt.succeeded();
-    let token = random_hex::<32>("session")?;
-    let expires_at = st
-        .clock
-        .read()
-        .at
-        .saturating_add(SESSION)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    let token_sha256 = sha256(&token);
+    let (token, token_sha256, expires_at) = new_session(&st)?;
     let staff = match req.staff {
         Some(number) => {
             let actor = Actor::device(format!("counter-{counter} (sign-in)"), Role::Counter);
@@ -177,12 +209,7 @@ pub async fn sign_out(
     caller: Caller,
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode> {
-    let Some(token) = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, t)| t.trim().to_string())
-    else {
+    let Some(token) = crate::api::auth::bearer(&headers) else {
         return Ok(StatusCode::NO_CONTENT);
     };
     let token_sha256 = sha256(&token);

@@ -20,13 +20,7 @@ impl Hall<'_> {
         token_sha256: &[u8; 32],
         expires_at: i64,
     ) -> Result<StaffRef> {
-        let staff = self.existing_staff(number)?;
-        if staff.disabled {
-            return Err(Error::Forbidden(format!(
-                "staff {number} ({}) is disabled; ask the manager",
-                staff.name
-            )));
-        }
+        let staff = self.active_staff(number)?;
         self.tables
             .open_guide_session(token_sha256, number, self.at_ms(), expires_at)?;
         Ok(StaffRef {

@@ -82,13 +82,7 @@ impl Hall<'_> {
         token_sha256: &[u8; 32],
         expires_at: i64,
     ) -> Result<StaffRef> {
-        let staff = self.existing_staff(number)?;
-        if staff.disabled {
-            return Err(Error::Forbidden(format!(
-                "staff {number} ({}) is disabled; ask the manager",
-                staff.name
-            )));
-        }
+        let staff = self.active_staff(number)?;
         self.config
             .counter(counter)
             .ok_or_else(|| Error::NotFound(format!("counter {counter} is not configured")))?;
@@ -142,6 +136,18 @@ impl Hall<'_> {
 
     pub fn staff_exists(&self, number: &str) -> Result<bool> {
         Ok(self.tables.staff(number)?.is_some())
+    }
+
+    /// A member of staff who may sign in: known and not disabled.
+    pub(super) fn active_staff(&self, number: &str) -> Result<crate::store::queries::StaffRow> {
+        let staff = self.existing_staff(number)?;
+        if staff.disabled {
+            return Err(Error::Forbidden(format!(
+                "staff {number} ({}) is disabled; ask the manager",
+                staff.name
+            )));
+        }
+        Ok(staff)
     }
 
     pub(super) fn existing_staff(&self, number: &str) -> Result<crate::store::queries::StaffRow> {
