@@ -32,6 +32,14 @@ pub struct ServiceView {
     /// The papers a customer needs for this service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bring: Option<I18nText>,
+    /// While closed by its calendar: when it opens next (absent when not
+    /// within a year).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub opens_at: Option<jiff::Timestamp>,
+    /// The holiday's name or the closure's reason, for customers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_reason: Option<I18nText>,
 }
 
 /// Why a service cannot serve anyone now (the kiosk shows it and greys the button out).
@@ -45,6 +53,12 @@ pub enum Unavailable {
     NoCounterOpen,
     /// The manager closed it for the rest of the business day.
     ClosedToday,
+    /// A break between its hours of the day (午休); `opens_at` says until when.
+    Break,
+    /// A public holiday (`closed_reason` names it).
+    Holiday,
+    /// Closed by the manager for a time (停电, 停业; `closed_reason` says why).
+    Closure,
 }
 
 /// One call-out: what the board shows and the hall hears.
@@ -176,4 +190,36 @@ pub struct PriorityReason {
     pub name: I18nText,
     /// Added to the service's priority for this ticket.
     pub priority: u32,
+}
+
+/// `POST /api/v1/closures` (manager): the hall, or some services, closed
+/// for a time (停电, 停业), with the reason customers are shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewClosure {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub from: jiff::Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub until: jiff::Timestamp,
+    pub reason: I18nText,
+    /// The services closed; absent: all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
+}
+
+/// A closure as kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ClosureView {
+    pub id: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub from: jiff::Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub until: jiff::Timestamp,
+    pub reason: I18nText,
+    /// Absent: the whole hall.
+    #[serde(default)]
+    pub services: Option<Vec<String>>,
+    pub created_by: String,
 }

@@ -493,7 +493,13 @@ impl Kiosk {
     fn refresh_tiles(&self) {
         let s = self.state.borrow();
         let Some(hall) = &s.hall else { return };
-        let tiles: Vec<ServiceTile> = hall.services.iter().map(|v| tile(v, s.lang)).collect();
+        let tz = jiff::tz::TimeZone::get(&hall.hall.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+        let tiles: Vec<ServiceTile> = hall
+            .services
+            .iter()
+            .map(|v| tile(v, s.lang, &tz, today))
+            .collect();
         if tiles.len() != self.tiles.row_count() {
             self.tiles.set_vec(tiles);
             return;
@@ -515,7 +521,31 @@ fn minutes(seconds: Option<u32>) -> i32 {
     seconds.map_or(-1, |s| s.div_ceil(60) as i32)
 }
 
-fn tile(v: &ServiceView, lang: Lang) -> ServiceTile {
+/// When a closed service opens, as the tile says it: "13:30" today, else
+/// "5月6日 08:30" or "6 May 08:30".
+fn opens_text(
+    at: jiff::Timestamp,
+    lang: Lang,
+    tz: &jiff::tz::TimeZone,
+    today: jiff::civil::Date,
+) -> String {
+    let z = at.to_zoned(tz.clone());
+    let time = format!("{:02}:{:02}", z.hour(), z.minute());
+    if z.date() == today {
+        return time;
+    }
+    match lang {
+        Lang::Zh => format!("{}月{}日 {time}", z.month(), z.day()),
+        Lang::En => format!("{} {} {time}", z.day(), z.strftime("%b")),
+    }
+}
+
+fn tile(
+    v: &ServiceView,
+    lang: Lang,
+    tz: &jiff::tz::TimeZone,
+    today: jiff::civil::Date,
+) -> ServiceTile {
     ServiceTile {
         id: v.id.as_str().into(),
         name: v.name.get(lang).into(),
@@ -526,9 +556,23 @@ fn tile(v: &ServiceView, lang: Lang) -> ServiceTile {
             Some(Unavailable::OutsideHours) => Availability::OutsideHours,
             Some(Unavailable::NoCounterOpen) => Availability::NoCounterOpen,
             Some(Unavailable::ClosedToday) => Availability::ClosedToday,
+            Some(Unavailable::Break) => Availability::OnBreak,
+            Some(Unavailable::Holiday) => Availability::Holiday,
+            Some(Unavailable::Closure) => Availability::Closure,
         },
         hours: v.hours.clone().unwrap_or_default().into(),
         ask_account: v.ask_account,
+        opens: v
+            .opens_at
+            .map(|at| opens_text(at, lang, tz, today))
+            .unwrap_or_default()
+            .into(),
+        closed_reason: v
+            .closed_reason
+            .as_ref()
+            .map(|r| r.get(lang).to_string())
+            .unwrap_or_default()
+            .into(),
     }
 }
 

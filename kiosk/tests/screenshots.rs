@@ -38,6 +38,28 @@ const LANGS: [Lang; 2] = [
     },
 ];
 
+/// The calendar's closures as the tiles show them: a lunch break, a closure
+/// by the manager with its reason, outside hours until another day.
+fn closed_tiles(lang: &Lang) -> Vec<ServiceTile> {
+    let zh = lang.code == "zh";
+    let mut t = tiles(&lang.names);
+    t[0].availability = Availability::OnBreak;
+    t[0].opens = "13:30".into();
+    t[3].availability = Availability::Closure;
+    t[3].closed_reason = if zh {
+        "停电检修"
+    } else {
+        "Power maintenance"
+    }
+    .into();
+    t[3].opens = "14:00".into();
+    t[4].availability = Availability::Holiday;
+    t[4].closed_reason = if zh { "劳动节" } else { "Labour Day" }.into();
+    t[4].opens = if zh { "5月6日 08:30" } else { "6 May 08:30" }.into();
+    t[5].opens = if zh { "5月6日 08:30" } else { "6 May 08:30" }.into();
+    t
+}
+
 fn tiles(names: &[&str; 6]) -> Vec<ServiceTile> {
     let tile = |i: usize, waiting: i32, wait_min: i32, availability: Availability| ServiceTile {
         id: format!("s{i}").into(),
@@ -47,6 +69,8 @@ fn tiles(names: &[&str; 6]) -> Vec<ServiceTile> {
         availability,
         hours: "08:30-17:00".into(),
         ask_account: false,
+        opens: "".into(),
+        closed_reason: "".into(),
     };
     vec![
         tile(0, 0, 0, Availability::NoCounterOpen),
@@ -93,6 +117,7 @@ fn every_screen_in_both_languages_and_orientations() {
             ui.window().set_size(slint::PhysicalSize::new(w, h));
             for (name, screen) in [
                 ("home", Screen::Home),
+                ("home-closed", Screen::Home),
                 ("keypad", Screen::Account),
                 ("check-in", Screen::Account),
                 ("ticket", Screen::Ticket),
@@ -100,6 +125,11 @@ fn every_screen_in_both_languages_and_orientations() {
             ] {
                 let checking_in = name == "check-in";
                 let state = ui.global::<KioskState>();
+                state.set_services(ModelRc::new(VecModel::from(if name == "home-closed" {
+                    closed_tiles(lang)
+                } else {
+                    tiles(&lang.names)
+                })));
                 state.set_screen(screen);
                 state.set_fault(Fault::PaperOut);
                 state.set_checking_in(checking_in);

@@ -1055,7 +1055,10 @@ token = "kiosk-token"
             status: 409,
             message,
             ..
-        }) => assert!(message.contains("08:00-17:00"), "{message}"),
+        }) => assert!(
+            message.contains("outside its hours") && message.contains("opens again at 08:00"),
+            "{message}"
+        ),
         other => panic!("expected 409, got {other:?}"),
     }
 
@@ -2422,4 +2425,196 @@ async fn the_floor_guide_signs_in_as_staff_and_has_a_kiosk_print() {
     manager.disable_staff("G01").await.unwrap();
     let (status, _) = status_of(guide.whoami().await);
     assert_eq!(status, 401);
+}
+
+/// The hall's calendar against a real server whose clock libfaketime moves
+/// through the days: a lunch break, a closure the manager sets, a public
+/// holiday from the yearly file, and a wait estimate that goes on after
+/// the break instead of promising service through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calendar_closes_for_lunch_a_closure_and_a_holiday() {
+    use hall_api::{NewClosure, Unavailable};
+    let files = tempfile::tempdir().unwrap();
+    let holidays = files.path().join("holidays-2027.toml");
+    std::fs::write(
+        &holidays,
+        r#"
+[[holiday]]
+name = { zh = "劳动节", en = "Labour Day" }
+from = "2027-05-01"
+until = "2027-05-05"
+"#,
+    )
+    .unwrap();
+    let config = format!(
+        r#"
+[hall]
+name = {{ zh = "厅", en = "Hall" }}
+timezone = "Asia/Shanghai"
+hours = "08:30-12:00, 13:30-17:00"
+week = {{ sat = "09:00-12:00", sun = "" }}
+holidays = ["{}"]
+
+[[service]]
+id = "pay"
+prefix = "A"
+name = {{ zh = "缴费", en = "Payment" }}
+expected_service_min = 20
+
+[[counter]]
+number = 1
+name = {{ zh = "1号窗口", en = "Counter 1" }}
+services = ["pay"]
+initial_state = "open"
+
+[[device]]
+name = "kiosk-1"
+role = "kiosk"
+token = "kiosk-token"
+
+[[device]]
+name = "manager"
+role = "manager"
+token = "manager-token"
+"#,
+        holidays.display()
+    );
+    // Monday 2027-03-01, 11:50 in the hall (03:50 UTC).
+    let mut s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(config),
+            faketime: Some("@2027-03-01 03:50:00".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let kiosk = s.client("kiosk-token");
+    issue(&kiosk, "pay", "t1").await;
+    issue(&kiosk, "pay", "t2").await;
+    // Two ahead, one free counter: one service time (20 min) of waiting.
+    // Ten minutes of it before noon, the other ten after 13:30.
+    let third = issue(&kiosk, "pay", "t3").await;
+    let wait = third.estimated_wait_s.unwrap();
+    let expected = (13 * 60 + 40 - (11 * 60 + 50)) * 60;
+    assert!(
+        (i64::from(wait) - expected).abs() <= 2,
+        "estimated {wait} s, expected {expected} s (to 13:40)"
+    );
+
+    // 12:10: the lunch break.
+    s.restart_with_faketime("@2027-03-01 04:10:00").await;
+    let kiosk = s.client("kiosk-token");
+    let pay = kiosk.hall().await.unwrap().services[0].clone();
+    assert_eq!(pay.unavailable, Some(Unavailable::Break));
+    assert_eq!(
+        pay.opens_at.unwrap(),
+        "2027-03-01T05:30:00Z".parse::<jiff::Timestamp>().unwrap()
+    );
+    assert_eq!(pay.hours.as_deref(), Some("08:30-12:00, 13:30-17:00"));
+    let (status, message) = match kiosk.issue_ticket(&IssueTicket::new("pay", "lunch")).await {
+        Err(ClientError::Api {
+            status, message, ..
+        }) => (status, message),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(status, 409);
+    assert!(
+        message.contains("break") && message.contains("opens again at 13:30"),
+        "{message}"
+    );
+
+    // The manager closes the hall 14:00–15:00 for a power cut.
+    let manager = s.client("manager-token");
+    let at = |h: &str| {
+        format!("2027-03-01T{h}:00+08:00[Asia/Shanghai]")
+            .parse::<jiff::Zoned>()
+            .unwrap()
+            .timestamp()
+    };
+    let closure = NewClosure {
+        from: at("14:00"),
+        until: at("15:00"),
+        reason: hall_api::I18nText {
+            zh: "停电".into(),
+            en: "Power cut".into(),
+        },
+        services: None,
+    };
+    let bad = NewClosure {
+        services: Some(vec!["nope".into()]),
+        ..closure.clone()
+    };
+    assert_eq!(
+        raw(
+            &s,
+            "POST",
+            "/api/v1/closures",
+            Some("manager-token"),
+            Some(&serde_json::to_string(&bad).unwrap())
+        )
+        .await
+        .0,
+        400
+    );
+    let (status, made) = raw(
+        &s,
+        "POST",
+        "/api/v1/closures",
+        Some("manager-token"),
+        Some(&serde_json::to_string(&closure).unwrap()),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let (_, list) = raw(&s, "GET", "/api/v1/closures", Some("manager-token"), None).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(
+        raw(
+            &s,
+            "POST",
+            "/api/v1/closures",
+            Some("kiosk-token"),
+            Some(&serde_json::to_string(&closure).unwrap())
+        )
+        .await
+        .0,
+        403
+    );
+    drop(manager);
+    s.restart_with_faketime("@2027-03-01 06:10:00").await; // 14:10
+    let kiosk = s.client("kiosk-token");
+    let pay = kiosk.hall().await.unwrap().services[0].clone();
+    assert_eq!(pay.unavailable, Some(Unavailable::Closure));
+    assert_eq!(pay.closed_reason.unwrap().zh, "停电");
+    assert_eq!(pay.opens_at.unwrap(), at("15:00"));
+    let refused = kiosk
+        .issue_ticket(&IssueTicket::new("pay", "in-the-dark"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("停电 · Power cut") && refused.contains("15:00"),
+        "{refused}"
+    );
+
+    // Labour Day (from the holiday file), a Monday: closed, and the next
+    // opening is the Thursday after the holiday.
+    s.restart_with_faketime("@2027-05-03 02:00:00").await;
+    let kiosk = s.client("kiosk-token");
+    let pay = kiosk.hall().await.unwrap().services[0].clone();
+    assert_eq!(pay.unavailable, Some(Unavailable::Holiday));
+    assert_eq!(pay.closed_reason.unwrap().en, "Labour Day");
+    assert_eq!(
+        pay.opens_at.unwrap(),
+        "2027-05-06T00:30:00Z".parse::<jiff::Timestamp>().unwrap()
+    );
+    let refused = kiosk
+        .issue_ticket(&IssueTicket::new("pay", "holiday"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("Labour Day") && refused.contains("opens on 2027-05-06 at 08:30"),
+        "{refused}"
+    );
 }

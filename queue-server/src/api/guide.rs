@@ -80,8 +80,9 @@ pub async fn guide_sign_out(
 
 async fn view(st: &AppState, job: PrintJobRow) -> Result<PrintJob> {
     let hall = st.hall.clone();
+    let now = st.clock.read().at;
     st.reads
-        .run(move |conn| queries::print_job_view(conn, &hall, job))
+        .run(move |conn| queries::print_job_view(conn, &hall, job, now))
         .await
 }
 
@@ -144,12 +145,13 @@ pub async fn pending_print_jobs(
     caller.require(&[Role::Kiosk], "fetch print jobs")?;
     let hall = st.hall.clone();
     let kiosk = caller.name.clone();
+    let now = st.clock.read().at;
     let jobs = st
         .reads
         .run(move |conn| {
             queries::pending_print_jobs(conn, &kiosk)?
                 .into_iter()
-                .map(|j| queries::print_job_view(conn, &hall, j))
+                .map(|j| queries::print_job_view(conn, &hall, j, now))
                 .collect::<Result<Vec<_>>>()
         })
         .await?;

@@ -82,6 +82,11 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/take.js", get(public::take_js))
         .route("/assets/here.js", get(public::here_js))
         .route("/api/v1/check-in", post(remote::check_in_at_kiosk))
+        .route(
+            "/api/v1/closures",
+            get(today::closures).post(today::add_closure),
+        )
+        .route("/api/v1/closures/{id}/lift", post(today::lift_closure))
         .route("/api/v1/guide/sign-in", post(guide::guide_sign_in))
         .route("/api/v1/guide/sign-out", post(guide::guide_sign_out))
         .route("/api/v1/tickets/{id}/print", post(guide::request_print))

@@ -65,6 +65,9 @@ use utoipa::{Modify, OpenApi};
         crate::api::reports::kept_workbook,
         crate::api::today::change_service_today,
         crate::api::today::set_notice,
+        crate::api::today::add_closure,
+        crate::api::today::closures,
+        crate::api::today::lift_closure,
         crate::api::today::clear_notice,
     ),
     components(schemas(

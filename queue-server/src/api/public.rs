@@ -172,7 +172,7 @@ pub async fn ticket(
             let can_rate = rated.is_none()
                 && row.status == hall_api::TicketStatus::Done
                 && window_open(&hall, RatedFrom::Phone, &row, now);
-            let t = queries::ticket_view(conn, &hall, &row)?;
+            let t = queries::ticket_view(conn, &hall, &row, queries::ts(now))?;
             let service = hall
                 .service(&t.service)
                 .map(|s| s.name.clone())

@@ -70,13 +70,14 @@ pub async fn get(
     // A kiosk sees only the tickets it issued: the others' account numbers
     // and tracking codes are not its business (and ids are sequential).
     let only_from = (caller.role == Role::Kiosk).then(|| caller.name.clone());
+    let now = st.clock.read().at;
     let ticket = st
         .reads
         .run(move |conn| {
             let row = queries::ticket_by_id(conn, id)?
                 .filter(|t| only_from.as_ref().is_none_or(|kiosk| t.channel == *kiosk))
                 .ok_or_else(|| Error::NotFound(format!("no ticket with id {id}")))?;
-            queries::ticket_view(conn, &hall, &row)
+            queries::ticket_view(conn, &hall, &row, now)
         })
         .await?;
     // A kiosk reads back what it was just given; anyone else is shown a

@@ -1,9 +1,11 @@
-//! The manager's changes for today: a service closed for the rest of the
-//! day and opened again, and the notice the boards show.
+//! The manager's changes for today and the days ahead: a service closed
+//! for the rest of the day and opened again, closures for a time range,
+//! and the notice the boards show.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use hall_api::{ErrorBody, I18nText, NoticeRequest};
+use hall_api::{ClosureView, ErrorBody, I18nText, NewClosure, NoticeRequest};
 
 use crate::api::auth::Caller;
 use crate::api::{ApiJson, AppState};
@@ -70,6 +72,59 @@ pub async fn clear_notice(State(st): State<AppState>, caller: Caller) -> Result<
     caller.require(&[Role::Manager], "clear the boards' notice")?;
     st.writer
         .run(caller.actor(), move |hall| hall.set_notice(None))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Close the hall, or some services, for a time (停电, 停业): tickets are
+/// refused then with the reason and the time it opens again; the kiosks
+/// grey the services out and say so.
+#[utoipa::path(post, path = "/api/v1/closures", request_body = NewClosure,
+    responses((status = 201, body = ClosureView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])), tag = "hall")]
+pub async fn add_closure(
+    State(st): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<NewClosure>,
+) -> Result<(StatusCode, Json<ClosureView>)> {
+    caller.require(&[Role::Manager], "close the hall for a time")?;
+    let view = st
+        .writer
+        .run(caller.actor(), move |hall| hall.add_closure(&req))
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The closures in force now or to come.
+#[utoipa::path(get, path = "/api/v1/closures",
+    responses((status = 200, body = Vec<ClosureView>), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])), tag = "hall")]
+pub async fn closures(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ClosureView>>> {
+    caller.require(&[Role::Manager], "read the closures")?;
+    let now = crate::store::queries::ms(st.clock.read().at);
+    let list = st
+        .reads
+        .run(move |conn| crate::store::queries::closure_views(conn, now))
+        .await?;
+    Ok(Json(list))
+}
+
+/// Lift a closure before its end.
+#[utoipa::path(post, path = "/api/v1/closures/{id}/lift", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])), tag = "hall")]
+pub async fn lift_closure(
+    State(st): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    caller.require(&[Role::Manager], "lift a closure")?;
+    let id: i64 = crate::api::path_number("closure id", &id)?;
+    st.writer
+        .run(caller.actor(), move |hall| hall.lift_closure(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,10 +4,10 @@
 use std::collections::HashSet;
 
 use hall_api::config_error::ConfigError;
-use jiff::civil::Time;
 use jiff::tz::TimeZone;
 use toml::Spanned;
 
+use super::calendar::{Level, parse_hh_mm};
 use super::file::*;
 use super::*;
 use crate::tokens::{from_hex, sha256};
@@ -137,6 +137,8 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
             "add at least one [[service]] table",
         );
     }
+    let extra_workday_like = c.weekday(raw.hall.extra_workday_hours.as_ref())?;
+    let holidays = c.holidays(&raw.hall.holidays)?;
     let mut services = Vec::new();
     let mut ids = HashSet::new();
     let mut prefixes = HashSet::new();
@@ -204,10 +206,19 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
             priority: s.priority,
             ask_account: s.ask_account,
             expected_service_min: *s.expected_service_min.get_ref(),
-            hours: match s.hours.as_ref().or(raw.hall.hours.as_ref()) {
-                Some(h) => Some(c.hours(h)?),
-                None => None,
-            },
+            week: c.week(
+                &[
+                    Level {
+                        hours: s.hours.as_ref(),
+                        week: s.week.as_ref(),
+                    },
+                    Level {
+                        hours: raw.hall.hours.as_ref(),
+                        week: raw.hall.week.as_ref(),
+                    },
+                ],
+                extra_workday_like,
+            )?,
             bring: s.bring.map(|b| b.into_inner()),
         });
     }
@@ -606,6 +617,7 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
     };
 
     Ok(Config {
+        holidays,
         remote,
         webhooks,
         billing,
@@ -709,13 +721,13 @@ fn check_http_url(c: &Checker<'_>, url: &Spanned<String>, what: &str) -> Result<
     Ok(())
 }
 
-struct Checker<'a> {
-    file: &'a str,
-    text: &'a str,
+pub(super) struct Checker<'a> {
+    pub(super) file: &'a str,
+    pub(super) text: &'a str,
 }
 
 impl Checker<'_> {
-    fn err<T>(
+    pub(super) fn err<T>(
         &self,
         span: std::ops::Range<usize>,
         problem: String,
@@ -731,38 +743,8 @@ impl Checker<'_> {
     }
 }
 
-impl Checker<'_> {
-    fn hours(&self, h: &Spanned<String>) -> Result<OpeningHours, ConfigError> {
-        let parsed = h.get_ref().split_once('-').and_then(|(a, b)| {
-            Some(OpeningHours {
-                from: parse_hh_mm(a.trim())?,
-                until: parse_hh_mm(b.trim())?,
-            })
-        });
-        match parsed {
-            Some(hours) if hours.from < hours.until => Ok(hours),
-            _ => self.err(
-                h.span(),
-                format!(
-                    "hours \"{}\" is not an opening time and a later closing time",
-                    h.get_ref()
-                ),
-                "write it as \"HH:MM-HH:MM\" in 24-hour local time, e.g. \"08:30-17:00\"",
-            ),
-        }
-    }
-}
-
 fn sorted(set: &HashSet<String>) -> String {
     let mut v: Vec<_> = set.iter().map(String::as_str).collect();
     v.sort_unstable();
     v.join(", ")
-}
-
-fn parse_hh_mm(s: &str) -> Option<Time> {
-    let (h, m) = s.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
 }

@@ -181,8 +181,15 @@ pub(super) struct RawHall {
     pub(super) recalls_before_no_show: u32,
     #[serde(default = "default_last_calls")]
     pub(super) last_calls: u32,
-    /// Default opening hours of every service, "HH:MM-HH:MM".
+    /// Default opening hours of every service, "HH:MM-HH:MM[, HH:MM-HH:MM…]".
     pub(super) hours: Option<Spanned<String>>,
+    /// Hours of particular weekdays, for every service.
+    pub(super) week: Option<super::calendar::RawWeek>,
+    /// Whose hours an extra working day (调休) keeps: "mon" when absent.
+    pub(super) extra_workday_hours: Option<Spanned<String>>,
+    /// The yearly holiday files.
+    #[serde(default)]
+    pub(super) holidays: Vec<Spanned<String>>,
     /// Where customers' phones reach the hall (QR codes on tickets).
     pub(super) public_url: Option<Spanned<String>>,
     /// Why a counter may pause; the built-in list when absent.
@@ -261,6 +268,7 @@ pub(super) struct RawService {
     #[serde(default = "default_service_min")]
     pub(super) expected_service_min: Spanned<u32>,
     pub(super) hours: Option<Spanned<String>>,
+    pub(super) week: Option<super::calendar::RawWeek>,
     /// The papers a customer needs for it, shown and printed with the ticket.
     pub(super) bring: Option<Spanned<I18nText>>,
 }

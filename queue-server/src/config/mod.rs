@@ -5,7 +5,6 @@
 //!   `FILE:LINE` error with a fix ([`ConfigError`], shared by every program);
 //! - this module: the hall as the server uses it, and its lookups.
 
-use std::fmt;
 use std::path::Path;
 
 pub use hall_api::config_error::ConfigError;
@@ -15,10 +14,12 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+use crate::rules::calendar::{Calendar, Closure};
 use crate::rules::numbering;
 use crate::rules::policy::ServedService;
 use crate::tokens::sha256;
 
+mod calendar;
 mod check;
 mod file;
 #[cfg(test)]
@@ -41,6 +42,8 @@ pub struct Config {
     pub retention_days: u32,
     /// HTTPS on the hall network; `None`: plain HTTP only.
     pub tls: Option<TlsConfig>,
+    /// Public holidays and extra working days, from the yearly files.
+    pub holidays: crate::rules::calendar::Holidays,
     /// Tickets taken before arriving; `None`: not offered.
     pub remote: Option<RemoteConfig>,
 }
@@ -167,8 +170,9 @@ pub struct ServiceConfig {
     pub ask_account: bool,
     /// Service time assumed before the hall has its own history.
     pub expected_service_min: u32,
-    /// When tickets for it are handed out; `None`: whenever the hall runs.
-    pub hours: Option<OpeningHours>,
+    /// When tickets for it are handed out, per weekday with breaks; `None`:
+    /// at all hours (holidays and closures still close it).
+    pub week: Option<crate::rules::calendar::Week>,
     /// What a customer must bring (papers), shown and printed with the ticket.
     pub bring: Option<I18nText>,
 }
@@ -257,13 +261,35 @@ impl Config {
             .collect()
     }
 
-    /// Whether `service` hands out tickets at `at` (its opening hours, in
-    /// the hall's time zone). The one place the hours are read: the issue
-    /// command refuses by it, the snapshot greys the kiosk's button by it.
-    pub fn hands_out(&self, service: &ServiceConfig, at: Timestamp) -> bool {
-        service
-            .hours
-            .is_none_or(|h| h.contains(at.to_zoned(self.hall.timezone.clone()).time()))
+    /// The calendar as `service` sees it: its week, the hall's holidays,
+    /// and `closures` (those that apply to it). The one place opening time
+    /// is read: the issue command refuses by it, the snapshot greys the
+    /// kiosk's button by it, the estimate waits through its breaks.
+    pub fn calendar<'a>(
+        &'a self,
+        service: &'a ServiceConfig,
+        closures: &'a [Closure],
+    ) -> Calendar<'a> {
+        Calendar {
+            tz: &self.hall.timezone,
+            week: service.week.as_ref().unwrap_or(&ALL_HOURS),
+            holidays: &self.holidays,
+            closures,
+        }
+    }
+
+    /// `service`'s hours on `date` as the kiosk shows them,
+    /// "08:30-12:00, 13:30-17:00"; `None` when it has no hours of its own.
+    pub fn hours_text(&self, service: &ServiceConfig, date: Date) -> Option<String> {
+        service.week.as_ref()?;
+        let spans = self.calendar(service, &[]).hours_of(date).clone();
+        Some(
+            spans
+                .iter()
+                .map(|s| format!("{}-{}", hh_mm(s.from), hh_mm(s.until)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
     }
 
     /// When business day `date` ends for the hall: `closes_at` when set,
@@ -277,8 +303,8 @@ impl Config {
             None => match self
                 .services
                 .iter()
-                .filter_map(|s| s.hours)
-                .map(|h| h.until)
+                .filter(|s| s.week.is_some())
+                .filter_map(|s| self.calendar(s, &[]).hours_of(date).last().map(|h| h.until))
                 .max()
             {
                 Some(last) => last
@@ -326,27 +352,20 @@ impl HallConfig {
 }
 
 /// The daily window in which a service hands out tickets, in the hall's time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpeningHours {
-    pub from: Time,
-    pub until: Time,
-}
+/// The hours of a service that sets none: every day, all day.
+static ALL_HOURS: std::sync::LazyLock<crate::rules::calendar::Week> =
+    std::sync::LazyLock::new(|| {
+        crate::rules::calendar::Week::every_day(vec![crate::rules::calendar::Span {
+            from: Time::MIN,
+            until: Time::MAX,
+        }])
+    });
 
-impl OpeningHours {
-    pub fn contains(&self, t: Time) -> bool {
-        self.from <= t && t < self.until
-    }
-}
-
-impl fmt::Display for OpeningHours {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:02}:{:02}-{:02}:{:02}",
-            self.from.hour(),
-            self.from.minute(),
-            self.until.hour(),
-            self.until.minute()
-        )
+/// "HH:MM"; the end of the day shows as 24:00.
+fn hh_mm(t: Time) -> String {
+    if t == Time::MAX {
+        "24:00".into()
+    } else {
+        format!("{:02}:{:02}", t.hour(), t.minute())
     }
 }

@@ -99,13 +99,21 @@ fn opening_hours_are_checked_and_inherited() {
         "timezone = \"Asia/Shanghai\"\nhours = \"08:30-17:00\"",
     );
     let c = Config::parse("hall.toml", &with_hours).unwrap();
+    let monday = jiff::civil::date(2027, 3, 1);
     assert!(
         c.services
             .iter()
-            .all(|s| s.hours.is_some_and(|h| h.to_string() == "08:30-17:00"))
+            .all(|s| c.hours_text(s, monday).as_deref() == Some("08:30-17:00"))
     );
 
-    for bad in ["17:00-08:30", "8:30-17:00", "08:30", "08:30-25:00"] {
+    for bad in [
+        "17:00-08:30",
+        "8:30-17:00",
+        "08:30",
+        "08:30-25:00",
+        "13:30-17:00, 08:30-12:00",
+        "08:30-12:30, 12:00-17:00",
+    ] {
         let text = with_hours.replace("08:30-17:00", bad);
         let e = error_of(&text).to_string();
         assert!(
@@ -113,6 +121,78 @@ fn opening_hours_are_checked_and_inherited() {
             "{bad}: {e}"
         );
     }
+}
+
+#[test]
+fn a_week_with_breaks_per_service_and_a_holiday_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("holidays-2027.toml"),
+        r#"
+[[holiday]]
+name = { zh = "劳动节", en = "Labour Day" }
+from = "2027-05-01"
+until = "2027-05-05"
+
+[[workday]]
+name = { zh = "劳动节调休", en = "Labour Day (worked)" }
+date = "2027-05-08"
+"#,
+    )
+    .unwrap();
+    let text = SPEC_EXAMPLE
+        .replace(
+            "timezone = \"Asia/Shanghai\"",
+            "timezone = \"Asia/Shanghai\"\nhours = \"08:30-12:00, 13:30-17:00\"\n\
+             week = { sat = \"09:00-12:00\", sun = \"\" }\nholidays = [\"holidays-2027.toml\"]",
+        )
+        .replace(
+            "name = { zh = \"贵宾\", en = \"VIP\" }",
+            "name = { zh = \"贵宾\", en = \"VIP\" }\nweek = { sat = \"\" }",
+        );
+    let file = dir.path().join("hall.toml");
+    std::fs::write(&file, &text).unwrap();
+    let c = Config::load(&file).unwrap();
+    let (pay, vip) = (c.service("pay").unwrap(), c.service("vip").unwrap());
+    let day = |d| jiff::civil::date(2027, 5, d);
+    // Monday 2027-05-10, Saturday the 15th, the worked Saturday the 8th.
+    assert_eq!(
+        c.hours_text(pay, day(10)).unwrap(),
+        "08:30-12:00, 13:30-17:00"
+    );
+    assert_eq!(c.hours_text(pay, day(15)).unwrap(), "09:00-12:00");
+    assert_eq!(
+        c.hours_text(vip, day(15)).unwrap(),
+        "",
+        "VIP closed on Saturdays"
+    );
+    assert_eq!(c.hours_text(pay, day(16)).unwrap(), "", "closed on Sundays");
+    assert_eq!(c.hours_text(pay, day(3)).unwrap(), "", "Labour Day");
+    assert_eq!(
+        c.hours_text(vip, day(8)).unwrap(),
+        "08:30-12:00, 13:30-17:00",
+        "a worked Saturday keeps Monday's hours"
+    );
+    assert!(crate::rules::calendar::is_working_day(&c.holidays, day(8)));
+
+    // A bad date in the holiday file is named by its own file and line.
+    std::fs::write(
+        dir.path().join("holidays-2027.toml"),
+        "[[holiday]]\nname = { zh = \"春节\", en = \"Spring Festival\" }\ndate = \"2027-02-30\"\n",
+    )
+    .unwrap();
+    let e = Config::load(&file).unwrap_err().to_string();
+    assert!(
+        e.contains("holidays-2027.toml:3:") && e.contains("YYYY-MM-DD"),
+        "{e}"
+    );
+    // A missing file is named at the configuration's line.
+    std::fs::remove_file(dir.path().join("holidays-2027.toml")).unwrap();
+    let e = Config::load(&file).unwrap_err().to_string();
+    assert!(
+        e.contains("hall.toml:") && e.contains("cannot read the holiday file"),
+        "{e}"
+    );
 }
 
 #[test]

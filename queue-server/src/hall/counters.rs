@@ -129,7 +129,7 @@ impl<'a> Hall<'a> {
         t.transferred_to = Some(new_id);
         self.advance(t, TicketStep::Transfer, Some(number))?;
         let new = self.ticket(new_id)?;
-        queries::ticket_view(self.tables.conn(), self.config, &new)
+        queries::ticket_view(self.tables.conn(), self.config, &new, self.now.at)
     }
 
     /// Parks the customer being served (挂起): the counter is free to call

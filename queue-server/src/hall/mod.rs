@@ -1,6 +1,7 @@
 //! The hall's commands and the rules they apply, one family per file:
 //!
 //! - [`tickets`]: issue and cancel;
+//! - [`closures`]: the hall or some services closed for a time, with a reason;
 //! - [`counters`]: call next, recall, start, complete, no-show, transfer,
 //!   and a counter's open / pause / resume / close;
 //! - [`sessions`]: counter PINs and the sessions a sign-in opens;
@@ -32,6 +33,7 @@ use crate::rules::numbering::Reading;
 use crate::store::queries::{TicketRow, ms};
 use crate::store::tables::{NewEvent, Tables};
 
+pub mod closures;
 pub mod counters;
 pub mod deliveries;
 pub mod end_of_day;

@@ -10,7 +10,7 @@ use hall_api::{
 use super::{EventDetail, Hall, validate_text};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::rules::workdays::add_working_days;
+use crate::rules::calendar::add_working_days;
 use crate::store::queries::{self, TicketRow};
 use crate::store::tables::NewRating;
 
@@ -54,7 +54,11 @@ impl Hall<'_> {
             .ok_or_else(|| already_rated(&t))?;
         if req.level.is_bad() {
             let today = self.config.hall.business_day(self.now.at);
-            let due = add_working_days(today, self.config.ratings.follow_up_working_days);
+            let due = add_working_days(
+                &self.config.holidays,
+                today,
+                self.config.ratings.follow_up_working_days,
+            );
             self.tables
                 .open_follow_up(rating_id, self.at_ms(), &due.to_string())?;
         }

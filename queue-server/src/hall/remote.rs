@@ -112,7 +112,7 @@ impl Hall<'_> {
             .ok_or_else(not_found)?;
         let t = self.ticket(id)?;
         let t = self.check_in(t)?;
-        queries::ticket_view(self.tables.conn(), self.config, &t)
+        queries::ticket_view(self.tables.conn(), self.config, &t, self.now.at)
     }
 
     /// Checks in a remote ticket from its holder's phone, with the code

@@ -6,6 +6,7 @@ use super::remote::RemoteAsk;
 use super::{Hall, validate_text};
 use crate::config::Role;
 use crate::error::{Error, Result};
+use crate::rules::calendar::Openness;
 use crate::rules::lifecycle::TicketStep;
 use crate::rules::numbering::format_number;
 use crate::rules::policy::{QueueRank, precedence_of};
@@ -85,7 +86,12 @@ impl Hall<'_> {
                 )));
             }
             return Ok(Issued {
-                ticket: queries::ticket_view(self.tables.conn(), self.config, &existing)?,
+                ticket: queries::ticket_view(
+                    self.tables.conn(),
+                    self.config,
+                    &existing,
+                    self.now.at,
+                )?,
                 created: false,
             });
         }
@@ -96,12 +102,20 @@ impl Hall<'_> {
                 self.config.service_ids()
             ))
         })?;
-        // Nobody should wait for a counter that will not open today.
-        if !self.config.hands_out(service, self.now.at) {
-            let hours = service.hours.map(|h| h.to_string()).unwrap_or_default();
+        // Nobody should wait through a break, a holiday or a closure.
+        let closures = queries::closures_for(self.tables.conn(), &service.id, self.at_ms())?;
+        if let Openness::Closed { why, next } =
+            self.config.calendar(service, &closures).at(self.now.at)
+        {
             return Err(Error::Conflict(format!(
-                "service \"{}\" hands out tickets {hours} only; come back then",
-                service.id
+                "service \"{}\" is closed now ({}); {}",
+                service.id,
+                crate::rules::calendar::why_in_words(&why),
+                crate::rules::calendar::next_in_words(
+                    &self.config.hall.timezone,
+                    self.now.at,
+                    next
+                )
             )));
         }
         if self.closed_today(&service.id)? {
@@ -145,7 +159,13 @@ impl Hall<'_> {
             ahead = queries::ahead_of(self.tables.conn(), &row)?;
         }
         *load.waiting.entry(service.id.clone()).or_default() += 1;
-        let estimate = load.estimate(self.tables.conn(), self.config, &service.id, ahead)?;
+        let estimate = load.estimate(
+            self.tables.conn(),
+            self.config,
+            &service.id,
+            ahead,
+            self.now.at,
+        )?;
         self.record(EventKind::TicketIssued, Some(&row), None)?;
         Ok(Issued {
             ticket: row.to_ticket(Some((ahead, estimate))),

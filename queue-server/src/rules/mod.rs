@@ -1,11 +1,12 @@
 //! The hall's rules, free of I/O so they can be tested exhaustively:
 //! numbering and the business day, the ticket and counter life cycles, the
-//! call-next policy, the wait estimate, the day's statistics and reports over any period.
+//! call-next policy, the wait estimate, the day's statistics and reports over any period,
+//! and the calendar (opening hours, holidays, closures, working days).
 
+pub mod calendar;
 pub mod estimate;
 pub mod lifecycle;
 pub mod numbering;
 pub mod policy;
 pub mod report;
 pub mod stats;
-pub mod workdays;

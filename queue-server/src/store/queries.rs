@@ -11,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::rules::calendar::{ClosedWhy, Closure, Openness};
 use crate::rules::estimate::{self, OpenCounter};
 use crate::rules::policy::{Candidate, QueueRank};
 
@@ -217,6 +218,54 @@ pub fn ticket_by_idempotency(
         .optional()?)
 }
 
+/// The closures in force now or later that apply to `service`.
+pub fn closures_for(conn: &Connection, service: &str, now_ms: i64) -> Result<Vec<Closure>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT from_at, until_at, reason_zh, reason_en FROM closures \
+         WHERE lifted_at IS NULL AND until_at > ?1 \
+         AND (services IS NULL OR instr(services, ',' || ?2 || ',') > 0) ORDER BY from_at",
+    )?;
+    let rows = stmt.query_map(params![now_ms, service], |r| {
+        Ok(Closure {
+            from: ts(r.get(0)?),
+            until: ts(r.get(1)?),
+            reason: hall_api::I18nText {
+                zh: r.get(2)?,
+                en: r.get(3)?,
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Closures in force now or to come, soonest first (the manager's list).
+pub fn closure_views(conn: &Connection, now_ms: i64) -> Result<Vec<hall_api::ClosureView>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, from_at, until_at, reason_zh, reason_en, services, created_by FROM closures \
+         WHERE lifted_at IS NULL AND until_at > ?1 ORDER BY from_at, id",
+    )?;
+    let rows = stmt.query_map([now_ms], |r| {
+        let services: Option<String> = r.get(5)?;
+        Ok(hall_api::ClosureView {
+            id: r.get(0)?,
+            from: ts(r.get(1)?),
+            until: ts(r.get(2)?),
+            reason: hall_api::I18nText {
+                zh: r.get(3)?,
+                en: r.get(4)?,
+            },
+            services: services.map(|s| {
+                s.split(',')
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }),
+            created_by: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Whether any remote ticket still waits for a check-in whose time ran out by `now` (ms).
 pub fn remote_overdue_exists(conn: &Connection, now: i64) -> Result<bool> {
     let mut stmt = conn.prepare_cached(
@@ -351,32 +400,49 @@ impl HallLoad {
     }
 
     /// Estimated seconds for a ticket of `service` with `ahead` before it.
+    /// Seconds until a ticket with `ahead` before it is called, counting
+    /// only the service's opening time: a wait that reaches a lunch break
+    /// (or the evening) goes on after it.
     pub fn estimate(
         &self,
         conn: &Connection,
         hall: &Config,
         service: &str,
         ahead: u32,
+        now: Timestamp,
     ) -> Result<Option<u32>> {
         let counters = self.open_counters(hall, service);
+        let Some(cfg) = hall.service(service) else {
+            return Ok(None);
+        };
         if counters.is_empty() {
             return Ok(None);
         }
-        let expected = hall
-            .service(service)
-            .map_or(300.0, |s| f64::from(s.expected_service_min) * 60.0);
+        let expected = f64::from(cfg.expected_service_min) * 60.0;
         let per = estimate::service_seconds(&recent_service_seconds(conn, service)?, expected);
-        Ok(estimate::wait_seconds(ahead, per, &counters))
+        let Some(open_s) = estimate::wait_seconds(ahead, per, &counters) else {
+            return Ok(None);
+        };
+        let closures = closures_for(conn, service, ms(now))?;
+        let called_at = hall.calendar(cfg, &closures).after_open_time(now, open_s);
+        Ok(Some(called_at.map_or(open_s, |at| {
+            u32::try_from(at.duration_since(now).as_secs().max(0)).unwrap_or(u32::MAX)
+        })))
     }
 }
 
 /// The full ticket with its position when it is waiting.
-pub fn ticket_view(conn: &Connection, hall: &Config, row: &TicketRow) -> Result<Ticket> {
+pub fn ticket_view(
+    conn: &Connection,
+    hall: &Config,
+    row: &TicketRow,
+    now: Timestamp,
+) -> Result<Ticket> {
     if row.status != TicketStatus::Waiting {
         return Ok(row.to_ticket(None));
     }
     let ahead = ahead_of(conn, row)?;
-    let est = HallLoad::read(conn)?.estimate(conn, hall, &row.service, ahead)?;
+    let est = HallLoad::read(conn)?.estimate(conn, hall, &row.service, ahead, now)?;
     Ok(row.to_ticket(Some((ahead, est))))
 }
 
@@ -457,10 +523,24 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
         .map(|s| {
             let waiting = load.waiting.get(&s.id).copied().unwrap_or(0);
             let open_counters = load.open_counters(hall, &s.id).len() as u32;
+            let closures = closures_for(conn, &s.id, ms(now))?;
+            let (mut opens_at, mut closed_reason) = (None, None);
             let unavailable = if closed.contains(&s.id) {
                 Some(Unavailable::ClosedToday)
-            } else if !hall.hands_out(s, now) {
-                Some(Unavailable::OutsideHours)
+            } else if let Openness::Closed { why, next } = hall.calendar(s, &closures).at(now) {
+                opens_at = next;
+                Some(match why {
+                    ClosedWhy::Break => Unavailable::Break,
+                    ClosedWhy::OutsideHours => Unavailable::OutsideHours,
+                    ClosedWhy::Holiday(name) => {
+                        closed_reason = Some(name);
+                        Unavailable::Holiday
+                    }
+                    ClosedWhy::Closure(reason) => {
+                        closed_reason = Some(reason);
+                        Unavailable::Closure
+                    }
+                })
             } else if open_counters == 0 {
                 Some(Unavailable::NoCounterOpen)
             } else {
@@ -474,14 +554,16 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
                 target_wait_min: s.target_wait_min,
                 ask_account: s.ask_account,
                 waiting,
-                estimated_wait_s: load.estimate(conn, hall, &s.id, waiting)?,
+                estimated_wait_s: load.estimate(conn, hall, &s.id, waiting, now)?,
                 open_counters,
                 longest_wait_s: oldest
                     .get(&s.id)
                     .map(|&issued| ((ms(now) - issued).max(0) / 1000) as u32),
-                hours: s.hours.map(|h| h.to_string()),
+                hours: hall.hours_text(s, hall.hall.business_day(now)),
                 unavailable,
                 bring: s.bring.clone(),
+                opens_at,
+                closed_reason,
             })
         })
         .collect()
@@ -614,13 +696,14 @@ pub fn print_job_view(
     conn: &Connection,
     hall: &Config,
     job: PrintJobRow,
+    now: Timestamp,
 ) -> Result<hall_api::PrintJob> {
     let row = ticket_by_id(conn, job.ticket)?
         .ok_or_else(|| Error::NotFound(format!("print job {} has no ticket", job.id)))?;
     Ok(hall_api::PrintJob {
         id: job.id,
         kiosk: job.kiosk,
-        ticket: ticket_view(conn, hall, &row)?,
+        ticket: ticket_view(conn, hall, &row, now)?,
         requested_by: job.requested_by,
         requested_at: ts(job.requested_at),
         outcome: job.outcome,

@@ -298,6 +298,24 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX print_jobs_pending ON print_jobs(kiosk, id) WHERE done_at IS NULL;
     "#,
+    // 13: closures the manager sets (停电, 停业): the hall, or some of its
+    // services (`services`: ",id,id," or NULL for all), from..until, with
+    // the reason customers are shown. Lifted ones are kept, with when.
+    r#"
+    CREATE TABLE closures (
+        id          INTEGER PRIMARY KEY,
+        from_at     INTEGER NOT NULL,
+        until_at    INTEGER NOT NULL,
+        reason_zh   TEXT NOT NULL,
+        reason_en   TEXT NOT NULL,
+        services    TEXT,
+        created_by  TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        lifted_at   INTEGER,
+        CHECK (from_at < until_at)
+    );
+    CREATE INDEX closures_until ON closures(until_at) WHERE lifted_at IS NULL;
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {

@@ -352,6 +352,38 @@ impl<'c> Tables<'c> {
         Ok(())
     }
 
+    pub fn insert_closure(
+        &self,
+        from: i64,
+        until: i64,
+        reason: &hall_api::I18nText,
+        services: Option<&str>,
+        by: &str,
+        at: i64,
+    ) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "INSERT INTO closures (from_at, until_at, reason_zh, reason_en, services, created_by, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+            )?
+            .query_row(
+                params![from, until, reason.zh, reason.en, services, by, at],
+                |r| r.get(0),
+            )?)
+    }
+
+    /// Lifts a closure not over yet; false when there is none such.
+    pub fn lift_closure(&self, id: i64, at: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "UPDATE closures SET lifted_at = ?2 WHERE id = ?1 AND lifted_at IS NULL AND until_at > ?2",
+            )?
+            .execute(params![id, at])?
+            > 0)
+    }
+
     /// A floor guide's session for member of staff `staff`.
     pub fn open_guide_session(
         &self,
