@@ -187,9 +187,9 @@ impl Board {
                         led.show(c);
                     }
                 }
-                self.show_notice(hall.notice.as_ref());
                 s.hall = Some(*hall);
                 drop(s);
+                self.show_notice();
                 self.show();
                 self.tick();
             }
@@ -197,18 +197,53 @@ impl Board {
         }
     }
 
-    /// The manager's notice for the boards, or this board's own.
-    fn show_notice(&self, notice: Option<&hall_api::I18nText>) {
-        let text = notice.map_or_else(
-            || self.own_notice.clone(),
-            |n| format!("{} · {}", n.zh, n.en).into(),
-        );
-        self.ui().set_notice(text);
+    /// The manager's notice for the boards; else, while the manager has
+    /// closed the whole hall, why and until when; else this board's own.
+    fn show_notice(&self) {
+        let text = {
+            let s = self.state.borrow();
+            let hall = s.hall.as_ref();
+            let now = jiff::Timestamp::now();
+            let closure = hall.and_then(|h| {
+                h.closures
+                    .iter()
+                    .find(|c| c.services.is_none() && c.from <= now && now < c.until)
+            });
+            match (hall.and_then(|h| h.notice.as_ref()), closure) {
+                (Some(n), _) => format!("{} · {}", n.zh, n.en).into(),
+                (None, Some(c)) => {
+                    let tz = hall
+                        .and_then(|h| jiff::tz::TimeZone::get(&h.hall.timezone).ok())
+                        .unwrap_or_else(jiff::tz::TimeZone::system);
+                    let until = c.until.to_zoned(tz).strftime("%H:%M").to_string();
+                    format!(
+                        "暂停服务：{}，{until} 恢复 · Closed: {}, until {until}",
+                        c.reason.zh, c.reason.en
+                    )
+                    .into()
+                }
+                (None, None) => self.own_notice.clone(),
+            }
+        };
+        let ui = self.ui();
+        if ui.get_notice() != text {
+            ui.set_notice(text);
+        }
     }
 
     fn apply(&self, ev: &Event) {
         if ev.kind == EventKind::NoticeChanged {
-            self.show_notice(ev.notice.as_ref());
+            if let Some(h) = self.state.borrow_mut().hall.as_mut() {
+                h.notice = ev.notice.clone();
+            }
+            self.show_notice();
+            return;
+        }
+        if ev.kind == EventKind::ClosuresChanged {
+            if let Some(h) = self.state.borrow_mut().hall.as_mut() {
+                h.closures = ev.closures.clone().unwrap_or_default();
+            }
+            self.show_notice();
             return;
         }
         if !ev.waiting.is_empty() {
@@ -342,6 +377,9 @@ impl Board {
         let ui = self.ui();
         ui.set_clock(SharedString::from(now.strftime("%H:%M").to_string()));
         ui.set_date(SharedString::from(now.strftime("%Y-%m-%d").to_string()));
+        drop(s);
+        // A closure starts and ends by the clock, not by an event.
+        self.show_notice();
     }
 }
 

@@ -484,3 +484,62 @@ fn the_board_follows_the_hall_over_https_with_the_pinned_ca() {
     call(&runtime, &server, "pay", 3);
     wait(&ui, "the call", |ui| shown(ui) == ["A001"]);
 }
+
+/// While the manager has closed the whole hall (停电), the board says so
+/// and until when; lifted, the board's own notice is back.
+#[test]
+fn a_closure_of_the_hall_shows_on_the_board_until_it_is_lifted() {
+    init_slint(true);
+    let (runtime, server) = hall_testkit::demo_hall_on_a_runtime();
+    let ui = BoardWindow::new().unwrap();
+    ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
+    ui.set_notice("请留意叫号 · Please watch for your number".into());
+    ui.show().unwrap();
+    let client = HallClient::new(server.base_url(), demo::DISPLAY);
+    let _board = Board::start(&ui, client, None, Default::default(), runtime.handle());
+    wait(&ui, "the link", |ui| ui.get_connected());
+    let now = jiff::Timestamp::now();
+    let until = now + jiff::SignedDuration::from_mins(40);
+    let http = reqwest::Client::new();
+    let made: serde_json::Value = runtime
+        .block_on(async {
+            http.post(format!("{}/api/v1/closures", server.base_url()))
+                .bearer_auth(demo::MANAGER)
+                .json(&serde_json::json!({
+                    "from": now - jiff::SignedDuration::from_mins(1),
+                    "until": until,
+                    "reason": { "zh": "停电", "en": "Power cut" },
+                }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+        })
+        .unwrap();
+    let hh_mm = until
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+        .strftime("%H:%M")
+        .to_string();
+    let expected = format!("暂停服务：停电，{hh_mm} 恢复 · Closed: Power cut, until {hh_mm}");
+    let shown = expected.clone();
+    wait(&ui, "the closure on the board", move |ui| {
+        ui.get_notice() == shown
+    });
+    hall_testkit::screen::screenshot(ui.window(), "board-closure");
+    let lifted = runtime
+        .block_on(
+            http.post(format!(
+                "{}/api/v1/closures/{}/lift",
+                server.base_url(),
+                made["id"]
+            ))
+            .bearer_auth(demo::MANAGER)
+            .send(),
+        )
+        .unwrap();
+    assert_eq!(lifted.status(), 204);
+    wait(&ui, "the board's own notice again", |ui| {
+        ui.get_notice() == "请留意叫号 · Please watch for your number"
+    });
+}

@@ -66,10 +66,13 @@ pub enum EventKind {
     /// A ticket is to be printed at a kiosk (`kiosk`): the floor guide's.
     #[serde(rename = "print.requested")]
     PrintRequested,
+    /// The manager set or lifted a closure (`closures`: all in force or to come).
+    #[serde(rename = "closures.changed")]
+    ClosuresChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 24] = [
+    pub const ALL: [EventKind; 25] = [
         EventKind::TicketIssued,
         EventKind::TicketCalled,
         EventKind::TicketRecalled,
@@ -94,6 +97,7 @@ impl EventKind {
         EventKind::TicketCheckedIn,
         EventKind::TicketExpired,
         EventKind::PrintRequested,
+        EventKind::ClosuresChanged,
     ];
 
     /// The name used as the SSE event type and in webhooks.
@@ -123,6 +127,7 @@ impl EventKind {
             EventKind::TicketCheckedIn => "ticket.checked_in",
             EventKind::TicketExpired => "ticket.expired",
             EventKind::PrintRequested => "print.requested",
+            EventKind::ClosuresChanged => "closures.changed",
         }
     }
 
@@ -171,6 +176,9 @@ pub struct Event {
     /// For `print.requested`: the kiosk that is to print the ticket.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kiosk: Option<String>,
+    /// For `closures.changed`: every closure in force or to come.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closures: Option<Vec<ClosureView>>,
     /// The waiting count of each service this change moved (an issue, a
     /// call, a cancel, a transfer), so screens follow the queues from the
     /// stream alone, without fetching the hall after every event.

@@ -119,6 +119,9 @@ pub struct HallSnapshot {
     /// The notice the manager set for the boards; absent: each board's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<I18nText>,
+    /// Closures in force or to come (the boards show the hall's as it runs).
+    #[serde(default)]
+    pub closures: Vec<ClosureView>,
 }
 
 /// `PUT /api/v1/notice`: what the boards show at their foot.

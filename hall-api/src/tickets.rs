@@ -191,6 +191,8 @@ pub struct RemoteTicket {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct RemoteSetup {
     pub hall_name: I18nText,
+    /// The hall's IANA time zone: times on the page are the hall's.
+    pub timezone: String,
     pub services: Vec<crate::ServiceView>,
     /// Minutes from taking a ticket to checking in.
     pub check_in_within_min: u32,
@@ -307,6 +309,9 @@ impl IssueTicket {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct PublicTicket {
     pub hall_name: I18nText,
+    /// The hall's IANA time zone: times on the page are the hall's.
+    #[serde(default)]
+    pub timezone: String,
     pub number: String,
     pub service: I18nText,
     pub status: TicketStatus,
@@ -329,4 +334,13 @@ pub struct PublicTicket {
     /// A remote ticket: whether it is checked in, and until when it can be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote: Option<RemoteArrival>,
+    /// While its service's calendar closes it (a break, a holiday, a
+    /// closure): why, the reason, and when it opens again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<crate::Unavailable>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub opens_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_reason: Option<I18nText>,
 }

@@ -2446,39 +2446,7 @@ until = "2027-05-05"
 "#,
     )
     .unwrap();
-    let config = format!(
-        r#"
-[hall]
-name = {{ zh = "厅", en = "Hall" }}
-timezone = "Asia/Shanghai"
-hours = "08:30-12:00, 13:30-17:00"
-week = {{ sat = "09:00-12:00", sun = "" }}
-holidays = ["{}"]
-
-[[service]]
-id = "pay"
-prefix = "A"
-name = {{ zh = "缴费", en = "Payment" }}
-expected_service_min = 20
-
-[[counter]]
-number = 1
-name = {{ zh = "1号窗口", en = "Counter 1" }}
-services = ["pay"]
-initial_state = "open"
-
-[[device]]
-name = "kiosk-1"
-role = "kiosk"
-token = "kiosk-token"
-
-[[device]]
-name = "manager"
-role = "manager"
-token = "manager-token"
-"#,
-        holidays.display()
-    );
+    let config = hall_testkit::lunch_break_hall(&holidays);
     // Monday 2027-03-01, 11:50 in the hall (03:50 UTC).
     let mut s = ServerProcess::start(
         BIN,

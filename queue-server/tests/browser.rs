@@ -697,3 +697,88 @@ async fn a_customer_takes_a_number_on_the_phone_and_checks_in_at_the_hall() {
     b.screenshot("take-phone-en-limit").await;
     b.close().await;
 }
+
+/// The phone page during the lunch break and during a closure the manager
+/// set, against a real server whose clock libfaketime moves, in both
+/// languages: the customer reads why and when service goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_phone_page_says_lunch_break_and_closure_and_when_service_goes_on() {
+    let files = tempfile::tempdir().unwrap();
+    let holidays = files.path().join("holidays.toml");
+    std::fs::write(&holidays, "").unwrap();
+    // Monday 2027-03-01, 11:50 in the hall.
+    let mut server = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(hall_testkit::lunch_break_hall(&holidays)),
+            faketime: Some("@2027-03-01 03:50:00".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let mine = server
+        .client("kiosk-token")
+        .issue_ticket(&IssueTicket::new("pay", "before-lunch"))
+        .await
+        .unwrap()
+        .0;
+    let page = |s: &ServerProcess| format!("{}/t/{}", s.base_url(), mine.tracking_code);
+    server.restart_with_faketime("@2027-03-01 04:10:00").await; // 12:10
+    let b = Browser::start(390, 844, "zh-CN").await;
+    b.goto(&page(&server)).await;
+    b.wait_text("#closed", "the lunch break", |t| {
+        t.starts_with("午休暂停") && t.contains("13:30")
+    })
+    .await;
+    b.screenshot("ticket-phone-zh-lunch-break").await;
+    b.click("#lang-toggle").await;
+    b.wait_text("#closed", "the lunch break in English", |t| {
+        t.starts_with("Lunch break: service goes on at") && t.contains("13:30")
+    })
+    .await;
+    b.screenshot("ticket-phone-en-lunch-break").await;
+    b.goto(&format!("{}/take", server.base_url())).await;
+    b.wait_text("#services", "the service on its break", |t| {
+        t.contains("lunch break") && t.contains("13:30")
+    })
+    .await;
+    assert!(
+        b.find("button[data-service=pay]")
+            .await
+            .attr("disabled")
+            .await
+            .unwrap()
+            .is_some(),
+        "no ticket during the break"
+    );
+    b.screenshot("take-phone-en-lunch-break").await;
+
+    // A power cut 14:00–15:00, set by the manager; at 14:10 the page says so.
+    let closure = serde_json::json!({
+        "from": "2027-03-01T06:00:00Z",
+        "until": "2027-03-01T07:00:00Z",
+        "reason": { "zh": "停电", "en": "Power cut" },
+    });
+    let made = reqwest::Client::new()
+        .post(format!("{}/api/v1/closures", server.base_url()))
+        .bearer_auth("manager-token")
+        .json(&closure)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    server.restart_with_faketime("@2027-03-01 06:10:00").await;
+    b.goto(&page(&server)).await;
+    b.wait_text("#closed", "the closure", |t| {
+        t.starts_with("Closed: Power cut; opens again") && t.contains("15:00")
+    })
+    .await;
+    b.screenshot("ticket-phone-en-closure").await;
+    b.click("#lang-toggle").await;
+    b.wait_text("#closed", "the closure in Chinese", |t| {
+        t.starts_with("暂停办理：停电") && t.contains("15:00 恢复")
+    })
+    .await;
+    b.screenshot("ticket-phone-zh-closure").await;
+    b.close().await;
+}

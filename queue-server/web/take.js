@@ -57,13 +57,15 @@ function render() {
   }
 }
 
-// "13:30" today, else the date too, in the phone's own way of writing it.
+// "13:30" today, else the date too.
 function when(at) {
   const d = new Date(at);
   const locale = lang === "zh" ? "zh-CN" : "en-GB";
-  const time = d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
-  if (d.toDateString() === new Date().toDateString()) return time;
-  return `${d.toLocaleDateString(locale, { month: "short", day: "numeric" })} ${time}`;
+  // In the hall's time zone, whatever the phone's is set to.
+  const timeZone = setup.timezone || undefined;
+  const time = d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", timeZone });
+  const day = (x) => x.toLocaleDateString(locale, { month: "short", day: "numeric", timeZone });
+  return day(d) === day(new Date()) ? time : `${day(d)} ${time}`;
 }
 
 // One key per service and attempt, kept until it worked: a retry after a

@@ -9,7 +9,8 @@ const TEXT = {
         rate: "请对本次服务进行评价", why: "请告诉我们原因", send: "提交", rated: "感谢您的评价：{level}",
         bring: "请携带：{items}", on_the_way: "请到厅签到", expired: "已作废：未在 {time} 前签到",
         check_in_by: "请在 {time} 前到厅签到，签到码", check_in_how: "在取号机输入签到码，或扫描大厅门口的二维码。签到前不会叫到您的号，但位置为您保留。",
-        checked_in: "已签到 {time}，请留意叫号" },
+        checked_in: "已签到 {time}，请留意叫号", break: "午休暂停，{when} 继续办理", holiday: "{reason}休息，{when} 开始办理",
+        closure: "暂停办理：{reason}，{when} 恢复", outside_hours: "现在不办理，{when} 开始办理", later: "稍后" },
   en: { waiting: "Waiting", called: "Please go to {counter}", serving: "Being served", held: "On hold: please stay near {counter}", done: "Done", no_show: "Missed",
         cancelled: "Cancelled", transferred: "Transferred", ahead: "Ahead of you", wait: "Estimated wait", people: "{n}",
         minutes: "about {n} min", soon: "very soon", unknown: "no counter open now", not_found: "No ticket has this code; check the QR code.",
@@ -17,7 +18,8 @@ const TEXT = {
         rate: "Please rate this service", why: "What went wrong?", send: "Send", rated: "Thank you for rating: {level}",
         bring: "Please bring: {items}", on_the_way: "Check in when you arrive", expired: "Expired: not checked in by {time}",
         check_in_by: "Check in at the hall by {time} with the code", check_in_how: "Type it at a kiosk, or scan the QR code at the entrance. Until you check in your number is not called, but it keeps its place.",
-        checked_in: "Checked in at {time}; watch for your number" },
+        checked_in: "Checked in at {time}; watch for your number", break: "Lunch break: service goes on at {when}", holiday: "Closed for {reason}: opens {when}",
+        closure: "Closed: {reason}; opens again {when}", outside_hours: "Closed now: opens {when}", later: "later" },
 };
 const $ = (id) => document.getElementById(id);
 const code = location.pathname.split("/").pop();
@@ -37,12 +39,15 @@ function render() {
   $("service").textContent = ticket.service[lang];
   const counter = ticket.counter_name ? ticket.counter_name[lang] : ticket.counter;
   const remote = ticket.remote;
-  const clock = (at) => new Date(at).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", { hour: "2-digit", minute: "2-digit" });
+  // In the hall's time zone, whatever the phone's is set to.
+  const clock = (at) => new Date(at).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB",
+    { hour: "2-digit", minute: "2-digit", timeZone: ticket.timezone || undefined });
   // A remote ticket not checked in yet is waiting for its holder, not for a counter.
   const state = remote && !remote.checked_in_at && ticket.status === "waiting" ? "on_the_way" : ticket.status;
   $("status").textContent = t(state, { counter, time: remote ? clock(remote.check_in_by) : "" });
   $("status").className = `status ${state}`;
   renderArrival(remote, clock);
+  renderClosed(clock);
   const waiting = ticket.status === "waiting";
   $("details").classList.toggle("hidden", !waiting);
   // What to bring matters until the customer is at the counter.
@@ -56,6 +61,20 @@ function render() {
   $("wait").textContent = s === null ? t("unknown") : s < 60 ? t("soon") : t("minutes", { n: Math.round(s / 60) });
   $("updated").textContent = t("updated", { time: new Date().toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB") });
   renderRating();
+}
+
+// While the service is closed by its calendar: why, and when it goes on.
+function renderClosed(clock) {
+  const why = ticket.unavailable;
+  const show = ["break", "holiday", "closure", "outside_hours"].includes(why);
+  $("closed").classList.toggle("hidden", !show);
+  if (!show) return;
+  const at = ticket.opens_at ? new Date(ticket.opens_at) : null;
+  const locale = lang === "zh" ? "zh-CN" : "en-GB";
+  const day = (d) => d.toLocaleDateString(locale, { month: "short", day: "numeric", timeZone: ticket.timezone || undefined });
+  const sameDay = at && day(at) === day(new Date());
+  const when = !at ? t("later") : sameDay ? clock(ticket.opens_at) : `${day(at)} ${clock(ticket.opens_at)}`;
+  $("closed").textContent = t(why, { when, reason: ticket.closed_reason ? ticket.closed_reason[lang] : "" });
 }
 
 // A remote ticket: the code to check in with and until when, or when it was.

@@ -53,6 +53,49 @@ pub fn screenshot_path(name: &str) -> PathBuf {
     dir.join(format!("{name}.png"))
 }
 
+/// A hall in Asia/Shanghai open 08:30–12:00 and 13:30–17:00 on weekdays
+/// (Saturday mornings, closed on Sundays) with the holiday file at
+/// `holidays`: one service `pay` (20 minutes a customer expected), one
+/// open counter, `kiosk-token`, `manager-token`; it takes remote tickets.
+pub fn lunch_break_hall(holidays: &Path) -> String {
+    format!(
+        r#"
+[hall]
+name = {{ zh = "厅", en = "Hall" }}
+timezone = "Asia/Shanghai"
+hours = "08:30-12:00, 13:30-17:00"
+week = {{ sat = "09:00-12:00", sun = "" }}
+holidays = ["{}"]
+
+[[service]]
+id = "pay"
+prefix = "A"
+name = {{ zh = "缴费", en = "Payment" }}
+expected_service_min = 20
+
+[[counter]]
+number = 1
+name = {{ zh = "1号窗口", en = "Counter 1" }}
+services = ["pay"]
+initial_state = "open"
+
+[[device]]
+name = "kiosk-1"
+role = "kiosk"
+token = "kiosk-token"
+
+[[device]]
+name = "manager"
+role = "manager"
+token = "manager-token"
+
+[remote]
+check_in_within_min = 60
+"#,
+        holidays.display()
+    )
+}
+
 /// Demo-hall tokens (see queue-server/demo.toml).
 pub mod demo {
     pub const KIOSK: &str = "demo-kiosk";

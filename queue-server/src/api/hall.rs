@@ -78,6 +78,7 @@ pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Jso
                 last_calls,
                 last_event_id,
                 notice: crate::store::managers::notice(&tx)?,
+                closures: queries::closure_views(&tx, queries::ms(now.at))?,
             })
         })
         .await?;

@@ -173,6 +173,13 @@ pub async fn ticket(
                 && row.status == hall_api::TicketStatus::Done
                 && window_open(&hall, RatedFrom::Phone, &row, now);
             let t = queries::ticket_view(conn, &hall, &row, queries::ts(now))?;
+            // Said while the ticket still waits for its service.
+            let shut = match hall.service(&t.service) {
+                Some(s) if !t.status.is_final() => {
+                    queries::calendar_closed(conn, &hall, s, queries::ts(now))?
+                }
+                _ => None,
+            };
             let service = hall
                 .service(&t.service)
                 .map(|s| s.name.clone())
@@ -182,6 +189,7 @@ pub async fn ticket(
                 });
             Ok(Some(PublicTicket {
                 hall_name: hall.hall.name.clone(),
+                timezone: hall.hall.timezone_name.clone(),
                 number: t.number,
                 service,
                 status: t.status,
@@ -197,6 +205,9 @@ pub async fn ticket(
                 rated,
                 bring: hall.service(&t.service).and_then(|s| s.bring.clone()),
                 remote: t.remote,
+                unavailable: shut.as_ref().map(|c| c.why),
+                opens_at: shut.as_ref().and_then(|c| c.opens_at),
+                closed_reason: shut.and_then(|c| c.reason),
             }))
         })
         .await?;

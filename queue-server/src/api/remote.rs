@@ -76,6 +76,7 @@ pub async fn remote_setup(State(st): State<AppState>) -> Result<Json<RemoteSetup
         .await?;
     Ok(Json(RemoteSetup {
         hall_name: st.hall.hall.name.clone(),
+        timezone: st.hall.hall.timezone_name.clone(),
         services,
         check_in_within_min: rc.check_in_within_min,
         place_check_in: rc.place_code.is_some(),

@@ -2,9 +2,9 @@
 //! some of its services refuse tickets then, with the reason shown to
 //! customers and the time they open again (`rules::calendar`).
 
-use hall_api::{ClosureView, NewClosure};
+use hall_api::{ClosureView, EventKind, NewClosure};
 
-use super::{Hall, validate_text};
+use super::{EventDetail, Hall, validate_text};
 use crate::error::{Error, Result};
 use crate::store::queries::ms;
 
@@ -57,6 +57,7 @@ impl Hall<'_> {
             &self.actor.name,
             self.at_ms(),
         )?;
+        self.record_closures()?;
         let what = c
             .services
             .as_ref()
@@ -85,6 +86,17 @@ impl Hall<'_> {
                 "no closure {id} in force or to come"
             )));
         }
+        self.record_closures()?;
         self.audit("closure.lift", &format!("lifted closure {id}"))
+    }
+
+    /// Tells the boards (and anyone following the stream) every closure now.
+    fn record_closures(&mut self) -> Result<()> {
+        let all = crate::store::queries::closure_views(self.tables.conn(), self.at_ms())?;
+        let detail = EventDetail {
+            closures: Some(all),
+            ..Default::default()
+        };
+        self.record_full(EventKind::ClosuresChanged, None, None, detail)
     }
 }

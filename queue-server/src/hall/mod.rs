@@ -82,6 +82,7 @@ struct EventDetail {
     service: Option<String>,
     notice: Option<hall_api::I18nText>,
     kiosk: Option<String>,
+    closures: Option<Vec<hall_api::ClosureView>>,
 }
 
 /// An event as stored, ready to send: serialized once for all subscribers.
@@ -193,6 +194,7 @@ impl<'a> Hall<'a> {
             service: detail.service,
             notice: detail.notice,
             kiosk: detail.kiosk,
+            closures: detail.closures,
             waiting,
         };
         let body = serde_json::to_string(&event).map_err(|e| Error::Internal(e.to_string()))?;

@@ -513,6 +513,39 @@ pub fn held_at(conn: &Connection, counter: u32) -> Result<Vec<TicketRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A service its calendar closes now: why, until when, and the holiday's
+/// name or the closure's reason.
+pub struct CalendarClosed {
+    pub why: Unavailable,
+    pub opens_at: Option<Timestamp>,
+    pub reason: Option<hall_api::I18nText>,
+}
+
+/// Whether `service`'s calendar (hours, breaks, holidays, closures) closes
+/// it at `now`.
+pub fn calendar_closed(
+    conn: &Connection,
+    hall: &Config,
+    service: &crate::config::ServiceConfig,
+    now: Timestamp,
+) -> Result<Option<CalendarClosed>> {
+    let closures = closures_for(conn, &service.id, ms(now))?;
+    let Openness::Closed { why, next } = hall.calendar(service, &closures).at(now) else {
+        return Ok(None);
+    };
+    let (why, reason) = match why {
+        ClosedWhy::Break => (Unavailable::Break, None),
+        ClosedWhy::OutsideHours => (Unavailable::OutsideHours, None),
+        ClosedWhy::Holiday(name) => (Unavailable::Holiday, Some(name)),
+        ClosedWhy::Closure(reason) => (Unavailable::Closure, Some(reason)),
+    };
+    Ok(Some(CalendarClosed {
+        why,
+        opens_at: next,
+        reason,
+    }))
+}
+
 pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result<Vec<ServiceView>> {
     let load = HallLoad::read(conn)?;
     let oldest = oldest_waiting(conn)?;
@@ -523,24 +556,12 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
         .map(|s| {
             let waiting = load.waiting.get(&s.id).copied().unwrap_or(0);
             let open_counters = load.open_counters(hall, &s.id).len() as u32;
-            let closures = closures_for(conn, &s.id, ms(now))?;
             let (mut opens_at, mut closed_reason) = (None, None);
             let unavailable = if closed.contains(&s.id) {
                 Some(Unavailable::ClosedToday)
-            } else if let Openness::Closed { why, next } = hall.calendar(s, &closures).at(now) {
-                opens_at = next;
-                Some(match why {
-                    ClosedWhy::Break => Unavailable::Break,
-                    ClosedWhy::OutsideHours => Unavailable::OutsideHours,
-                    ClosedWhy::Holiday(name) => {
-                        closed_reason = Some(name);
-                        Unavailable::Holiday
-                    }
-                    ClosedWhy::Closure(reason) => {
-                        closed_reason = Some(reason);
-                        Unavailable::Closure
-                    }
-                })
+            } else if let Some(shut) = calendar_closed(conn, hall, s, now)? {
+                (opens_at, closed_reason) = (shut.opens_at, shut.reason);
+                Some(shut.why)
             } else if open_counters == 0 {
                 Some(Unavailable::NoCounterOpen)
             } else {
