@@ -344,3 +344,112 @@ pub struct PublicTicket {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_reason: Option<I18nText>,
 }
+
+/// A booking's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum BookingStatus {
+    Booked,
+    /// Checked in at the kiosk: it has its ticket.
+    CheckedIn,
+    Cancelled,
+    /// Not checked in by the end of its window.
+    NoShow,
+}
+
+impl BookingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingStatus::Booked => "booked",
+            BookingStatus::CheckedIn => "checked_in",
+            BookingStatus::Cancelled => "cancelled",
+            BookingStatus::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            BookingStatus::Booked,
+            BookingStatus::CheckedIn,
+            BookingStatus::Cancelled,
+            BookingStatus::NoShow,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == s)
+    }
+}
+
+/// `POST /api/v1/public/bookings` (the booking page) and
+/// `POST /api/v1/bookings` (the company's app, with `client`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BookingRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = "^[a-z0-9_-]+$")
+    )]
+    pub service: String,
+    /// One of the service's slots, as `GET …/slots` gives them.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub slot_start: Timestamp,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 128, pattern = "^[0-9A-Za-z_-]+$")
+    )]
+    pub idempotency_key: String,
+    #[serde(default)]
+    pub lang: Option<Lang>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "^[0-9A-Za-z_.:@-]+$")
+    )]
+    pub client: Option<String>,
+}
+
+/// A booking as its holder sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Booking {
+    pub service: String,
+    pub service_name: I18nText,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub slot_start: Timestamp,
+    /// Typed at the kiosk to check in: six digits.
+    pub code: String,
+    /// The key of the booking's page, `/booking/{tracking_code}`.
+    pub tracking_code: String,
+    pub status: BookingStatus,
+    /// When check-in opens and until when it keeps the appointment's priority.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub check_in_from: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub check_in_until: Timestamp,
+    /// The ticket's number once checked in.
+    #[serde(default)]
+    pub ticket_number: Option<String>,
+    pub hall_name: I18nText,
+    pub timezone: String,
+}
+
+/// A slot of a service with the places left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Slot {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub start: Timestamp,
+    pub free: u32,
+    /// False when it is too soon (or too far ahead) to book it.
+    pub bookable: bool,
+}
+
+/// `PUT /api/v1/public/bookings/{tracking_code}`: move a booking to another slot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MoveBooking {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub slot_start: Timestamp,
+}

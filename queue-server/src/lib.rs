@@ -240,9 +240,9 @@ pub async fn serve(
 /// How often remote tickets past their check-in time are looked for.
 const EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Expires remote tickets nobody checked in in time, from the first tick
-/// on (a server that was off meanwhile catches up at its start). Reads
-/// first, so a quiet hall writes nothing.
+/// Expires remote tickets nobody checked in in time and marks missed
+/// bookings no-show, from the first tick on (a server that was off
+/// meanwhile catches up at its start).
 async fn keep_remote_expiry(
     writer: WriterHandle,
     reads: Arc<ReadPool>,
@@ -256,15 +256,24 @@ async fn keep_remote_expiry(
         let due = reads
             .run(move |conn| store::queries::remote_overdue_exists(conn, now))
             .await;
-        if !matches!(due, Ok(true)) {
-            continue;
+        if matches!(due, Ok(true)) {
+            match writer
+                .run_own(actor.clone(), |h| h.expire_overdue_remote())
+                .await
+            {
+                Ok(n) => {
+                    tracing::info!(expired = n, "remote tickets not checked in in time expired")
+                }
+                Err(e) => tracing::warn!(error = %e, "could not expire remote tickets; will retry"),
+            }
         }
         match writer
-            .run_own(actor.clone(), |h| h.expire_overdue_remote())
+            .run_own(actor.clone(), |h| h.mark_booking_no_shows())
             .await
         {
-            Ok(n) => tracing::info!(expired = n, "remote tickets not checked in in time expired"),
-            Err(e) => tracing::warn!(error = %e, "could not expire remote tickets; will retry"),
+            Ok(0) => {}
+            Ok(n) => tracing::info!(no_shows = n, "bookings nobody checked in marked no-show"),
+            Err(e) => tracing::warn!(error = %e, "could not mark booking no-shows; will retry"),
         }
     }
 }

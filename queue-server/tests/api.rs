@@ -2586,3 +2586,208 @@ until = "2027-05-05"
         "{refused}"
     );
 }
+
+/// Appointments against a real server moved through a morning by
+/// libfaketime: a slot takes exactly its capacity when many book at once;
+/// check-in opens ten minutes before the slot; on time the ticket goes
+/// before walk-ins, late it joins in walk-in order; a booking nobody
+/// checks in becomes a no-show; cancelling frees the place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appointments_hold_their_capacity_and_are_called_in_their_window() {
+    use hall_api::{Booking, BookingRequest, BookingStatus};
+    let files = tempfile::tempdir().unwrap();
+    let holidays = files.path().join("holidays.toml");
+    std::fs::write(&holidays, "").unwrap();
+    let config = hall_testkit::lunch_break_hall(&holidays)
+        .replace(
+            "expected_service_min = 20",
+            "expected_service_min = 20\nappointments = { slot_min = 30, per_slot = 3, days_ahead = 7, book_until_min = 30, cancel_until_min = 30 }",
+        )
+        + "\n[[device]]\nname = \"app\"\nrole = \"billing\"\ntoken = \"app-token\"\n";
+    // Monday 2027-03-01, 08:00 in the hall.
+    let mut s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(config),
+            faketime: Some("@2027-03-01 00:00:00".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let slot = |hh_mm: &str| -> jiff::Timestamp {
+        format!("2027-03-01T{hh_mm}:00+08:00[Asia/Shanghai]")
+            .parse::<jiff::Zoned>()
+            .unwrap()
+            .timestamp()
+    };
+    let ten = slot("10:00");
+    let request = |key: String, client: Option<String>, at: jiff::Timestamp| BookingRequest {
+        service: "pay".into(),
+        slot_start: at,
+        idempotency_key: key,
+        lang: None,
+        client,
+    };
+
+    // Twenty customers of the app book the 10:00 slot at the same moment.
+    let http = reqwest::Client::new();
+    let base = s.base_url();
+    let attempts = (0..20).map(|i| {
+        let (http, base) = (http.clone(), base.clone());
+        let body = request(format!("rush-{i}"), Some(format!("customer-{i}")), ten);
+        async move {
+            let r = http
+                .post(format!("{base}/api/v1/bookings"))
+                .bearer_auth("app-token")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let booked: Vec<Booking> = answers
+        .iter()
+        .filter(|(status, _)| *status == 201)
+        .map(|(_, b)| serde_json::from_value(b.clone()).unwrap())
+        .collect();
+    assert_eq!(booked.len(), 3, "exactly the slot's capacity: {answers:?}");
+    assert!(
+        answers
+            .iter()
+            .filter(|(status, _)| *status != 201)
+            .all(|(status, body)| *status == 409
+                && body["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("fully booked")),
+        "{answers:?}"
+    );
+    let (_, slots) = raw(
+        &s,
+        "GET",
+        "/api/v1/public/services/pay/slots?date=2027-03-01",
+        None,
+        None,
+    )
+    .await;
+    let free_at = |at: jiff::Timestamp| {
+        slots
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| {
+                x["start"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<jiff::Timestamp>()
+                    .unwrap()
+                    == at
+            })
+            .map(|x| x["free"].as_u64().unwrap())
+    };
+    assert_eq!(free_at(ten), Some(0));
+    assert_eq!(free_at(slot("10:30")), Some(3));
+    assert_eq!(free_at(slot("12:00")), None, "lunch has no slots");
+    assert_eq!(
+        free_at(slot("11:30")),
+        Some(3),
+        "the last that ends by noon"
+    );
+
+    // One of them cancels from the booking page: the place is free again.
+    let (status, cancelled) = raw(
+        &s,
+        "POST",
+        &format!("/api/v1/public/bookings/{}/cancel", booked[2].tracking_code),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(cancelled["status"], "cancelled");
+    let (status, never) = raw(
+        &s,
+        "POST",
+        "/api/v1/bookings",
+        Some("app-token"),
+        Some(
+            &serde_json::to_string(&request("after".into(), Some("late-booker".into()), ten))
+                .unwrap(),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "the cancelled place is taken again");
+    let never = never["tracking_code"].as_str().unwrap().to_string();
+    let (on_time, late) = (&booked[0], &booked[1]);
+
+    // 09:40: too early to check in; it says when.
+    s.restart_with_faketime("@2027-03-01 01:40:00").await;
+    let kiosk = s.client("kiosk-token");
+    let early = kiosk.check_in(&on_time.code).await.unwrap_err().to_string();
+    assert!(early.contains("opens at 09:50"), "{early}");
+
+    // 09:55: a walk-in takes a ticket, then the booked customer checks in
+    // and is called first.
+    s.restart_with_faketime("@2027-03-01 01:55:00").await;
+    let kiosk = s.client("kiosk-token");
+    let walk_in = issue(&kiosk, "pay", "walk-in").await;
+    let appointment = kiosk.check_in(&on_time.code).await.unwrap();
+    assert_eq!(appointment.priority_reason.as_deref(), Some("appointment"));
+    let counter = s.client("manager-token");
+    assert_eq!(
+        counter.call_next(1).await.unwrap().unwrap().number,
+        appointment.number
+    );
+
+    // 10:20: past the window. The late one gets a ticket in walk-in
+    // order; the one nobody checked in is a no-show.
+    s.restart_with_faketime("@2027-03-01 02:20:00").await;
+    let kiosk = s.client("kiosk-token");
+    let late_ticket = kiosk.check_in(&late.code).await.unwrap();
+    assert_eq!(late_ticket.priority_reason, None);
+    assert_eq!(late_ticket.ahead, Some(1), "behind the walk-in");
+    let counter = s.client("manager-token");
+    assert_eq!(
+        counter.call_next(1).await.unwrap().unwrap().number,
+        walk_in.number
+    );
+    let watch = |tracking: String| {
+        let (http, base) = (http.clone(), s.base_url());
+        async move {
+            http.get(format!("{base}/api/v1/public/bookings/{tracking}"))
+                .send()
+                .await
+                .unwrap()
+                .json::<Booking>()
+                .await
+                .unwrap()
+        }
+    };
+    hall_testkit::eventually("the booking nobody checked in is a no-show", || {
+        let b = watch(never.clone());
+        async move { b.await.status == BookingStatus::NoShow }
+    })
+    .await;
+    let seen: Booking = http
+        .get(format!(
+            "{}/api/v1/public/bookings/{}",
+            s.base_url(),
+            on_time.tracking_code
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen.status, BookingStatus::CheckedIn);
+    assert_eq!(
+        seen.ticket_number.as_deref(),
+        Some(appointment.number.as_str())
+    );
+}

@@ -24,6 +24,7 @@ use crate::store::reader::ReadPool;
 use crate::store::writer::WriterHandle;
 
 pub mod access;
+pub mod appointments;
 pub mod auth;
 pub mod billing;
 pub mod counters;
@@ -82,6 +83,20 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/take.js", get(public::take_js))
         .route("/assets/here.js", get(public::here_js))
         .route("/api/v1/check-in", post(remote::check_in_at_kiosk))
+        .route(
+            "/api/v1/public/services/{id}/slots",
+            get(appointments::service_slots),
+        )
+        .route("/api/v1/public/bookings", post(appointments::book_on_page))
+        .route("/api/v1/bookings", post(appointments::book_for_app))
+        .route(
+            "/api/v1/public/bookings/{tracking_code}",
+            get(appointments::booking).put(appointments::move_booking),
+        )
+        .route(
+            "/api/v1/public/bookings/{tracking_code}/cancel",
+            post(appointments::cancel),
+        )
         .route(
             "/api/v1/closures",
             get(today::closures).post(today::add_closure),

@@ -220,6 +220,29 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
                 extra_workday_like,
             )?,
             bring: s.bring.map(|b| b.into_inner()),
+            slots: match s.appointments {
+                None => None,
+                Some(a) => {
+                    let r = *a.get_ref();
+                    if !(5..=240).contains(&r.slot_min)
+                        || !(1..=100).contains(&r.per_slot)
+                        || r.days_ahead > 60
+                    {
+                        return c.err(
+                            a.span(),
+                            format!("the appointments of service \"{id}\" are out of range"),
+                            "slot_min 5–240, per_slot 1–100, days_ahead 0–60",
+                        );
+                    }
+                    Some(crate::rules::appointments::SlotRules {
+                        slot_min: r.slot_min,
+                        per_slot: r.per_slot,
+                        days_ahead: r.days_ahead,
+                        book_until_min: r.book_until_min.min(24 * 60),
+                        cancel_until_min: r.cancel_until_min.min(24 * 60),
+                    })
+                }
+            },
         });
     }
 
@@ -616,7 +639,27 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         }
     };
 
+    let appointments = match &raw.appointments {
+        None => AppointmentsConfig {
+            window: crate::rules::appointments::Window {
+                early_min: default_early(),
+                late_min: default_late(),
+            },
+            priority: default_appointment_priority(),
+            per_client_per_day: default_bookings_per_client(),
+        },
+        Some(a) => AppointmentsConfig {
+            window: crate::rules::appointments::Window {
+                early_min: a.early_min.min(120),
+                late_min: a.late_min.min(120),
+            },
+            priority: a.priority.min(100),
+            per_client_per_day: a.per_client_per_day.clamp(1, 20),
+        },
+    };
+
     Ok(Config {
+        appointments,
         holidays,
         remote,
         webhooks,

@@ -29,6 +29,65 @@ pub(super) struct RawConfig {
     pub(super) tls: Option<RawTls>,
     #[serde(default)]
     pub(super) remote: Option<RawRemote>,
+    #[serde(default)]
+    pub(super) appointments: Option<RawAppointments>,
+}
+
+/// A service's slots.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSlots {
+    pub(super) slot_min: u32,
+    #[serde(default = "one")]
+    pub(super) per_slot: u32,
+    #[serde(default = "default_days_ahead")]
+    pub(super) days_ahead: u32,
+    #[serde(default = "default_book_until")]
+    pub(super) book_until_min: u32,
+    #[serde(default = "default_book_until")]
+    pub(super) cancel_until_min: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn default_days_ahead() -> u32 {
+    7
+}
+
+fn default_book_until() -> u32 {
+    30
+}
+
+/// The hall's rules for every service's appointments.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAppointments {
+    #[serde(default = "default_early")]
+    pub(super) early_min: u32,
+    #[serde(default = "default_late")]
+    pub(super) late_min: u32,
+    #[serde(default = "default_appointment_priority")]
+    pub(super) priority: u32,
+    #[serde(default = "default_bookings_per_client")]
+    pub(super) per_client_per_day: u32,
+}
+
+pub(super) fn default_early() -> u32 {
+    10
+}
+
+pub(super) fn default_late() -> u32 {
+    15
+}
+
+pub(super) fn default_appointment_priority() -> u32 {
+    8
+}
+
+pub(super) fn default_bookings_per_client() -> u32 {
+    2
 }
 
 /// Tickets taken before arriving: how long to check in, and the limits
@@ -269,6 +328,8 @@ pub(super) struct RawService {
     pub(super) expected_service_min: Spanned<u32>,
     pub(super) hours: Option<Spanned<String>>,
     pub(super) week: Option<super::calendar::RawWeek>,
+    /// Slots customers may book (预约).
+    pub(super) appointments: Option<Spanned<RawSlots>>,
     /// The papers a customer needs for it, shown and printed with the ticket.
     pub(super) bring: Option<Spanned<I18nText>>,
 }

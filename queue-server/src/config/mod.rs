@@ -44,6 +44,8 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// Public holidays and extra working days, from the yearly files.
     pub holidays: crate::rules::calendar::Holidays,
+    /// The check-in window and priority of every appointment.
+    pub appointments: AppointmentsConfig,
     /// Tickets taken before arriving; `None`: not offered.
     pub remote: Option<RemoteConfig>,
 }
@@ -64,6 +66,16 @@ pub struct TlsConfig {
     pub own: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// Where plain HTTP is answered with a redirect to HTTPS (and nothing else).
     pub redirect_from: Option<std::net::SocketAddr>,
+}
+
+/// How appointments are called: the check-in window and their priority.
+#[derive(Debug, Clone, Copy)]
+pub struct AppointmentsConfig {
+    pub window: crate::rules::appointments::Window,
+    /// Added to the service's priority for a customer checked in on time.
+    pub priority: u32,
+    /// Bookings one client makes for one business day.
+    pub per_client_per_day: u32,
 }
 
 /// Tickets taken on a phone or the company's app before arriving.
@@ -175,6 +187,8 @@ pub struct ServiceConfig {
     pub week: Option<crate::rules::calendar::Week>,
     /// What a customer must bring (papers), shown and printed with the ticket.
     pub bring: Option<I18nText>,
+    /// The slots it offers for booking; `None`: walk-ins only.
+    pub slots: Option<crate::rules::appointments::SlotRules>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,6 +1,7 @@
 //! The hall's commands and the rules they apply, one family per file:
 //!
 //! - [`tickets`]: issue and cancel;
+//! - [`appointments`]: bookings of a service's slots, their check-in and no-shows;
 //! - [`closures`]: the hall or some services closed for a time, with a reason;
 //! - [`counters`]: call next, recall, start, complete, no-show, transfer,
 //!   and a counter's open / pause / resume / close;
@@ -33,6 +34,7 @@ use crate::rules::numbering::Reading;
 use crate::store::queries::{TicketRow, ms};
 use crate::store::tables::{NewEvent, Tables};
 
+pub mod appointments;
 pub mod closures;
 pub mod counters;
 pub mod deliveries;

@@ -24,9 +24,6 @@ pub struct RemoteAsk {
     pub client: String,
 }
 
-/// Attempts at finding a check-in code not used today before giving up.
-const CODE_ATTEMPTS: u32 = 20;
-
 impl Hall<'_> {
     fn remote_config(&self) -> Result<&RemoteConfig> {
         self.config.remote.as_ref().ok_or_else(|| {
@@ -42,7 +39,13 @@ impl Hall<'_> {
         self.remote_config()?;
         let mut issue = IssueTicket::new(req.service.clone(), req.idempotency_key.clone());
         issue.lang = req.lang;
-        self.issue_as(&issue, false, Some(ask))
+        self.issue_as(
+            &issue,
+            &super::tickets::IssueAs {
+                remote: Some(ask),
+                ..Default::default()
+            },
+        )
     }
 
     /// The check-in fields of a new remote ticket, after the limits.
@@ -79,22 +82,15 @@ impl Hall<'_> {
             )));
         }
         let check_in_by = self.at_ms() + i64::from(rc.check_in_within_min) * 60_000;
-        for _ in 0..CODE_ATTEMPTS {
-            let code = random_code()?;
-            if !self.tables.check_in_code_taken(day, &code)? {
-                return Ok(NewRemote {
-                    check_in_code: code,
-                    check_in_by,
-                    client,
-                });
-            }
-        }
-        Err(Error::Internal(
-            "no free check-in code found for today; try again".into(),
-        ))
+        Ok(NewRemote {
+            check_in_code: self.free_code(day)?,
+            check_in_by,
+            client,
+        })
     }
 
-    /// Checks in the remote ticket with this code (a kiosk's keypad).
+    /// Checks in the remote ticket, or the appointment of today, with this
+    /// code (a kiosk's keypad).
     pub fn check_in_by_code(&mut self, code: &str) -> Result<Ticket> {
         let day = self.business_day();
         let not_found = || {
@@ -106,10 +102,11 @@ impl Hall<'_> {
         if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
             return Err(not_found());
         }
-        let id = self
-            .tables
-            .ticket_by_check_in_code(&day, code)?
-            .ok_or_else(not_found)?;
+        let Some(id) = self.tables.ticket_by_check_in_code(&day, code)? else {
+            // Not a number taken on a phone: perhaps an appointment's code.
+            let booking = self.booking_today(code)?.ok_or_else(not_found)?;
+            return self.check_in_booking(booking);
+        };
         let t = self.ticket(id)?;
         let t = self.check_in(t)?;
         queries::ticket_view(self.tables.conn(), self.config, &t, self.now.at)
@@ -171,7 +168,7 @@ impl Hall<'_> {
 }
 
 /// Six random digits.
-fn random_code() -> Result<String> {
+pub(super) fn random_code() -> Result<String> {
     let mut bytes = [0u8; 4];
     getrandom::fill(&mut bytes)
         .map_err(|e| Error::Internal(format!("no random source for a check-in code: {e}")))?;

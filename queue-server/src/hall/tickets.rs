@@ -24,6 +24,19 @@ pub struct Issued {
 
 /// What a key account is called in `priority_reason`.
 pub const KEY_ACCOUNT: &str = "key_account";
+/// ...and a booking checked in inside its window.
+pub const APPOINTMENT: &str = "appointment";
+
+/// How a ticket comes to be, beyond its request.
+#[derive(Debug, Default)]
+pub struct IssueAs<'a> {
+    /// The billing system says the account is a key account.
+    pub key_account: bool,
+    /// Taken before arriving: waits for a check-in.
+    pub remote: Option<&'a RemoteAsk>,
+    /// A booking checked in inside its window: the appointment's priority.
+    pub appointment: bool,
+}
 
 impl Hall<'_> {
     /// A ticket's own priority (as the policy's precedence) and why: the
@@ -63,17 +76,21 @@ impl Hall<'_> {
     /// since (a kiosk retrying after the closing time still gets its ticket).
     /// `key_account`: the billing system said the customer's account is one.
     pub fn issue(&mut self, req: &IssueTicket, key_account: bool) -> Result<Issued> {
-        self.issue_as(req, key_account, None)
+        self.issue_as(
+            req,
+            &IssueAs {
+                key_account,
+                ..IssueAs::default()
+            },
+        )
     }
 
-    /// [`Hall::issue`] for a walk-in (`remote` None) or a customer not in
-    /// the hall yet, whose ticket waits for a check-in (see `remote`).
-    pub(super) fn issue_as(
-        &mut self,
-        req: &IssueTicket,
-        key_account: bool,
-        remote: Option<&RemoteAsk>,
-    ) -> Result<Issued> {
+    /// [`Hall::issue`] for a walk-in, a customer not in the hall yet whose
+    /// ticket waits for a check-in (`remote`), or a booking checked in on
+    /// time (`appointment`).
+    pub(super) fn issue_as(&mut self, req: &IssueTicket, how: &IssueAs<'_>) -> Result<Issued> {
+        let key_account = how.key_account;
+        let remote = how.remote;
         validate_text("idempotency_key", &req.idempotency_key, 128)?;
         if let Some(existing) = self
             .tables
@@ -104,9 +121,11 @@ impl Hall<'_> {
         })?;
         // Nobody should wait through a break, a holiday or a closure.
         let closures = queries::closures_for(self.tables.conn(), &service.id, self.at_ms())?;
-        if let Openness::Closed { why, next } =
-            self.config.calendar(service, &closures).at(self.now.at)
-        {
+        // A booking checked in for a slot right after a break waits through it.
+        if let (false, Openness::Closed { why, next }) = (
+            how.appointment,
+            self.config.calendar(service, &closures).at(self.now.at),
+        ) {
             return Err(Error::Conflict(format!(
                 "service \"{}\" is closed now ({}); {}",
                 service.id,
@@ -127,7 +146,11 @@ impl Hall<'_> {
         if let Some(r) = &req.customer_ref {
             validate_text("customer_ref", r, 64)?;
         }
-        let (precedence, priority_reason) = self.own_priority(req, key_account)?;
+        let (mut precedence, mut priority_reason) = self.own_priority(req, key_account)?;
+        let appointment = self.config.appointments.priority;
+        if how.appointment && precedence_of(appointment) < precedence {
+            (precedence, priority_reason) = (precedence_of(appointment), Some(APPOINTMENT.into()));
+        }
         let day = self.business_day();
         let remote = match remote {
             Some(ask) => Some(self.remote_slot(&service.id, &day, ask)?),

@@ -3,6 +3,7 @@
 //! call-next policy, the wait estimate, the day's statistics and reports over any period,
 //! and the calendar (opening hours, holidays, closures, working days).
 
+pub mod appointments;
 pub mod calendar;
 pub mod estimate;
 pub mod lifecycle;

@@ -2,6 +2,7 @@
 //! thread with group commit, and a small pool of read-only connections.
 
 pub mod backups;
+pub mod bookings;
 pub mod managers;
 pub mod queries;
 pub mod reader;

@@ -316,6 +316,35 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX closures_until ON closures(until_at) WHERE lifted_at IS NULL;
     "#,
+    // 14: appointments (预约). A booking holds a place in a service's slot
+    // until it is cancelled, checked in (it then has its ticket) or missed
+    // (no_show); `code` is what the kiosk's keypad takes, unique in the
+    // slot's day; `tracking_code` is the key of the booking's own page.
+    r#"
+    CREATE TABLE bookings (
+        id              INTEGER PRIMARY KEY,
+        service         TEXT NOT NULL,
+        slot_start      INTEGER NOT NULL,
+        slot_day        TEXT NOT NULL,
+        code            TEXT NOT NULL,
+        tracking_code   TEXT NOT NULL UNIQUE,
+        channel         TEXT NOT NULL,
+        idempotency_key TEXT,
+        client          TEXT,
+        lang            TEXT,
+        status          TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        checked_in_at   INTEGER,
+        late            INTEGER NOT NULL DEFAULT 0,
+        ticket          INTEGER REFERENCES tickets(id),
+        ended_at        INTEGER
+    );
+    CREATE UNIQUE INDEX bookings_code ON bookings(slot_day, code);
+    CREATE UNIQUE INDEX bookings_idempotency ON bookings(channel, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+    CREATE INDEX bookings_slot ON bookings(service, slot_start) WHERE status = 'booked';
+    CREATE INDEX bookings_client ON bookings(slot_day, client) WHERE client IS NOT NULL;
+    "#,
 ];
 
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {
