@@ -324,6 +324,26 @@ impl HallClient {
         body.ok_or_else(|| ClientError::Decode("empty answer to a print report".into()))
     }
 
+    /// Books a slot: `public` from the booking page (no token), or for the
+    /// company's app (its token and `client`). The flag is true when new.
+    pub async fn book(
+        &self,
+        req: &BookingRequest,
+        public: bool,
+    ) -> Result<(Booking, bool), ClientError> {
+        let path = if public {
+            "/api/v1/public/bookings"
+        } else {
+            "/api/v1/bookings"
+        };
+        let (status, body) = self
+            .send(self.request(Method::POST, path).json(req))
+            .await?;
+        let booking =
+            body.ok_or_else(|| ClientError::Decode("empty answer to a booking".into()))?;
+        Ok((booking, status == StatusCode::CREATED))
+    }
+
     /// Checks in a remote ticket by its six-digit code (a kiosk).
     pub async fn check_in(&self, code: &str) -> Result<Ticket, ClientError> {
         let req = CheckInRequest { code: code.into() };

@@ -453,3 +453,30 @@ pub struct MoveBooking {
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub slot_start: Timestamp,
 }
+
+/// `GET /api/v1/public/booking-setup`: what the booking page offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BookingSetup {
+    pub hall_name: I18nText,
+    pub timezone: String,
+    /// The business day today: slots are offered from it.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub today: jiff::civil::Date,
+    pub services: Vec<BookableService>,
+    /// Check-in opens this long before a slot and keeps its priority this long after.
+    pub early_min: u32,
+    pub late_min: u32,
+}
+
+/// A service that takes appointments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BookableService {
+    pub id: String,
+    pub name: I18nText,
+    pub slot_min: u32,
+    pub days_ahead: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bring: Option<I18nText>,
+}

@@ -193,8 +193,14 @@ pub async fn check_in(
         Err(ClientError::Api { status: 404, .. } | ClientError::Api { status: 400, .. }) => {
             return Err(CheckInRefused::Code(KeypadError::UnknownCode));
         }
-        Err(ClientError::Api { status: 409, .. }) => {
-            return Err(CheckInRefused::Code(KeypadError::NoLongerValid));
+        Err(ClientError::Api {
+            status: 409, code, ..
+        }) => {
+            return Err(CheckInRefused::Code(if code == "too_early" {
+                KeypadError::TooEarly
+            } else {
+                KeypadError::NoLongerValid
+            }));
         }
         Err(e) => {
             tracing::warn!(error = %e, "check-in failed");

@@ -454,7 +454,7 @@ fn a_number_taken_on_a_phone_is_checked_in_at_the_keypad() {
     let counter = hall.client(&demo::counter(5));
     assert!(rt.block_on(counter.call_next(5)).unwrap().is_none());
 
-    hall.touch("手机已取号？点此签到");
+    hall.touch("手机取号或预约？点此签到");
     hall.wait("the keypad for the code", |ui| {
         let s = ui.global::<KioskState>();
         s.get_screen() == Screen::Account && s.get_checking_in()
@@ -595,4 +595,99 @@ fn the_floor_guide_has_an_elderly_customers_ticket_printed_here() {
         assert_eq!(seen.number, b.text("#result-number").await);
         b.close().await;
     });
+}
+
+/// A booking checked in at the keypad by its code, against a hall whose
+/// clock libfaketime holds at 09:55 on a Monday: the 10:00 appointment
+/// gets its ticket with the appointment's priority (printed, first in the
+/// counter's queue); the 10:30 one is told check-in opens later.
+#[test]
+fn an_appointment_is_checked_in_at_the_keypad_and_goes_first() {
+    let files = tempfile::tempdir().unwrap();
+    let holidays = files.path().join("holidays.toml");
+    std::fs::write(&holidays, "").unwrap();
+    let config = hall_testkit::lunch_break_hall(&holidays).replace(
+        "expected_service_min = 20",
+        "expected_service_min = 20\nappointments = { slot_min = 30, per_slot = 2, book_until_min = 0 }",
+    );
+    let ui = Hall::window();
+    let rig = KioskRig::start_with(
+        &ui,
+        hall_testkit::ServerOptions {
+            config: Some(config),
+            faketime: Some("@2027-03-01 01:55:00".into()),
+            ..Default::default()
+        },
+        |c| {
+            quick(c);
+            c.server.token = "kiosk-token".into();
+        },
+    );
+    let hall = Hall { rig, ui };
+    hall.wait("the hall's one service", |ui| {
+        ui.global::<KioskState>().get_services().row_count() == 1
+    });
+    let rt = &hall.rig.runtime;
+    let book = |at: &str, key: &str| {
+        let req = hall_api::BookingRequest {
+            service: "pay".into(),
+            slot_start: at.parse().unwrap(),
+            idempotency_key: key.into(),
+            lang: None,
+            client: None,
+        };
+        let (booking, created) = rt.block_on(hall.client("").book(&req, true)).unwrap();
+        assert!(created);
+        booking
+    };
+    let ten = book("2027-03-01T02:00:00Z", "b-ten");
+    let half_past = book("2027-03-01T02:30:00Z", "b-half");
+    let walk_in = rt
+        .block_on(
+            hall.client("kiosk-token")
+                .issue_ticket(&hall_api::IssueTicket::new("pay", "walk-in")),
+        )
+        .unwrap()
+        .0;
+
+    // Too early for the 10:30 appointment.
+    hall.touch("手机取号或预约？点此签到");
+    hall.wait("the keypad", |ui| {
+        ui.global::<KioskState>().get_checking_in()
+    });
+    for key in half_past.code.chars() {
+        hall.touch(&key.to_string());
+    }
+    hall.touch("确定");
+    hall.wait("too early", |ui| {
+        ui.global::<KioskState>().get_keypad_error() == KeypadError::TooEarly
+    });
+    assert!(hall.shows("keypad message"));
+    hall_testkit::screen::screenshot(hall.ui.window(), "kiosk-zh-portrait-appointment-too-early");
+    for _ in 0..6 {
+        hall.touch("删除");
+    }
+    for key in ten.code.chars() {
+        hall.touch(&key.to_string());
+    }
+    hall.touch("确定");
+    hall.wait("the appointment's ticket", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Ticket
+    });
+    let number = hall
+        .ui
+        .global::<KioskState>()
+        .get_ticket()
+        .number
+        .to_string();
+    assert_eq!(hall.printed().largest_text(), Some((number.as_str(), 7)));
+    // Called before the walk-in who came first.
+    let queue = rt
+        .block_on(hall.client("manager-token").counter_queue(1))
+        .unwrap();
+    assert_eq!(
+        queue.iter().map(|t| t.number.as_str()).collect::<Vec<_>>(),
+        [number.as_str(), walk_in.number.as_str()]
+    );
+    assert_eq!(queue[0].priority_reason.as_deref(), Some("appointment"));
 }

@@ -14,6 +14,9 @@ pub enum Error {
     /// The request is valid but not in the current state (illegal transition).
     #[error("{0}")]
     Conflict(String),
+    /// A 409 that will pass later (check-in before an appointment's window).
+    #[error("{0}")]
+    TooEarly(String),
     /// Too many attempts (wrong PINs); wait the given seconds.
     #[error("{0}")]
     TooMany(String, u64),

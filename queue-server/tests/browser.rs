@@ -782,3 +782,108 @@ async fn the_phone_page_says_lunch_break_and_closure_and_when_service_goes_on() 
     b.screenshot("ticket-phone-zh-closure").await;
     b.close().await;
 }
+
+/// The booking page on a phone: a service, today, the 10:00 slot; the
+/// booking's page shows the six-digit code and a QR code that reads as the
+/// same digits (a kiosk's scanner types them); cancelled, it says so and
+/// the place is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_books_sees_the_code_and_qr_and_cancels() {
+    let files = tempfile::tempdir().unwrap();
+    let holidays = files.path().join("holidays.toml");
+    std::fs::write(&holidays, "").unwrap();
+    let config = hall_testkit::lunch_break_hall(&holidays).replace(
+        "expected_service_min = 20",
+        "expected_service_min = 20\nappointments = { slot_min = 30, per_slot = 2 }",
+    );
+    // Monday 2027-03-01, 08:00 in the hall.
+    let server = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(config),
+            faketime: Some("@2027-03-01 00:00:00".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let b = Browser::start(390, 844, "zh-CN").await;
+    b.goto(&format!("{}/book", server.base_url())).await;
+    b.wait_for("#services button[data-value=pay]").await;
+    b.click("#services button[data-value=pay]").await;
+    let ten = "2027-03-01T02:00:00Z";
+    b.wait_for(&format!("button[data-start='{ten}']")).await;
+    b.wait_text("#slots", "the morning's slots", |t| {
+        t.contains("08:30")
+            && t.contains("10:00")
+            && t.contains("剩 2 个名额")
+            && !t.contains("12:00")
+    })
+    .await;
+    b.screenshot("book-phone-zh-slots").await;
+    b.click(&format!("button[data-start='{ten}']")).await;
+    let code = b
+        .wait_text("#booked-code", "the code", |t| {
+            t.len() == 6 && t.chars().all(|c| c.is_ascii_digit())
+        })
+        .await;
+    b.wait_text("#booked-how", "when to come", |t| {
+        t.contains("09:50") && t.contains("10:15")
+    })
+    .await;
+    b.wait_attr("#booked-qr", "alt", &format!("QR {code}"))
+        .await;
+    // Wait for the picture itself before reading it.
+    let mut codes = Vec::new();
+    for _ in 0..50 {
+        codes = b.qr_codes("#booked-qr").await;
+        if !codes.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        codes,
+        std::slice::from_ref(&code),
+        "the QR code reads as the six digits"
+    );
+    b.screenshot("booking-phone-zh").await;
+    b.click("#lang-toggle").await;
+    b.wait_text("#booked-how", "English", |t| {
+        t.starts_with("Come between 09:50 and 10:15")
+    })
+    .await;
+    b.screenshot("booking-phone-en").await;
+    let (_, slots) = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/public/services/pay/slots",
+            server.base_url()
+        ))
+        .send()
+        .await
+        .map(|r| ((), r))
+        .unwrap();
+    let slots: Vec<hall_api::Slot> = slots.json().await.unwrap();
+    let free = |slots: &[hall_api::Slot]| {
+        slots
+            .iter()
+            .find(|s| s.start == ten.parse::<jiff::Timestamp>().unwrap())
+            .unwrap()
+            .free
+    };
+    assert_eq!(free(&slots), 1);
+    b.click("#cancel").await;
+    b.wait_text("#booked-status", "cancelled", |t| t == "Cancelled")
+        .await;
+    b.screenshot("booking-phone-en-cancelled").await;
+    let slots: Vec<hall_api::Slot> = reqwest::get(format!(
+        "{}/api/v1/public/services/pay/slots",
+        server.base_url()
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(free(&slots), 2, "the place is free again");
+    b.close().await;
+}

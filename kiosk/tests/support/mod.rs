@@ -328,6 +328,26 @@ impl KioskRig {
         Self::start_on(runtime, server, url, None, ui, adjust)
     }
 
+    /// A hall of the test's own (`options`), the kiosk on it; `adjust`
+    /// sets the kiosk's token among the rest.
+    pub fn start_with(
+        ui: &kiosk::KioskWindow,
+        options: hall_testkit::ServerOptions,
+        adjust: impl FnOnce(&mut kiosk::config::KioskConfig),
+    ) -> KioskRig {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(hall_testkit::ServerProcess::start(
+            hall_testkit::queue_server_bin(),
+            options,
+        ));
+        let url = server.base_url();
+        Self::start_on(runtime, server, url, None, ui, adjust)
+    }
+
     /// The demo hall linked to a billing-sim (its account lookup), which
     /// the test may stop by dropping it.
     pub fn start_linked(

@@ -7,7 +7,9 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
-use hall_api::{Booking, BookingRequest, ErrorBody, MoveBooking, Slot};
+use hall_api::{
+    BookableService, Booking, BookingRequest, BookingSetup, ErrorBody, MoveBooking, Slot,
+};
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -61,6 +63,34 @@ async fn with_ticket(st: &AppState, b: BookingRow) -> Result<Booking> {
             .map(|t| t.number);
     }
     Ok(v)
+}
+
+/// The services that take appointments, and the check-in window.
+#[utoipa::path(get, path = "/api/v1/public/booking-setup",
+    responses((status = 200, body = BookingSetup)), tag = "public")]
+pub async fn booking_setup(State(st): State<AppState>) -> Json<BookingSetup> {
+    let w = st.hall.appointments.window;
+    Json(BookingSetup {
+        hall_name: st.hall.hall.name.clone(),
+        timezone: st.hall.hall.timezone_name.clone(),
+        today: st.hall.hall.business_day(st.clock.read().at),
+        services: st
+            .hall
+            .services
+            .iter()
+            .filter_map(|s| {
+                s.slots.map(|r| BookableService {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    slot_min: r.slot_min,
+                    days_ahead: r.days_ahead,
+                    bring: s.bring.clone(),
+                })
+            })
+            .collect(),
+        early_min: w.early_min,
+        late_min: w.late_min,
+    })
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -236,4 +266,21 @@ pub async fn move_booking(
         })
         .await?;
     Ok(Json(view(&st, &b)))
+}
+
+/// The booking's code as a QR code (SVG): a kiosk with a scanner that types
+/// like a keyboard reads it as the six digits.
+#[utoipa::path(get, path = "/api/v1/public/bookings/{tracking_code}/qr", params(("tracking_code" = String, Path)),
+    responses((status = 200, content_type = "image/svg+xml", body = String), (status = 404, body = ErrorBody)), tag = "public")]
+pub async fn booking_qr(
+    State(st): State<AppState>,
+    Path(tracking): Path<String>,
+) -> Result<impl axum::response::IntoResponse> {
+    valid(&tracking)?;
+    let b = st
+        .reads
+        .run(move |conn| bookings::by_tracking(conn, &tracking))
+        .await?
+        .ok_or_else(|| Error::NotFound("no booking has this code".into()))?;
+    crate::api::guide::qr_svg(&b.code)
 }

@@ -15,6 +15,7 @@ impl Error {
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::TooEarly(_) => (StatusCode::CONFLICT, "too_early"),
             Error::TooMany(..) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Error::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             Error::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),

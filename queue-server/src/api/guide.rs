@@ -207,8 +207,13 @@ pub async fn ticket_qr(
         format!("{scheme}://{host}")
     });
     let url = format!("{}/t/{}", base.trim_end_matches('/'), row.tracking_code);
-    let code = qrcode::QrCode::new(url.as_bytes())
-        .map_err(|e| Error::Internal(format!("the QR code of {url}: {e}")))?;
+    qr_svg(&url)
+}
+
+/// `text` as a QR code, an SVG answer.
+pub fn qr_svg(text: &str) -> Result<impl IntoResponse + use<>> {
+    let code = qrcode::QrCode::new(text.as_bytes())
+        .map_err(|e| Error::Internal(format!("the QR code of {text}: {e}")))?;
     let svg = code
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(240, 240)

@@ -88,6 +88,10 @@ pub fn router(state: AppState) -> Router {
             get(appointments::service_slots),
         )
         .route("/api/v1/public/bookings", post(appointments::book_on_page))
+        .route(
+            "/api/v1/public/booking-setup",
+            get(appointments::booking_setup),
+        )
         .route("/api/v1/bookings", post(appointments::book_for_app))
         .route(
             "/api/v1/public/bookings/{tracking_code}",
@@ -97,6 +101,13 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/public/bookings/{tracking_code}/cancel",
             post(appointments::cancel),
         )
+        .route(
+            "/api/v1/public/bookings/{tracking_code}/qr",
+            get(appointments::booking_qr),
+        )
+        .route("/book", get(public::book_page))
+        .route("/booking/{tracking_code}", get(public::booking_page))
+        .route("/assets/book.js", get(public::book_js))
         .route(
             "/api/v1/closures",
             get(today::closures).post(today::add_closure),

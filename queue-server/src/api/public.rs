@@ -25,6 +25,8 @@ const TAKE_HTML: &str = include_str!("../../web/take.html");
 const TAKE_JS: &str = include_str!("../../web/take.js");
 const HERE_HTML: &str = include_str!("../../web/here.html");
 const HERE_JS: &str = include_str!("../../web/here.js");
+const BOOK_HTML: &str = include_str!("../../web/book.html");
+const BOOK_JS: &str = include_str!("../../web/book.js");
 const GUIDE_HTML: &str = include_str!("../../web/guide.html");
 const GUIDE_JS: &str = include_str!("../../web/guide.js");
 const STYLE_CSS: &str = include_str!("../../web/style.css");
@@ -104,6 +106,20 @@ pub async fn take_page() -> impl IntoResponse {
 /// this phone took.
 pub async fn here_page() -> impl IntoResponse {
     (PAGE_POLICY, Html(HERE_HTML))
+}
+
+/// The booking page (预约): a service's slots, then the booking itself.
+pub async fn book_page() -> impl IntoResponse {
+    (PAGE_POLICY, Html(BOOK_HTML))
+}
+
+/// A booking's own page: the same page, showing the booking in its URL.
+pub async fn booking_page() -> impl IntoResponse {
+    (PAGE_POLICY, Html(BOOK_HTML))
+}
+
+pub async fn book_js() -> impl IntoResponse {
+    javascript(BOOK_JS)
 }
 
 /// The floor guide's handheld page.

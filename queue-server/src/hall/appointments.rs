@@ -189,7 +189,7 @@ impl Hall<'_> {
         let on_time = match arrival(&window, self.now.at, slot) {
             Arrival::TooEarly { window_opens } => {
                 let t = window_opens.to_zoned(self.config.hall.timezone.clone());
-                return Err(Error::Conflict(format!(
+                return Err(Error::TooEarly(format!(
                     "check-in for this appointment opens at {:02}:{:02}; come back then, or take a ticket now",
                     t.hour(),
                     t.minute()
