@@ -208,6 +208,37 @@ pub struct DayStats {
     pub low_rated: Vec<Rating>,
     #[serde(default)]
     pub rating_flags: Vec<RatingFlag>,
+    /// The day's appointments (预约), for the services that take them.
+    #[serde(default)]
+    pub appointments: AppointmentStats,
+}
+
+/// The day's appointments: how many were kept, how long their customers
+/// waited beside the walk-ins, how full the slots were, how far ahead
+/// customers booked.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AppointmentStats {
+    /// Bookings for the day not cancelled.
+    pub booked: u32,
+    pub cancelled: u32,
+    pub checked_in: u32,
+    /// Checked in after the window: queued as walk-ins.
+    pub late: u32,
+    /// Not checked in by the end of the window (and not at all since).
+    pub no_show: u32,
+    /// Places the day's slots offered (slots × places per slot).
+    pub places: u32,
+    /// Checked in, of the places offered.
+    pub slot_utilisation: Option<f64>,
+    /// Call time minus the slot's start, for those called (negative: early).
+    pub wait_from_slot: Distribution,
+    /// Call time minus check-in, for those called.
+    pub wait_from_check_in: Distribution,
+    /// The walk-ins' own wait (issue, or a remote ticket's check-in, to call), beside these.
+    pub walk_in_wait: Distribution,
+    /// Slot start minus the time of booking, in seconds.
+    pub booked_ahead: Distribution,
 }
 
 /// How many customers went first for one reason, and how long they waited.

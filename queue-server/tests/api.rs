@@ -2736,6 +2736,10 @@ async fn appointments_hold_their_capacity_and_are_called_in_their_window() {
     s.restart_with_faketime("@2027-03-01 01:55:00").await;
     let kiosk = s.client("kiosk-token");
     let walk_in = issue(&kiosk, "pay", "walk-in").await;
+    // Nobody waits, but three appointments are due at 10:00 and go first:
+    // with one counter free, the walk-in waits two service times (40 min).
+    let est = walk_in.estimated_wait_s.unwrap();
+    assert!((i64::from(est) - 2400).abs() <= 2, "estimate {est} s");
     let appointment = kiosk.check_in(&on_time.code).await.unwrap();
     assert_eq!(appointment.priority_reason.as_deref(), Some("appointment"));
     let counter = s.client("manager-token");
@@ -2789,5 +2793,54 @@ async fn appointments_hold_their_capacity_and_are_called_in_their_window() {
     assert_eq!(
         seen.ticket_number.as_deref(),
         Some(appointment.number.as_str())
+    );
+
+    // The day's figures, as the test counted them: three kept bookings and
+    // one cancelled; two checked in (one late), one missed; 14 slots of
+    // three places (08:30–12:00 and 13:30–17:00 by half hours); the one on
+    // time called five minutes before its slot, at once after its
+    // check-in; the walk-in waited 25 minutes; all booked two hours ahead.
+    let day = s
+        .client("manager-token")
+        .day_stats(jiff::civil::date(2027, 3, 1))
+        .await
+        .unwrap()
+        .appointments;
+    assert_eq!(
+        (
+            day.booked,
+            day.cancelled,
+            day.checked_in,
+            day.late,
+            day.no_show
+        ),
+        (3, 1, 2, 1, 1)
+    );
+    assert_eq!(day.places, 14 * 3);
+    assert_eq!(day.slot_utilisation, Some(2.0 / 42.0));
+    // The faked clock runs on from each restart: within a few seconds.
+    let near = |got: Option<f64>, want: f64| got.is_some_and(|g| (g - want).abs() < 5.0);
+    assert_eq!(day.wait_from_slot.count, 1);
+    assert!(
+        near(day.wait_from_slot.mean_s, -300.0),
+        "{:?}",
+        day.wait_from_slot
+    );
+    assert!(
+        near(day.wait_from_check_in.mean_s, 0.0),
+        "{:?}",
+        day.wait_from_check_in
+    );
+    assert_eq!(day.walk_in_wait.count, 1);
+    assert!(
+        near(day.walk_in_wait.mean_s, 1500.0),
+        "{:?}",
+        day.walk_in_wait
+    );
+    assert_eq!(day.booked_ahead.count, 4);
+    assert!(
+        near(day.booked_ahead.median_s, 7200.0),
+        "{:?}",
+        day.booked_ahead
     );
 }

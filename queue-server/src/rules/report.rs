@@ -270,6 +270,8 @@ mod tests {
                     pauses: &[],
                     staff_names: names,
                     ratings: &[],
+                    bookings: &[],
+                    slot_places: 0,
                 },
                 first: mon,
                 last: Date::constant(2026, 11, 29),

@@ -99,6 +99,77 @@ pub struct DayInput<'a> {
     pub staff_names: &'a HashMap<String, String>,
     /// Ratings of the day's tickets, oldest first.
     pub ratings: &'a [Rating],
+    /// Bookings of the day's slots.
+    pub bookings: &'a [BookingFacts],
+    /// Places the day's slots offered.
+    pub slot_places: u32,
+}
+
+/// A booking of the day's slots as the statistics see it.
+#[derive(Debug, Clone)]
+pub struct BookingFacts {
+    pub slot_start: Timestamp,
+    pub status: hall_api::BookingStatus,
+    pub booked_at: Timestamp,
+    pub checked_in_at: Option<Timestamp>,
+    pub late: bool,
+    /// The ticket a check-in made.
+    pub ticket: Option<i64>,
+}
+
+/// The day's appointment figures (see `hall_api::AppointmentStats`).
+pub fn appointment_stats(
+    bookings: &[BookingFacts],
+    tickets: &[TicketFacts],
+    places: u32,
+) -> hall_api::AppointmentStats {
+    use hall_api::BookingStatus as B;
+    let called: HashMap<i64, Timestamp> = tickets
+        .iter()
+        .filter_map(|t| Some((t.id, t.called_at?)))
+        .collect();
+    let from_booking: std::collections::HashSet<i64> =
+        bookings.iter().filter_map(|b| b.ticket).collect();
+    let count = |f: &dyn Fn(&BookingFacts) -> bool| {
+        u32::try_from(bookings.iter().filter(|b| f(b)).count()).unwrap_or(u32::MAX)
+    };
+    let checked_in = count(&|b| b.status == B::CheckedIn);
+    let signed = |from: Timestamp, to: Timestamp| {
+        (to.as_millisecond() - from.as_millisecond()) as f64 / 1000.0
+    };
+    let mut from_slot = Vec::new();
+    let mut from_check_in = Vec::new();
+    for b in bookings {
+        if let Some(call) = b.ticket.and_then(|t| called.get(&t)) {
+            from_slot.push(signed(b.slot_start, *call));
+            if let Some(at) = b.checked_in_at {
+                from_check_in.push(secs(at, *call));
+            }
+        }
+    }
+    let walk_in: Vec<f64> = tickets
+        .iter()
+        .filter(|t| !t.continuation && !from_booking.contains(&t.id))
+        .filter_map(|t| Some(secs(t.issued_at, t.called_at?)))
+        .collect();
+    hall_api::AppointmentStats {
+        booked: count(&|b| b.status != B::Cancelled),
+        cancelled: count(&|b| b.status == B::Cancelled),
+        checked_in,
+        late: count(&|b| b.status == B::CheckedIn && b.late),
+        no_show: count(&|b| b.status == B::NoShow),
+        places,
+        slot_utilisation: ratio(checked_in, places),
+        wait_from_slot: distribution(from_slot),
+        wait_from_check_in: distribution(from_check_in),
+        walk_in_wait: distribution(walk_in),
+        booked_ahead: distribution(
+            bookings
+                .iter()
+                .map(|b| secs(b.booked_at, b.slot_start))
+                .collect(),
+        ),
+    }
 }
 
 /// Ratings of a group's completed tickets (`rated` looks a ticket's rating up).
@@ -518,6 +589,7 @@ pub fn day_stats(input: &DayInput<'_>) -> DayStats {
             .cloned()
             .collect(),
         rating_flags: rating_flags(input.ratings),
+        appointments: appointment_stats(input.bookings, input.tickets, input.slot_places),
     }
 }
 
@@ -689,6 +761,8 @@ mod tests {
             pauses: &[],
             staff_names: &HashMap::new(),
             ratings: &[],
+            bookings: &[],
+            slot_places: 0,
         };
         let s = day_stats(&input);
         let pay = &s.services[0].stats;

@@ -194,3 +194,14 @@ pub fn taken_between(
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Bookings of `service` not checked in yet whose slots start between two
+/// instants (ms): the appointments a new walk-in will wait behind.
+pub fn due_between(conn: &Connection, service: &str, from: i64, until: i64) -> Result<u32> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM bookings WHERE service = ?1 AND status = 'booked' \
+             AND slot_start >= ?2 AND slot_start < ?3",
+        )?
+        .query_row(params![service, from, until], |r| r.get(0))?)
+}

@@ -238,6 +238,32 @@ pub fn closures_for(conn: &Connection, service: &str, now_ms: i64) -> Result<Vec
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The closures of `service` that overlapped `from..to` (ms) as they were
+/// kept (a lifted one counts from its start until it was lifted).
+pub fn closures_during(
+    conn: &Connection,
+    service: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Closure>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT from_at, MIN(until_at, COALESCE(lifted_at, until_at)), reason_zh, reason_en FROM closures \
+         WHERE from_at < ?2 AND MIN(until_at, COALESCE(lifted_at, until_at)) > ?1 \
+         AND (services IS NULL OR instr(services, ',' || ?3 || ',') > 0) ORDER BY from_at",
+    )?;
+    let rows = stmt.query_map(params![from, to, service], |r| {
+        Ok(Closure {
+            from: ts(r.get(0)?),
+            until: ts(r.get(1)?),
+            reason: hall_api::I18nText {
+                zh: r.get(2)?,
+                en: r.get(3)?,
+            },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Closures in force now or to come, soonest first (the manager's list).
 pub fn closure_views(conn: &Connection, now_ms: i64) -> Result<Vec<hall_api::ClosureView>> {
     let mut stmt = conn.prepare_cached(
@@ -401,8 +427,9 @@ impl HallLoad {
 
     /// Estimated seconds for a ticket of `service` with `ahead` before it.
     /// Seconds until a ticket with `ahead` before it is called, counting
-    /// only the service's opening time: a wait that reaches a lunch break
-    /// (or the evening) goes on after it.
+    /// only the service's opening time (a wait that reaches a lunch break
+    /// or the evening goes on after it) and the appointments due before it
+    /// ends (they go first).
     pub fn estimate(
         &self,
         conn: &Connection,
@@ -420,11 +447,26 @@ impl HallLoad {
         }
         let expected = f64::from(cfg.expected_service_min) * 60.0;
         let per = estimate::service_seconds(&recent_service_seconds(conn, service)?, expected);
-        let Some(open_s) = estimate::wait_seconds(ahead, per, &counters) else {
+        let Some(mut open_s) = estimate::wait_seconds(ahead, per, &counters) else {
             return Ok(None);
         };
         let closures = closures_for(conn, service, ms(now))?;
-        let called_at = hall.calendar(cfg, &closures).after_open_time(now, open_s);
+        let cal = hall.calendar(cfg, &closures);
+        // Appointments due before this wait ends go first: count them in.
+        if cfg.slots.is_some() {
+            let end = cal.after_open_time(now, open_s).unwrap_or(now);
+            let w = hall.appointments.window;
+            let due = crate::store::bookings::due_between(
+                conn,
+                service,
+                ms(now) - i64::from(w.late_min) * 60_000,
+                ms(end) + i64::from(w.early_min) * 60_000,
+            )?;
+            if due > 0 {
+                open_s = estimate::wait_seconds(ahead + due, per, &counters).unwrap_or(open_s);
+            }
+        }
+        let called_at = cal.after_open_time(now, open_s);
         Ok(Some(called_at.map_or(open_s, |at| {
             u32::try_from(at.duration_since(now).as_secs().max(0)).unwrap_or(u32::MAX)
         })))

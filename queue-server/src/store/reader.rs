@@ -63,6 +63,52 @@ pub struct DayFacts {
     /// Tickets of the day still held.
     pub held: Vec<TicketSummary>,
     pub ratings: Vec<hall_api::Rating>,
+    pub bookings: Vec<crate::rules::stats::BookingFacts>,
+    /// Places the days' slots offered.
+    pub slot_places: u32,
+}
+
+/// The bookings of the business days `first..=last` and the places their
+/// services' slots offered those days (closures, lifted or not, taken out
+/// as they stood).
+fn appointment_facts(
+    conn: &Connection,
+    hall: &Config,
+    (first, last): (Date, Date),
+) -> Result<(Vec<crate::rules::stats::BookingFacts>, u32)> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT slot_start, status, created_at, checked_in_at, late, ticket FROM bookings \
+         WHERE slot_day BETWEEN ?1 AND ?2",
+    )?;
+    let rows = stmt.query_map([first.to_string(), last.to_string()], |r| {
+        let status: String = r.get(1)?;
+        Ok(crate::rules::stats::BookingFacts {
+            slot_start: ts(r.get(0)?),
+            status: hall_api::BookingStatus::parse(&status)
+                .unwrap_or(hall_api::BookingStatus::Booked),
+            booked_at: ts(r.get(2)?),
+            checked_in_at: r.get::<_, Option<i64>>(3)?.map(ts),
+            late: r.get(4)?,
+            ticket: r.get(5)?,
+        })
+    })?;
+    let bookings = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut places = 0u32;
+    for s in hall.services.iter().filter(|s| s.slots.is_some()) {
+        let rules = s.slots.expect("filtered on slots");
+        let mut day = first;
+        while day <= last {
+            let (from, to) = hall.hall.day_window(day).map_err(Error::Internal)?;
+            let closures = crate::store::queries::closures_during(conn, &s.id, ms(from), ms(to))?;
+            let count =
+                crate::rules::appointments::slots(&hall.calendar(s, &closures), day, &rules).len();
+            places =
+                places.saturating_add(u32::try_from(count).unwrap_or(u32::MAX) * rules.per_slot);
+            let Ok(next) = day.tomorrow() else { break };
+            day = next;
+        }
+    }
+    Ok((bookings, places))
 }
 
 impl DayFacts {
@@ -90,6 +136,8 @@ impl DayFacts {
             pauses: &self.pauses,
             staff_names: &self.staff_names,
             ratings: &self.ratings,
+            bookings: &self.bookings,
+            slot_places: self.slot_places,
         }
     }
 }
@@ -228,7 +276,10 @@ pub fn period_facts(
             changes,
         });
     }
+    let (bookings, slot_places) = appointment_facts(conn, hall, (first, last))?;
     Ok(DayFacts {
+        bookings,
+        slot_places,
         tickets,
         counters: timelines,
         attendance,
