@@ -151,6 +151,12 @@ impl Kiosk {
             }
         });
         let k = Rc::downgrade(self);
+        state.on_typed(move |text| {
+            if let Some(k) = k.upgrade() {
+                k.typed(&text)
+            }
+        });
+        let k = Rc::downgrade(self);
         state.on_skip_account(move || {
             if let Some(k) = k.upgrade() {
                 k.account_done(None)
@@ -326,6 +332,37 @@ impl Kiosk {
             self.show(Screen::Account);
         } else {
             self.issue(service.id, None);
+        }
+    }
+
+    /// A key from a scanner that types like a keyboard: on the home screen
+    /// a digit starts a check-in with it, on the keypad digits add up, and
+    /// Enter is the keypad's OK.
+    fn typed(&self, text: &str) {
+        let screen = self.state.borrow().screen;
+        let offered = self.ui().global::<KioskState>().get_check_in_offered();
+        let digit = text.len() == 1 && text.chars().all(|c| c.is_ascii_digit());
+        let enter = text == "\n" || text == "\r";
+        if screen == Screen::Home && digit && offered {
+            self.start_check_in();
+        }
+        if self.state.borrow().screen != Screen::Account {
+            return;
+        }
+        self.touched();
+        let ui = self.ui();
+        let state = ui.global::<KioskState>();
+        let mut digits = state.get_account_digits().to_string();
+        let most = if self.state.borrow().checking_in {
+            6
+        } else {
+            20
+        };
+        if digit && digits.len() < most {
+            digits.push_str(text);
+            state.set_account_digits(digits.into());
+        } else if enter && !digits.is_empty() {
+            self.account_done(Some(digits));
         }
     }
 

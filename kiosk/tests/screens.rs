@@ -691,3 +691,41 @@ fn an_appointment_is_checked_in_at_the_keypad_and_goes_first() {
     );
     assert_eq!(queue[0].priority_reason.as_deref(), Some("appointment"));
 }
+
+/// A code scanner that types like a keyboard: on the home screen its
+/// digits open the check-in, and its Enter checks the number in.
+#[test]
+fn a_scanner_typing_the_code_checks_in() {
+    let hall = Hall::start();
+    let rt = &hall.rig.runtime;
+    let (remote, _) = rt
+        .block_on(hall.client("").take_remote_ticket(
+            &hall_api::RemoteTicketRequest {
+                service: "complaint".into(),
+                idempotency_key: "scan-1".into(),
+                lang: None,
+                client: None,
+            },
+            true,
+        ))
+        .unwrap();
+    for c in remote.remote.check_in_code.chars().chain(['\n']) {
+        hall.ui
+            .window()
+            .dispatch_event(slint::platform::WindowEvent::KeyPressed {
+                text: c.to_string().into(),
+            });
+        hall.ui
+            .window()
+            .dispatch_event(slint::platform::WindowEvent::KeyReleased {
+                text: c.to_string().into(),
+            });
+    }
+    hall.wait("the checked-in ticket", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Ticket
+    });
+    let shown = hall.ui.global::<KioskState>().get_ticket();
+    assert_eq!(shown.number, remote.number.as_str());
+    assert!(shown.checked_in);
+    hall.printed();
+}
