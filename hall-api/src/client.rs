@@ -344,6 +344,14 @@ impl HallClient {
         Ok((booking, status == StatusCode::CREATED))
     }
 
+    /// Closes the hall, or some services, for a time (manager).
+    pub async fn add_closure(&self, closure: &NewClosure) -> Result<ClosureView, ClientError> {
+        let (_, body) = self
+            .send(self.request(Method::POST, "/api/v1/closures").json(closure))
+            .await?;
+        body.ok_or_else(|| ClientError::Decode("empty answer to a closure".into()))
+    }
+
     /// Checks in a remote ticket by its six-digit code (a kiosk).
     pub async fn check_in(&self, code: &str) -> Result<Ticket, ClientError> {
         let req = CheckInRequest { code: code.into() };

@@ -690,6 +690,67 @@ fn an_appointment_is_checked_in_at_the_keypad_and_goes_first() {
         [number.as_str(), walk_in.number.as_str()]
     );
     assert_eq!(queue[0].priority_reason.as_deref(), Some("appointment"));
+
+    // 12:10, the lunch break: the kiosk greys the service out and says
+    // when it opens again, in both languages.
+    let mut hall = hall;
+    hall.rig.runtime.block_on(
+        hall.rig
+            .server
+            .restart_with_faketime("@2027-03-01 04:10:00"),
+    );
+    hall.touch("完成");
+    hall.wait("the break on the tile", |ui| {
+        ui.global::<KioskState>().get_screen() == Screen::Home
+            && ui
+                .global::<KioskState>()
+                .get_services()
+                .row_data(0)
+                .is_some_and(|t| {
+                    t.availability == kiosk::Availability::OnBreak && t.opens.contains("13:30")
+                })
+    });
+    hall_testkit::screen::screenshot(hall.ui.window(), "kiosk-zh-portrait-lunch-break");
+    hall.touch("English");
+    hall.wait("English", |ui| {
+        ui.global::<KioskState>().get_language() == "en"
+    });
+    hall_testkit::screen::screenshot(hall.ui.window(), "kiosk-en-portrait-lunch-break");
+
+    // A closure 14:00–15:00 for a power cut; at 14:10 the tile says why.
+    let closure = hall_api::NewClosure {
+        from: "2027-03-01T06:00:00Z".parse().unwrap(),
+        until: "2027-03-01T07:00:00Z".parse().unwrap(),
+        reason: hall_api::I18nText {
+            zh: "停电检修".into(),
+            en: "Power maintenance".into(),
+        },
+        services: None,
+    };
+    hall.rig
+        .runtime
+        .block_on(hall.client("manager-token").add_closure(&closure))
+        .unwrap();
+    hall.rig.runtime.block_on(
+        hall.rig
+            .server
+            .restart_with_faketime("@2027-03-01 06:10:00"),
+    );
+    hall.wait("the closure on the tile", |ui| {
+        ui.global::<KioskState>()
+            .get_services()
+            .row_data(0)
+            .is_some_and(|t| {
+                t.availability == kiosk::Availability::Closure
+                    && t.closed_reason == "Power maintenance"
+            })
+    });
+    hall_testkit::screen::screenshot(hall.ui.window(), "kiosk-en-portrait-closure");
+    hall.touch("中文");
+    hall.wait("Chinese", |ui| {
+        ui.global::<KioskState>().get_language() == "zh"
+    });
+    hall_testkit::screen::screenshot(hall.ui.window(), "kiosk-zh-portrait-closure");
 }
 
 /// A code scanner that types like a keyboard: on the home screen its
