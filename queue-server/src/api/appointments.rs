@@ -101,7 +101,8 @@ pub struct SlotsQuery {
 
 /// A service's slots of a day with the places left.
 #[utoipa::path(get, path = "/api/v1/public/services/{id}/slots", params(("id" = String, Path), SlotsQuery),
-    responses((status = 200, body = Vec<Slot>), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = Vec<Slot>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)),
     tag = "public")]
 pub async fn service_slots(
     State(st): State<AppState>,
@@ -221,7 +222,7 @@ fn valid(tracking: &str) -> Result<()> {
 /// A booking by the code of its page.
 #[utoipa::path(get, path = "/api/v1/public/bookings/{tracking_code}", params(("tracking_code" = String, Path)),
     responses((status = 200, body = Booking), (status = 404, body = ErrorBody)), tag = "public")]
-pub async fn booking(
+pub async fn get_booking(
     State(st): State<AppState>,
     Path(tracking): Path<String>,
 ) -> Result<Json<Booking>> {
@@ -237,7 +238,7 @@ pub async fn booking(
 /// Cancel a booking (until `cancel_until_min` before its slot).
 #[utoipa::path(post, path = "/api/v1/public/bookings/{tracking_code}/cancel", params(("tracking_code" = String, Path)),
     responses((status = 200, body = Booking), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)), tag = "public")]
-pub async fn cancel(
+pub async fn cancel_booking(
     State(st): State<AppState>,
     Path(tracking): Path<String>,
 ) -> Result<Json<Booking>> {

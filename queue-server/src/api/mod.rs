@@ -95,11 +95,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/bookings", post(appointments::book_for_app))
         .route(
             "/api/v1/public/bookings/{tracking_code}",
-            get(appointments::booking).put(appointments::move_booking),
+            get(appointments::get_booking).put(appointments::move_booking),
         )
         .route(
             "/api/v1/public/bookings/{tracking_code}/cancel",
-            post(appointments::cancel),
+            post(appointments::cancel_booking),
         )
         .route(
             "/api/v1/public/bookings/{tracking_code}/qr",
