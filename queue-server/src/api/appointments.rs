@@ -163,13 +163,8 @@ pub async fn book_on_page(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<BookingRequest>,
 ) -> Result<(StatusCode, Json<Booking>)> {
-    if req.client.is_some() {
-        return Err(Error::BadRequest(
-            "client is for the company's app; the booking page leaves it out".into(),
-        ));
-    }
     let who = BookingClient {
-        client: format!("address:{}", peer.ip()),
+        client: crate::api::remote::phone_client(peer, req.client.as_ref())?,
     };
     book(&st, phone(), req, who).await
 }
@@ -185,11 +180,8 @@ pub async fn book_for_app(
     ApiJson(req): ApiJson<BookingRequest>,
 ) -> Result<(StatusCode, Json<Booking>)> {
     caller.require(&[Role::Billing, Role::Manager], "book appointments")?;
-    let client = req.client.clone().ok_or_else(|| {
-        Error::BadRequest("client is required: the app's id of the customer".into())
-    })?;
     let who = BookingClient {
-        client: format!("app:{}:{client}", caller.name),
+        client: crate::api::remote::app_client(&caller, req.client.as_ref())?,
     };
     book(&st, caller.actor(), req, who).await
 }
@@ -212,6 +204,15 @@ async fn book(
     Ok((status, Json(view(st, &b))))
 }
 
+/// The booking with this page code.
+async fn find(st: &AppState, tracking: String) -> Result<BookingRow> {
+    valid(&tracking)?;
+    st.reads
+        .run(move |conn| bookings::by_tracking(conn, &tracking))
+        .await?
+        .ok_or_else(|| Error::NotFound("no booking has this code".into()))
+}
+
 fn valid(tracking: &str) -> Result<()> {
     if tracking.len() != 32 || !tracking.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(Error::NotFound("no booking has this code".into()));
@@ -226,12 +227,7 @@ pub async fn get_booking(
     State(st): State<AppState>,
     Path(tracking): Path<String>,
 ) -> Result<Json<Booking>> {
-    valid(&tracking)?;
-    let b = st
-        .reads
-        .run(move |conn| bookings::by_tracking(conn, &tracking))
-        .await?
-        .ok_or_else(|| Error::NotFound("no booking has this code".into()))?;
+    let b = find(&st, tracking).await?;
     Ok(Json(with_ticket(&st, b).await?))
 }
 
@@ -277,11 +273,6 @@ pub async fn booking_qr(
     State(st): State<AppState>,
     Path(tracking): Path<String>,
 ) -> Result<impl axum::response::IntoResponse> {
-    valid(&tracking)?;
-    let b = st
-        .reads
-        .run(move |conn| bookings::by_tracking(conn, &tracking))
-        .await?
-        .ok_or_else(|| Error::NotFound("no booking has this code".into()))?;
+    let b = find(&st, tracking).await?;
     crate::api::guide::qr_svg(&b.code)
 }

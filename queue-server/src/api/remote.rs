@@ -20,6 +20,35 @@ use crate::hall::Actor;
 use crate::hall::remote::RemoteAsk;
 use crate::store::queries;
 
+/// Who asks from a public page, for the per-client limits: the phone's
+/// address (the app's `client` field is refused there).
+pub fn phone_client(peer: SocketAddr, client: Option<&String>) -> Result<String> {
+    if client.is_some() {
+        return Err(Error::BadRequest(
+            "client is for the company's app; the phone's pages leave it out".into(),
+        ));
+    }
+    Ok(format!("address:{}", peer.ip()))
+}
+
+/// Who asks through the company's app: the customer id it names, within
+/// the app's own name.
+pub fn app_client(caller: &Caller, client: Option<&String>) -> Result<String> {
+    let client = client.ok_or_else(|| {
+        Error::BadRequest("client is required: the app's id of the customer it asks for".into())
+    })?;
+    let ok = (1..=64).contains(&client.len())
+        && client
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.:@-".contains(c));
+    if !ok {
+        return Err(Error::BadRequest(
+            "client must be 1 to 64 letters, digits or _ . : @ -".into(),
+        ));
+    }
+    Ok(format!("app:{}:{client}", caller.name))
+}
+
 /// Who acts when a phone takes or checks in a ticket: no device, no token.
 fn phone() -> Actor {
     Actor::device("phone", Role::Kiosk)
@@ -97,13 +126,8 @@ pub async fn take_on_phone(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<RemoteTicketRequest>,
 ) -> Result<(StatusCode, Json<RemoteTicket>)> {
-    if req.client.is_some() {
-        return Err(Error::BadRequest(
-            "client is for the company's app; the phone page leaves it out".into(),
-        ));
-    }
     let ask = RemoteAsk {
-        client: format!("address:{}", peer.ip()),
+        client: phone_client(peer, req.client.as_ref())?,
     };
     take(&st, phone(), req, ask).await
 }
@@ -125,22 +149,8 @@ pub async fn take_for_app(
         &[Role::Billing, Role::Manager],
         "take tickets before arrival",
     )?;
-    let client = req.client.clone().ok_or_else(|| {
-        Error::BadRequest(
-            "client is required: the app's id of the customer it takes the ticket for".into(),
-        )
-    })?;
-    let ok = (1..=64).contains(&client.len())
-        && client
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.:@-".contains(c));
-    if !ok {
-        return Err(Error::BadRequest(
-            "client must be 1 to 64 letters, digits or _ . : @ -".into(),
-        ));
-    }
     let ask = RemoteAsk {
-        client: format!("app:{}:{client}", caller.name),
+        client: app_client(&caller, req.client.as_ref())?,
     };
     take(&st, caller.actor(), req, ask).await
 }

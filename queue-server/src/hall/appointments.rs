@@ -18,11 +18,8 @@ use crate::store::bookings::{self, BookingRow, NewBooking};
 use crate::store::queries::{self, ms, ts};
 use crate::tokens::{random_hex, sha256, to_hex};
 
-/// Who books, for the per-client limit (as for remote tickets).
-#[derive(Debug, Clone)]
-pub struct BookingClient {
-    pub client: String,
-}
+/// Who books, for the per-client limit: the same as who takes a remote ticket.
+pub use super::remote::RemoteAsk as BookingClient;
 
 impl Hall<'_> {
     fn slot_rules(&self, service: &str) -> Result<(&crate::config::ServiceConfig, SlotRules)> {

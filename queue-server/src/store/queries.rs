@@ -218,6 +218,18 @@ pub fn ticket_by_idempotency(
         .optional()?)
 }
 
+/// A closure from `from, until, reason_zh, reason_en`.
+fn closure_row(r: &Row<'_>) -> rusqlite::Result<Closure> {
+    Ok(Closure {
+        from: ts(r.get(0)?),
+        until: ts(r.get(1)?),
+        reason: hall_api::I18nText {
+            zh: r.get(2)?,
+            en: r.get(3)?,
+        },
+    })
+}
+
 /// The closures in force now or later that apply to `service`.
 pub fn closures_for(conn: &Connection, service: &str, now_ms: i64) -> Result<Vec<Closure>> {
     let mut stmt = conn.prepare_cached(
@@ -225,16 +237,7 @@ pub fn closures_for(conn: &Connection, service: &str, now_ms: i64) -> Result<Vec
          WHERE lifted_at IS NULL AND until_at > ?1 \
          AND (services IS NULL OR instr(services, ',' || ?2 || ',') > 0) ORDER BY from_at",
     )?;
-    let rows = stmt.query_map(params![now_ms, service], |r| {
-        Ok(Closure {
-            from: ts(r.get(0)?),
-            until: ts(r.get(1)?),
-            reason: hall_api::I18nText {
-                zh: r.get(2)?,
-                en: r.get(3)?,
-            },
-        })
-    })?;
+    let rows = stmt.query_map(params![now_ms, service], closure_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -251,16 +254,7 @@ pub fn closures_during(
          WHERE from_at < ?2 AND MIN(until_at, COALESCE(lifted_at, until_at)) > ?1 \
          AND (services IS NULL OR instr(services, ',' || ?3 || ',') > 0) ORDER BY from_at",
     )?;
-    let rows = stmt.query_map(params![from, to, service], |r| {
-        Ok(Closure {
-            from: ts(r.get(0)?),
-            until: ts(r.get(1)?),
-            reason: hall_api::I18nText {
-                zh: r.get(2)?,
-                en: r.get(3)?,
-            },
-        })
-    })?;
+    let rows = stmt.query_map(params![from, to, service], closure_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
