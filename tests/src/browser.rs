@@ -209,12 +209,24 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
     }
 
+    /// Clicks `css` once it is there, as a person waits for a page to show
+    /// a button; a page that redraws the button meanwhile (a stale
+    /// element) is clicked again on its new one.
     pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let outcome = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.click().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match outcome {
+                Ok(()) => return,
+                Err(e) if std::time::Instant::now() >= deadline => {
+                    panic!("cannot click {css} within 10 s: {e}")
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
