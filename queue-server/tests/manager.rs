@@ -1039,3 +1039,75 @@ async fn a_service_closed_for_today_refuses_tickets_and_the_notice_reaches_the_s
         "newest first, the refused attempts not at all"
     );
 }
+
+/// The manager sets a closure in the console (停电, an hour from now on the
+/// hall's clock): the kiosks' snapshot greys every service out with the
+/// reason, tickets are refused; lifted from the list, the hall opens again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closure_set_in_the_console_closes_the_hall_until_lifted() {
+    // 09:00 in the hall (Asia/Shanghai), Monday 2027-03-01.
+    let server = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            faketime: Some("@2027-03-01 01:00:00".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    add_manager(&server, "zhao", PASSWORD);
+    let b = Browser::start(1920, 1080, "zh-CN").await;
+    sign_in_page(&b, &server, "/manager", "zhao").await;
+    b.wait_text("#closure-list", "no closures yet", |t| {
+        t.contains("没有已设定的暂停")
+    })
+    .await;
+    // The hall's local times: the page turns them into instants itself.
+    b.pick("#closure-from", "2027-03-01T08:30").await;
+    b.pick("#closure-until", "2027-03-01T10:00").await;
+    b.type_into("#closure-zh", "停电").await;
+    b.type_into("#closure-en", "Power cut").await;
+    b.click("#closure-form button[type=submit]").await;
+    b.wait_text("#closure-list", "the closure listed", |t| {
+        t.contains("08:30") && t.contains("10:00") && t.contains("停电 · Power cut")
+    })
+    .await;
+    b.wait_text(
+        "#now-services tr[data-service='pay'] [data-k='calendar']",
+        "the service marked closed",
+        |t| t == "停电",
+    )
+    .await;
+    b.screenshot("manager-1920-zh-closure").await;
+    let kiosk = server.client(demo::KIOSK);
+    let pay = kiosk
+        .hall()
+        .await
+        .unwrap()
+        .services
+        .into_iter()
+        .find(|s| s.id == "pay")
+        .unwrap();
+    assert_eq!(pay.unavailable, Some(hall_api::Unavailable::Closure));
+    assert_eq!(
+        pay.opens_at.unwrap(),
+        "2027-03-01T02:00:00Z".parse::<jiff::Timestamp>().unwrap(),
+        "10:00 in the hall, as typed"
+    );
+    let refused = kiosk
+        .issue_ticket(&IssueTicket::new("pay", "dark"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("Power cut"), "{refused}");
+
+    b.click("#closure-list button[data-closure]").await;
+    b.wait_text("#closure-list", "lifted", |t| {
+        t.contains("没有已设定的暂停")
+    })
+    .await;
+    kiosk
+        .issue_ticket(&IssueTicket::new("pay", "light"))
+        .await
+        .expect("open again once lifted");
+    b.close().await;
+}

@@ -12,6 +12,8 @@ const TEXT = {
     password_min: "密码（至少 10 个字符）", pin: "PIN（4–8 位数字）",
     alerts: "需要处理", no_alerts: "一切正常", today: "今日", close_today: "今日停办", reopen_today: "恢复办理",
     closed_today: "今日已停办", board_notice: "叫号屏通知", notice_zh: "中文通知", notice_en: "英文通知",
+    closures: "暂停营业（停电、停业）", closures_note: "在这段时间内全厅不取号，取号机和叫号屏显示原因和恢复时间；已在等候的客户照常办理。",
+    break: "午休", holiday: "节假日", closure: "暂停营业", reason_zh: "中文原因", reason_en: "英文原因", add_closure: "设定暂停", lift: "提前恢复", no_closures: "没有已设定的暂停",
     set_notice: "发布通知", clear_notice: "撤下通知", notice_own: "叫号屏显示各自的通知", notice_is: "现在显示：", services_now: "各业务现在", counters_now: "各窗口现在",
     service: "业务", waiting: "等候", longest: "最长等候", level_today: "今日达标率", estimate: "现在取号预计",
     below: "低于目标", target: "目标", level_note: "达标率 = 目标时间内叫号 ÷（已叫号 + 超时仍在等候）；目标 {p}",
@@ -44,6 +46,8 @@ const TEXT = {
     password_min: "Password (at least 10 characters)", pin: "PIN (4–8 digits)",
     alerts: "Needs attention", no_alerts: "All is well", today: "Today", close_today: "Close for today", reopen_today: "Open again",
     closed_today: "closed for today", board_notice: "Boards' notice", notice_zh: "Notice in Chinese", notice_en: "Notice in English",
+    closures: "Closures (power cut, closed)", closures_note: "No tickets for the whole hall in this time; kiosks and boards show the reason and when it opens again; those already waiting are still served.",
+    break: "lunch break", holiday: "holiday", closure: "closed", reason_zh: "Reason in Chinese", reason_en: "Reason in English", add_closure: "Set the closure", lift: "Lift now", no_closures: "No closures set",
     set_notice: "Show on boards", clear_notice: "Take down", notice_own: "The boards show their own notice", notice_is: "Now showing: ", services_now: "Services now", counters_now: "Counters now",
     service: "Service", waiting: "Waiting", longest: "Longest wait", level_today: "Level today", estimate: "Estimate now",
     below: "below target", target: "target", level_note: "Service level = called within the target ÷ (called + still waiting past it); target {p}",
@@ -252,9 +256,10 @@ function connect() {
   for (const kind of ["ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.completed",
     "ticket.no_show", "ticket.cancelled", "ticket.transferred", "counter.opened", "counter.closed",
     "counter.paused", "counter.resumed", "ticket.held", "ticket.resumed", "staff.signed_in",
-    "staff.signed_out", "ticket.rated", "day.reported", "service.closed", "service.reopened", "notice.changed"]) {
+    "staff.signed_out", "ticket.rated", "day.reported", "service.closed", "service.reopened", "notice.changed", "closures.changed"]) {
     events.addEventListener(kind, changed);
   }
+  events.addEventListener("closures.changed", refreshClosures);
 }
 
 async function refreshNow() {
@@ -341,6 +346,56 @@ async function setNotice(event) {
   }
 }
 
+// The hall's time zone's "YYYY-MM-DDTHH:MM" (a datetime-local input) as an instant.
+function hallInstant(local) {
+  const tz = (snapshotTz || undefined);
+  // The offset the hall's zone has at that local time, found by formatting.
+  const guess = new Date(`${local}:00Z`);
+  const shown = new Date(guess.toLocaleString("en-US", { timeZone: tz }));
+  const utc = new Date(guess.toLocaleString("en-US", { timeZone: "UTC" }));
+  return new Date(guess.getTime() - (shown - utc)).toISOString();
+}
+let snapshotTz = null;
+
+async function refreshClosures() {
+  try {
+    const list = await api("GET", "/api/v1/closures");
+    const ul = $("closure-list");
+    ul.replaceChildren();
+    if (list.length === 0) ul.append(el("li", { class: "note", text: t("no_closures") }));
+    const when = (at) => new Date(at).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB",
+      { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: snapshotTz || undefined });
+    for (const c of list) {
+      const lift = el("button", { type: "button", "data-closure": String(c.id), text: t("lift") });
+      lift.addEventListener("click", async () => {
+        try { await api("POST", `/api/v1/closures/${c.id}/lift`); refreshClosures(); refreshNow(); }
+        catch (e) { $("closure-message").textContent = e.message; }
+      });
+      ul.append(el("li", { "data-closure": String(c.id) },
+        el("span", { text: `${when(c.from)} – ${when(c.until)} · ${c.reason.zh} · ${c.reason.en} ` }), lift));
+    }
+  } catch (e) {
+    $("closure-message").textContent = e.message;
+  }
+}
+
+async function addClosure(event) {
+  event.preventDefault();
+  $("closure-message").textContent = "";
+  try {
+    await api("POST", "/api/v1/closures", {
+      from: hallInstant($("closure-from").value),
+      until: hallInstant($("closure-until").value),
+      reason: { zh: $("closure-zh").value.trim(), en: $("closure-en").value.trim() },
+    });
+    $("closure-form").reset();
+    refreshClosures();
+    refreshNow();
+  } catch (e) {
+    $("closure-message").textContent = e.message;
+  }
+}
+
 async function clearNotice() {
   try {
     await api("DELETE", "/api/v1/notice");
@@ -400,6 +455,10 @@ function drawNow() {
     }
     const nameCell = el("td", { text: `${s.prefix} ${name(s.name)} ` });
     if (s.unavailable === "closed_today") nameCell.append(el("span", { class: "badge closed", "data-k": "closed", text: t("closed_today") }));
+    if (["break", "holiday", "closure"].includes(s.unavailable)) {
+      const why = s.closed_reason ? name(s.closed_reason) : t(s.unavailable);
+      nameCell.append(el("span", { class: "badge closed", "data-k": "calendar", text: why }));
+    }
     body.append(el("tr", { "data-service": s.id },
       nameCell,
       el("td", { "data-k": "waiting", class: "n", text: String(s.waiting) }),
@@ -409,6 +468,7 @@ function drawNow() {
       todayCell(s),
     ));
   }
+  if (snapshotTz !== hall.hall.timezone) { snapshotTz = hall.hall.timezone; refreshClosures(); }
   $("notice-now").textContent = hall.notice ? `${t("notice_is")}${hall.notice.zh} · ${hall.notice.en}` : t("notice_own");
   $("level-note").textContent = fill("level_note", { p: fmt(target, "share") });
 
@@ -806,6 +866,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("set-pin").addEventListener("submit", setPin);
   $("audit-apply").addEventListener("click", loadAudit);
   $("notice-form").addEventListener("submit", setNotice);
+  $("closure-form").addEventListener("submit", addClosure);
   $("notice-clear").addEventListener("click", clearNotice);
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
   // Waiting times and serving clocks move on between events.

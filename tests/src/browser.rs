@@ -238,6 +238,20 @@ impl Browser {
     }
 
     /// Presses one key on the page, as a person at the keyboard does.
+    /// Sets a date or time input's value, as its picker would (typing into
+    /// one depends on the browser's locale).
+    pub async fn pick(&self, css: &str, value: &str) {
+        self.wait_for(css).await;
+        self.client
+            .execute(
+                "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
+                 el.dispatchEvent(new Event('input', { bubbles: true }));",
+                vec![serde_json::json!(css), serde_json::json!(value)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot set {css}: {e}"));
+    }
+
     pub async fn press(&self, key: char) {
         let keys = KeyActions::new("keyboard".into())
             .then(KeyAction::Down { value: key })
