@@ -2771,6 +2771,11 @@ async fn appointments_hold_their_capacity_and_are_called_in_their_window() {
     assert!((i64::from(est) - 2400).abs() <= 2, "estimate {est} s");
     let appointment = kiosk.check_in(&on_time.code).await.unwrap();
     assert_eq!(appointment.priority_reason.as_deref(), Some("appointment"));
+    // OK pressed again (or a lost answer): the same ticket, not a second.
+    assert_eq!(
+        kiosk.check_in(&on_time.code).await.unwrap().id,
+        appointment.id
+    );
     let counter = s.client("manager-token");
     assert_eq!(
         counter.call_next(1).await.unwrap().unwrap().number,

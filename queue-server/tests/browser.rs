@@ -785,8 +785,8 @@ async fn the_phone_page_says_lunch_break_and_closure_and_when_service_goes_on() 
 
 /// The booking page on a phone: a service, today, the 10:00 slot; the
 /// booking's page shows the six-digit code and a QR code that reads as the
-/// same digits (a kiosk's scanner types them); cancelled, it says so and
-/// the place is free again.
+/// same digits (a kiosk's scanner types them); changed to 10:30 it keeps
+/// its code; cancelled, it says so and the place is free again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_books_sees_the_code_and_qr_and_cancels() {
     let files = tempfile::tempdir().unwrap();
@@ -853,37 +853,33 @@ async fn a_customer_books_sees_the_code_and_qr_and_cancels() {
     })
     .await;
     b.screenshot("booking-phone-en").await;
-    let (_, slots) = reqwest::Client::new()
-        .get(format!(
-            "{}/api/v1/public/services/pay/slots",
-            server.base_url()
-        ))
-        .send()
-        .await
-        .map(|r| ((), r))
-        .unwrap();
-    let slots: Vec<hall_api::Slot> = slots.json().await.unwrap();
-    let free = |slots: &[hall_api::Slot]| {
-        slots
-            .iter()
-            .find(|s| s.start == ten.parse::<jiff::Timestamp>().unwrap())
-            .unwrap()
-            .free
+    let base = server.base_url();
+    let free_at = |at: &'static str| {
+        let url = format!("{base}/api/v1/public/services/pay/slots");
+        async move {
+            let slots: Vec<hall_api::Slot> = reqwest::get(url).await.unwrap().json().await.unwrap();
+            slots
+                .iter()
+                .find(|s| s.start == at.parse::<jiff::Timestamp>().unwrap())
+                .unwrap()
+                .free
+        }
     };
-    assert_eq!(free(&slots), 1);
+    let half_past = "2027-03-01T02:30:00Z";
+    assert_eq!(free_at(ten).await, 1);
+    // Changed to 10:30: the same code, the place moves with it.
+    b.click("#change").await;
+    b.click(&format!("#change-slots button[data-start='{half_past}']"))
+        .await;
+    b.wait_text("#booked-when", "the new time", |t| t.ends_with("10:30"))
+        .await;
+    assert_eq!(b.text("#booked-code").await, code, "the code stays");
+    assert_eq!((free_at(ten).await, free_at(half_past).await), (2, 1));
+    b.screenshot("booking-phone-en-changed").await;
     b.click("#cancel").await;
     b.wait_text("#booked-status", "cancelled", |t| t == "Cancelled")
         .await;
     b.screenshot("booking-phone-en-cancelled").await;
-    let slots: Vec<hall_api::Slot> = reqwest::get(format!(
-        "{}/api/v1/public/services/pay/slots",
-        server.base_url()
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    assert_eq!(free(&slots), 2, "the place is free again");
+    assert_eq!(free_at(half_past).await, 2, "the place is free again");
     b.close().await;
 }

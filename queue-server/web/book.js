@@ -7,12 +7,12 @@ const TEXT = {
         code: "签到码", how: "请在 {from} 至 {until} 到厅，在取号机输入签到码或扫描二维码签到，签到后优先叫号；迟到按普通取号排队。",
         booked: "已预约", checked_in: "已签到，号码 {ticket}", cancelled: "已取消", no_show: "已过时未签到",
         cancel: "取消预约", none: "暂无可预约的时段", offline: "暂时连不上营业厅，请稍后再试。", refused: "无法预约：{why}",
-        limit: "今天的预约次数已满，请先取消一个预约。", today: "今天", bring: "请携带：{items}", not_found: "找不到这个预约。", again: "重新预约" },
+        limit: "今天的预约次数已满，请先取消一个预约。", today: "今天", bring: "请携带：{items}", not_found: "找不到这个预约。", again: "重新预约", change: "改约时间", move: "改到这个时段" },
   en: { title: "Book an appointment", lang: "中文", free: "{n} left", full: "full", closed: "not bookable", book: "Book",
         code: "Check-in code", how: "Come between {from} and {until}; type the code at a kiosk or scan the QR code to check in, then you are called first. Late, you queue as a walk-in.",
         booked: "Booked", checked_in: "Checked in: number {ticket}", cancelled: "Cancelled", no_show: "Missed: not checked in in time",
         cancel: "Cancel the booking", none: "No slots to book", offline: "Cannot reach the hall right now; try again shortly.", refused: "Not booked: {why}",
-        limit: "You hold as many bookings for that day as the hall allows; cancel one first.", today: "today", bring: "Please bring: {items}", not_found: "No booking has this code.", again: "Book again" },
+        limit: "You hold as many bookings for that day as the hall allows; cancel one first.", today: "today", bring: "Please bring: {items}", not_found: "No booking has this code.", again: "Book again", change: "Change the time", move: "Move here" },
 };
 const $ = (id) => document.getElementById(id);
 let lang = localStorage.getItem("lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
@@ -122,9 +122,55 @@ function renderBooking() {
   if (s && s.bring) $("booked-bring").textContent = t("bring", { items: s.bring[lang] });
   $("cancel").textContent = t("cancel");
   $("cancel").classList.toggle("hidden", !open);
+  $("change").textContent = t("change");
+  $("change").classList.toggle("hidden", !open);
+  renderChangeSlots(open);
   $("again").textContent = t("again");
   $("again").classList.toggle("hidden", open);
   $("booked-message").textContent = message;
+}
+
+// Other slots of the same day for the booking, each with a button to move there.
+let changeSlots = null;
+function renderChangeSlots(open) {
+  const list = $("change-slots");
+  list.classList.toggle("hidden", !open || !changeSlots);
+  list.replaceChildren();
+  if (!open || !changeSlots) return;
+  for (const s of changeSlots.filter((x) => x.start !== booking.slot_start)) {
+    const li = document.createElement("li");
+    const when = document.createElement("div");
+    when.className = "name";
+    when.textContent = clock(s.start);
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "take-button";
+    b.dataset.start = s.start;
+    b.textContent = t("move");
+    b.disabled = !s.bookable || s.free === 0;
+    b.addEventListener("click", () => moveTo(s.start));
+    li.append(when, b);
+    list.append(li);
+  }
+}
+
+async function showChangeSlots() {
+  const day = new Date(booking.slot_start).toLocaleDateString("en-CA", { timeZone: tz() });
+  const r = await fetch(`/api/v1/public/services/${encodeURIComponent(booking.service)}/slots?date=${day}`);
+  changeSlots = r.ok ? await r.json() : [];
+  render();
+}
+
+async function moveTo(start) {
+  const r = await fetch(`/api/v1/public/bookings/${encodeURIComponent(tracking)}`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ slot_start: start }),
+  });
+  const body = await r.json();
+  message = r.ok ? "" : t("refused", { why: body.error ? body.error.message : r.statusText });
+  if (r.ok) { booking = body; changeSlots = null; }
+  render();
 }
 
 async function loadSlots() {
@@ -183,6 +229,7 @@ $("cancel").addEventListener("click", async () => {
   if (r.ok) booking = body;
   render();
 });
+$("change").addEventListener("click", showChangeSlots);
 $("lang-toggle").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("lang", lang); render(); });
 fetch("/api/v1/public/booking-setup").then((r) => r.json()).then((s) => { setup = s; render(); }).catch(() => { message = t("offline"); render(); });
 if (tracking) { loadBooking(); setInterval(loadBooking, 10000); }

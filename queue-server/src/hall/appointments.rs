@@ -173,6 +173,12 @@ impl Hall<'_> {
     /// appointment's priority, after it a ticket in walk-in order (late);
     /// before it, a refusal that says when check-in opens.
     pub(super) fn check_in_booking(&mut self, b: BookingRow) -> Result<Ticket> {
+        // Checked in already (the answer to the kiosk was lost, or OK was
+        // pressed twice): the same ticket again, printed again.
+        if let (BookingStatus::CheckedIn, Some(id)) = (b.status, b.ticket) {
+            let t = self.ticket(id)?;
+            return queries::ticket_view(self.tables.conn(), self.config, &t, self.now.at);
+        }
         // Marked no-show at the end of its window, a booking still lets a
         // late customer in that day, in walk-in order.
         if !matches!(b.status, BookingStatus::Booked | BookingStatus::NoShow) {
