@@ -192,6 +192,7 @@ pub async fn serve(
             state.writer.clone(),
             state.reads.clone(),
             clock.clone(),
+            state.hall.appointments.window.late_min,
         ))
     });
     // Tell systemd (Type=notify) we are serving; a no-op elsewhere.
@@ -242,11 +243,13 @@ const EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Expires remote tickets nobody checked in in time and marks missed
 /// bookings no-show, from the first tick on (a server that was off
-/// meanwhile catches up at its start).
+/// meanwhile catches up at its start). Each reads first, so a quiet hall
+/// writes nothing.
 async fn keep_remote_expiry(
     writer: WriterHandle,
     reads: Arc<ReadPool>,
     clock: Arc<clock::HallClock>,
+    appointments_late_min: u32,
 ) {
     let actor = Actor::device("queue-server (check-in time)", config::Role::Manager);
     let mut tick = tokio::time::interval(EXPIRY_EVERY);
@@ -266,6 +269,14 @@ async fn keep_remote_expiry(
                 }
                 Err(e) => tracing::warn!(error = %e, "could not expire remote tickets; will retry"),
             }
+        }
+        // Read first here too: a hall with no missed booking writes nothing.
+        let late = i64::from(appointments_late_min) * 60_000;
+        let missed = reads
+            .run(move |conn| store::bookings::any_booked_before(conn, now - late))
+            .await;
+        if !matches!(missed, Ok(true)) {
+            continue;
         }
         match writer
             .run_own(actor.clone(), |h| h.mark_booking_no_shows())

@@ -169,6 +169,15 @@ pub fn move_to(conn: &Connection, id: i64, slot_start: i64, slot_day: &str) -> R
     Ok(())
 }
 
+/// Whether any booking is still booked whose slot started before `before` (ms).
+pub fn any_booked_before(conn: &Connection, before: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM bookings WHERE status = 'booked' AND slot_start < ?1)",
+        )?
+        .query_row([before], |r| r.get(0))?)
+}
+
 /// Bookings still booked whose slot started before `before` (ms).
 pub fn booked_before(conn: &Connection, before: i64) -> Result<Vec<BookingRow>> {
     let mut stmt = conn.prepare_cached(&format!(
