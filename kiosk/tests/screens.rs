@@ -339,11 +339,22 @@ fn printer_faults_stop_tickets_and_staff_are_told() {
         hall.ui.global::<KioskState>().get_screen(),
         Screen::OutOfOrder
     );
-    let devices = hall.rig.runtime.block_on(manager.devices()).unwrap();
-    let kiosk = devices.iter().find(|d| d.name == "kiosk-1").unwrap();
-    let last = kiosk.last.as_ref().unwrap();
+    // The screen changes before the heartbeat that tells the server is
+    // sent: wait for the server to have it.
+    let reported = || {
+        let devices = hall.rig.runtime.block_on(manager.devices()).unwrap();
+        let kiosk = devices.iter().find(|d| d.name == "kiosk-1").unwrap();
+        let last = kiosk.last.as_ref().unwrap();
+        (last.health, last.printer)
+    };
+    let deadline = Instant::now() + WAIT;
+    while reported() != (DeviceHealth::Fault, Some(PrinterState::PaperOut))
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(
-        (last.health, last.printer),
+        reported(),
         (DeviceHealth::Fault, Some(PrinterState::PaperOut))
     );
     hall.rig.sim.set(Condition::Ready);
