@@ -27,13 +27,17 @@ struct Cli {
 enum Command {
     /// Copy the database to FILE while the server keeps running; with
     /// --into DIR, to a new dated file there, checked, and backups older
-    /// than the retention period removed.
+    /// than the retention period or beyond backup.keep removed.
     Backup {
         #[arg(required_unless_present = "into", conflicts_with = "into")]
         file: Option<PathBuf>,
         #[arg(long)]
         into: Option<PathBuf>,
     },
+    /// Replace the database with the backup FILE (the server must be
+    /// stopped): the backup is checked first, and the database it replaces
+    /// is kept aside as <db>.before-restore-<time>.
+    Restore { file: PathBuf },
     /// Check the configuration and exit.
     CheckConfig,
     /// Print the token_sha256 for a device token, to keep tokens out of the config file.
@@ -167,15 +171,45 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             into: Some(dir), ..
         }) => {
             let hall = load_config(cli.config.as_ref())?;
-            let made = queue_server::store::backups::rotate_into(&db, &dir, hall.retention_days)?;
+            use queue_server::store::backups::{Removal, rotate_into};
+            let made = rotate_into(&db, &dir, hall.retention_days, hall.backups_kept)?;
             println!("backed up {} to {}", db.display(), made.written.display());
-            for old in made.removed {
-                println!(
-                    "removed {} (older than {} days)",
-                    old.display(),
-                    hall.retention_days
-                );
+            for (old, why) in made.removed {
+                let why = match why {
+                    Removal::PastRetention => {
+                        format!("older than {} days", hall.retention_days)
+                    }
+                    Removal::BeyondCount => {
+                        format!("only the newest {} are kept", hall.backups_kept)
+                    }
+                };
+                println!("removed {} ({why})", old.display());
             }
+            Ok(())
+        }
+        Some(Command::Restore { file }) => {
+            let done = queue_server::store::restore::restore(&file, &db)?;
+            let s = &done.summary;
+            println!(
+                "restored {} to {}: {} tickets{}, schema version {}{}",
+                file.display(),
+                db.display(),
+                s.tickets,
+                s.last_day
+                    .as_ref()
+                    .map(|d| format!(", the last of {d}"))
+                    .unwrap_or_default(),
+                s.schema_version,
+                if s.schema_version < queue_server::store::schema::current_version() {
+                    " (migrated when the server starts)"
+                } else {
+                    ""
+                }
+            );
+            if let Some(old) = &done.kept_aside {
+                println!("the database it replaced is kept at {}", old.display());
+            }
+            println!("start the server again (systemctl start queue-server)");
             Ok(())
         }
         Some(Command::Backup { .. }) => unreachable!("clap requires a file or --into"),

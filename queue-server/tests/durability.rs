@@ -452,10 +452,17 @@ fn nightly_backups_are_checked_and_those_past_the_retention_period_removed() {
         let d = today.checked_sub(jiff::Span::new().days(days_ago)).unwrap();
         backups.join(format!("hall-{}-023000.db", d.strftime("%Y%m%d")))
     };
-    for days_ago in [200, 91, 89, 1] {
+    for days_ago in [200, 91, 89, 2, 1] {
         std::fs::write(stamp(days_ago), b"an older backup").unwrap();
     }
     std::fs::write(backups.join("notes.txt"), b"not a backup").unwrap();
+    // This hall keeps three: the new one and the two before it.
+    let config = dir.path().join("hall.toml");
+    std::fs::write(
+        &config,
+        format!("{}\n[backup]\nkeep = 3\n", queue_server::config::DEMO_TOML),
+    )
+    .unwrap();
     let (ok, out, err) = hall_testkit::run_to_end(
         BIN.as_ref(),
         &[
@@ -464,12 +471,20 @@ fn nightly_backups_are_checked_and_those_past_the_retention_period_removed() {
             backups.to_str().unwrap(),
             "--db",
             db.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
         ],
     );
     assert!(ok, "{out}{err}");
     assert!(!stamp(200).exists() && !stamp(91).exists(), "{out}");
-    assert!(stamp(89).exists() && stamp(1).exists() && backups.join("notes.txt").exists());
-    assert_eq!(out.matches("removed").count(), 2, "{out}");
+    assert!(!stamp(89).exists(), "{out}");
+    assert!(stamp(2).exists() && stamp(1).exists() && backups.join("notes.txt").exists());
+    assert_eq!(out.matches("older than 90 days").count(), 2, "{out}");
+    assert_eq!(
+        out.matches("only the newest 3 are kept").count(),
+        1,
+        "{out}"
+    );
     let new = out
         .lines()
         .next()
@@ -482,4 +497,109 @@ fn nightly_backups_are_checked_and_those_past_the_retention_period_removed() {
         .query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 1);
+}
+
+/// Tickets in a hall database, read directly.
+fn tickets_in(db: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn restore_checks_the_backup_first_and_keeps_the_database_it_replaces() {
+    let mut s = ServerProcess::start(BIN, ServerOptions::default()).await;
+    let kiosk = s.client(demo::KIOSK);
+    for i in 0..3 {
+        kiosk.issue_ticket(&req(format!("r{i}"))).await.unwrap();
+    }
+    let work = tempfile::tempdir().unwrap();
+    let good = work.path().join("good.db");
+    let db = s.db_path();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--db", db.to_str().unwrap()]);
+        hall_testkit::run_to_end(BIN.as_ref(), &all)
+    };
+    let (ok, _, err) = run(&["backup", good.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    for i in 3..5 {
+        kiosk.issue_ticket(&req(format!("r{i}"))).await.unwrap();
+    }
+
+    // Not while the server runs on the database.
+    let (ok, _, err) = run(&["restore", good.to_str().unwrap()]);
+    assert!(
+        !ok && err.contains("is in use: stop the server first"),
+        "{err}"
+    );
+    s.stop();
+
+    // Files that are no hall backup, each refused with what is wrong.
+    let text = work.path().join("notes.txt");
+    std::fs::write(&text, "not a database at all").unwrap();
+    let short = work.path().join("short.db");
+    std::fs::write(&short, b"SQLite").unwrap();
+    let foreign = work.path().join("foreign.db");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('x');")
+        .unwrap();
+    let newer = work.path().join("newer.db");
+    std::fs::copy(&good, &newer).unwrap();
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
+    // A good backup with its ticket pages overwritten past the header.
+    let damaged = work.path().join("damaged.db");
+    let mut bytes = std::fs::read(&good).unwrap();
+    let page = 4096;
+    assert!(bytes.len() > 3 * page, "the backup has several pages");
+    for b in &mut bytes[page + 8..3 * page] {
+        *b = 0x5a;
+    }
+    std::fs::write(&damaged, &bytes).unwrap();
+    let missing = work.path().join("missing.db");
+    for (file, says) in [
+        (&text, "is not a hall backup: it is not a SQLite database"),
+        (&short, "is not a hall backup: it is too short"),
+        (&foreign, "it is a SQLite database, but not a hall's"),
+        (&newer, "made by a newer queue-server (schema version 999"),
+        (&damaged, "damaged"),
+        (&missing, "there is no file"),
+    ] {
+        let (ok, out, err) = run(&["restore", file.to_str().unwrap()]);
+        assert!(!ok, "{} was restored: {out}", file.display());
+        assert!(err.contains(says), "{}: {err}", file.display());
+        assert_eq!(tickets_in(&db), 5, "the hall database is unchanged");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains("restoring") || n.contains("before-restore"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // The good one goes in; the replaced database is kept aside whole.
+    let (ok, out, err) = run(&["restore", good.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains(": 3 tickets, the last of "), "{out}");
+    let aside = out
+        .lines()
+        .find_map(|l| l.strip_prefix("the database it replaced is kept at "))
+        .map(std::path::PathBuf::from)
+        .expect("where the old database went");
+    assert_eq!(tickets_in(&aside), 5);
+    assert!(
+        !std::path::Path::new(&format!("{}-wal", db.display())).exists(),
+        "no WAL of the old database beside the restored one"
+    );
+    s.start_again().await;
+    let c = s.client(demo::KIOSK);
+    let pay = c.hall().await.unwrap().services[1].waiting;
+    assert_eq!(pay, 3);
+    let (next, _) = c.issue_ticket(&req("after".into())).await.unwrap();
+    assert_eq!(next.number, "A004", "numbering goes on from the backup");
 }

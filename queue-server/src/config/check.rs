@@ -520,6 +520,21 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         }
     };
 
+    let backups_kept = match &raw.backup {
+        None => DEFAULT_BACKUPS_KEPT,
+        Some(b) => {
+            let keep = *b.keep.get_ref();
+            if !(1..=366).contains(&keep) {
+                return c.err(
+                    b.keep.span(),
+                    format!("backup.keep {keep} is out of range"),
+                    "give how many nightly backups to keep, 1 to 366",
+                );
+            }
+            keep
+        }
+    };
+
     let tls = match raw.tls {
         None => None,
         Some(t) => {
@@ -666,6 +681,7 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         billing,
         ratings,
         retention_days,
+        backups_kept,
         tls,
         hall: HallConfig {
             name: raw.hall.name,

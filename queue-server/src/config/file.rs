@@ -31,7 +31,19 @@ pub(super) struct RawConfig {
     pub(super) remote: Option<RawRemote>,
     #[serde(default)]
     pub(super) appointments: Option<RawAppointments>,
+    #[serde(default)]
+    pub(super) backup: Option<RawBackup>,
 }
+
+/// The nightly backups.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBackup {
+    pub(super) keep: Spanned<u32>,
+}
+
+/// Nightly backups kept unless the hall says otherwise: two weeks.
+pub(super) const DEFAULT_BACKUPS_KEPT: u32 = 14;
 
 /// A service's slots.
 #[derive(Deserialize, Clone, Copy)]

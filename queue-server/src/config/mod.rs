@@ -48,6 +48,8 @@ pub struct Config {
     pub appointments: AppointmentsConfig,
     /// Tickets taken before arriving; `None`: not offered.
     pub remote: Option<RemoteConfig>,
+    /// The newest nightly backups kept (within the retention period).
+    pub backups_kept: u32,
 }
 
 /// HTTPS on the hall's network.

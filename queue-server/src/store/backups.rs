@@ -11,16 +11,31 @@ use crate::store::schema;
 /// What one run did.
 pub struct Rotation {
     pub written: PathBuf,
-    pub removed: Vec<PathBuf>,
+    /// The backups removed, each with why.
+    pub removed: Vec<(PathBuf, Removal)>,
+}
+
+/// Why an old backup went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Removal {
+    /// Older than the retention period of personal data.
+    PastRetention,
+    /// Beyond the number kept.
+    BeyondCount,
 }
 
 const PREFIX: &str = "hall-";
 
 /// Writes `DIR/hall-YYYYMMDD-HHMMSS.db` (UTC) from the database at `db`,
 /// checks it opens as a whole database, then removes the backups there
-/// dated more than `keep_days` ago. Files not named like a backup are left
-/// alone.
-pub fn rotate_into(db: &Path, dir: &Path, keep_days: u32) -> anyhow::Result<Rotation> {
+/// dated more than `keep_days` ago and all but the newest `keep_count`.
+/// Files not named like a backup are left alone.
+pub fn rotate_into(
+    db: &Path,
+    dir: &Path,
+    keep_days: u32,
+    keep_count: u32,
+) -> anyhow::Result<Rotation> {
     std::fs::create_dir_all(dir).map_err(|e| {
         anyhow::anyhow!(
             "cannot create the backup folder {}: {e}; create it and let the service user write there",
@@ -35,18 +50,30 @@ pub fn rotate_into(db: &Path, dir: &Path, keep_days: u32) -> anyhow::Result<Rota
     let oldest_kept = today
         .checked_sub(jiff::Span::new().days(i64::from(keep_days)))
         .unwrap_or(Date::MIN);
-    let mut removed = Vec::new();
+    let mut backups = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let Some(day) = backup_day(&path) else {
+        if let Some(day) = backup_day(&path) {
+            backups.push((path, day));
+        }
+    }
+    // The stamp in the name sorts as the time it was taken: newest first.
+    backups.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut removed = Vec::new();
+    for (i, (path, day)) in backups.into_iter().enumerate() {
+        let why = if day < oldest_kept {
+            Removal::PastRetention
+        } else if i >= keep_count.max(1) as usize {
+            Removal::BeyondCount
+        } else {
             continue;
         };
-        if day < oldest_kept {
-            std::fs::remove_file(&path).map_err(|e| {
-                anyhow::anyhow!("cannot remove the old backup {}: {e}", path.display())
-            })?;
-            removed.push(path);
+        if path == written {
+            continue;
         }
+        std::fs::remove_file(&path)
+            .map_err(|e| anyhow::anyhow!("cannot remove the old backup {}: {e}", path.display()))?;
+        removed.push((path, why));
     }
     removed.sort();
     Ok(Rotation { written, removed })

@@ -6,6 +6,7 @@ pub mod bookings;
 pub mod managers;
 pub mod queries;
 pub mod reader;
+pub mod restore;
 pub mod schema;
 pub mod tables;
 pub mod writer;

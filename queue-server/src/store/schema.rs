@@ -347,6 +347,11 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The schema version this server migrates databases to.
+pub fn current_version() -> usize {
+    MIGRATIONS.len()
+}
+
 fn set_pragmas(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // More distinct statements than rusqlite's default 16 run on each
