@@ -40,6 +40,15 @@ enum Command {
     Restore { file: PathBuf },
     /// Check the configuration and exit.
     CheckConfig,
+    /// Write a first hall configuration to OUT (the demo hall's shape with
+    /// fresh device tokens, kept there only as hashes) and the tokens in
+    /// clear to TOKENS, readable by its owner only. Never overwrites.
+    InitConfig {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        tokens: PathBuf,
+    },
     /// Print the token_sha256 for a device token, to keep tokens out of the config file.
     HashToken { token: String },
     /// Staff accounts (the manager's API does the same while the server runs).
@@ -113,6 +122,28 @@ fn raise_open_files_limit() {
     }
 }
 
+/// Writes a file that must not exist yet, with `mode` from the start (a
+/// secret is never readable by others, not even for a moment).
+fn write_new(path: &std::path::Path, text: &str, mode: u32) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
+                "{} exists already; init-config never overwrites (move it away to start afresh)",
+                path.display()
+            ),
+            _ => anyhow::anyhow!("cannot write {}: {e}", path.display()),
+        })?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     limit_malloc_arenas();
     raise_open_files_limit();
@@ -143,6 +174,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 c.services.len(),
                 c.counters.len(),
                 c.devices.len()
+            );
+            Ok(())
+        }
+        Some(Command::InitConfig { out, tokens }) => {
+            use queue_server::config::generate;
+            let made = generate::from_demo(|| Ok(tokens::random_hex::<16>("device token")?))?;
+            write_new(&tokens, &generate::tokens_file(&made), 0o600)?;
+            if let Err(e) = write_new(&out, &made.toml, 0o640) {
+                // Tokens for a configuration that was never written are no use.
+                let _ = std::fs::remove_file(&tokens);
+                return Err(e);
+            }
+            println!(
+                "wrote {} ({} devices, tokens kept as hashes) and their tokens to {}",
+                out.display(),
+                made.tokens.len(),
+                tokens.display()
             );
             Ok(())
         }

@@ -765,6 +765,76 @@ async fn bad_configuration_fails_at_start_naming_file_line_and_fix() {
 }
 
 #[tokio::test]
+async fn init_config_makes_a_hall_whose_tokens_exist_only_in_the_installers_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("hall.toml");
+    let tokens = dir.path().join("device-tokens");
+    let args = [
+        "init-config",
+        "--out",
+        cfg.to_str().unwrap(),
+        "--tokens",
+        tokens.to_str().unwrap(),
+    ];
+    let (ok, out, err) = run_to_end(BIN.as_ref(), &args);
+    assert!(ok, "{out}{err}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&tokens),
+        0o600,
+        "the clear tokens are the owner's only"
+    );
+    assert_eq!(mode(&cfg), 0o640);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    assert!(
+        !text.contains("demo-") && !text.contains("token = "),
+        "{text}"
+    );
+    let (ok, out, err) = run_to_end(
+        BIN.as_ref(),
+        &["--config", cfg.to_str().unwrap(), "check-config"],
+    );
+    assert!(ok && out.contains("configuration OK"), "{out}{err}");
+    // A second run changes nothing.
+    let before = std::fs::read(&tokens).unwrap();
+    let (ok, _, err) = run_to_end(BIN.as_ref(), &args);
+    assert!(!ok && err.contains("exists already"), "{err}");
+    assert_eq!(std::fs::read(&tokens).unwrap(), before);
+
+    // The hall runs on it: the kiosk's token from the file works, the demo's does not.
+    let clear = std::fs::read_to_string(&tokens).unwrap();
+    let token_of = |device: &str| {
+        clear
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{device} = \"")))
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("no token for {device} in {clear}"))
+            .to_string()
+    };
+    let s = ServerProcess::start(
+        BIN,
+        ServerOptions {
+            config: Some(text),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(
+        issue(&s.client(&token_of("kiosk-1")), "pay", "k1")
+            .await
+            .number,
+        "A001"
+    );
+    let demo_kiosk = s
+        .client(demo::KIOSK)
+        .issue_ticket(&IssueTicket::new("pay", "k2"))
+        .await;
+    assert_eq!(status_of(demo_kiosk).0, 401);
+    assert!(s.client(&token_of("manager")).hall().await.is_ok());
+}
+
+#[tokio::test]
 async fn online_backup_is_a_working_database() {
     let s = demo_server().await;
     let kiosk = s.client(demo::KIOSK);

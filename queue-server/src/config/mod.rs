@@ -3,6 +3,7 @@
 //! - [`file`]: the file's shape as written (serde, with spans);
 //! - [`check`]: the checks that turn it into a [`Config`], each problem a
 //!   `FILE:LINE` error with a fix ([`ConfigError`], shared by every program);
+//! - [`generate`]: a first configuration with fresh secrets, for an install;
 //! - this module: the hall as the server uses it, and its lookups.
 
 use std::path::Path;
@@ -22,6 +23,7 @@ use crate::tokens::sha256;
 mod calendar;
 mod check;
 mod file;
+pub mod generate;
 #[cfg(test)]
 mod tests;
 
@@ -135,18 +137,34 @@ pub struct BillingConfig {
 
 impl BillingConfig {
     /// The HTTP client for the billing link: https trusting the system's
-    /// CA store and the configured CA, plain http as before.
+    /// CA store and the configured CA, plain http as before. A system
+    /// without a CA store (no ca-certificates) trusts the configured CA
+    /// alone rather than not starting: the hall runs without its billing
+    /// link's https, and says so.
     pub fn client(&self, timeout: std::time::Duration) -> reqwest::Client {
-        let mut b = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(3))
-            .timeout(timeout);
-        if let Some(pem) = &self.ca_pem {
-            for cert in reqwest::Certificate::from_pem_bundle(pem).unwrap_or_default() {
-                b = b.add_root_certificate(cert);
+        let builder = || {
+            reqwest::Client::builder()
+                .connect_timeout(std::time::Duration::from_secs(3))
+                .timeout(timeout)
+        };
+        let configured = || {
+            self.ca_pem
+                .as_ref()
+                .and_then(|pem| reqwest::Certificate::from_pem_bundle(pem).ok())
+                .unwrap_or_default()
+        };
+        match builder().tls_certs_merge(configured()).build() {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::warn!(
+                    "the system's CA store cannot be read ({e}): https to the billing system trusts only billing.ca; install ca-certificates"
+                );
+                builder()
+                    .tls_certs_only(configured())
+                    .build()
+                    .expect("a client trusting only the configured CA needs no system store")
             }
         }
-        b.build()
-            .expect("the billing client's settings were checked with the configuration")
     }
 }
 

@@ -116,7 +116,9 @@ fn lock_unused(db: &Path) -> anyhow::Result<CurrentLock> {
         }
         Err(e) => match e.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Err(in_use()),
-            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => Ok(CurrentLock { _held: None }),
+            Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+                Ok(CurrentLock { _held: None })
+            }
             _ => Err(schema::explain(db, &e)),
         },
     }
