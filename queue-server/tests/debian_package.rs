@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use hall_api::IssueTicket;
 use hall_api::client::HallClient;
 
-const BIN: &str = env!("CARGO_BIN_EXE_queue-server");
+// The package is made from target/debug/queue-server, which cargo builds
+// for this test (the package's own binary target).
 const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 fn is_root() -> bool {
@@ -201,23 +202,21 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Builds the package from the test suite's binary, at `revision`.
+/// The package of the test suite's own binary, at `revision`.
 fn package(out: &Path, revision: u32) -> PathBuf {
+    package_with(out, &["--revision", &revision.to_string()])
+}
+
+/// `scripts/package` on the binaries the test suite built (never a build of its own).
+fn package_with(out: &Path, args: &[&str]) -> PathBuf {
     let mut c = Command::new(format!("{WORKSPACE}/scripts/package"));
-    c.args([
-        "--profile",
-        "dev",
-        "--no-build",
-        "--revision",
-        &revision.to_string(),
-        "--out",
-    ])
-    .arg(out);
+    c.args(["--profile", "dev", "--no-build"])
+        .args(args)
+        .arg("--out")
+        .arg(out);
     let printed = run(c, "scripts/package");
     let deb = PathBuf::from(printed.lines().last().unwrap_or_default().trim());
     assert!(deb.exists(), "scripts/package printed {printed}");
-    // The binary packaged is the one the tests run.
-    assert!(Path::new(BIN).exists());
     deb
 }
 
@@ -382,4 +381,64 @@ async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
             "{gone} is left after purge"
         );
     }
+}
+
+/// The Pi's package: its binary is an arm64 one, and it runs (under
+/// qemu-aarch64 here): its version, and the checks of the demo hall and of
+/// a configuration it generates itself.
+#[test]
+fn the_arm64_package_runs_under_qemu() {
+    const TARGET: &str = "aarch64-unknown-linux-gnu";
+    let out = tempfile::tempdir().unwrap();
+    let deb = package_with(out.path(), &["--target", TARGET]);
+    assert!(
+        deb.to_str().unwrap().ends_with("_arm64.deb"),
+        "{}",
+        deb.display()
+    );
+    let field = |name: &str| {
+        let mut c = Command::new("dpkg-deb");
+        c.args(["-f"]).arg(&deb).arg(name);
+        run(c, "dpkg-deb -f").trim().to_string()
+    };
+    assert_eq!(field("Architecture"), "arm64");
+    let files = out.path().join("files");
+    let mut x = Command::new("dpkg-deb");
+    x.arg("-x").arg(&deb).arg(&files);
+    run(x, "dpkg-deb -x");
+    let bin = files.join("usr/bin/queue-server");
+    let file_type = {
+        let mut c = Command::new("file");
+        c.arg("-b").arg(&bin);
+        run(c, "file")
+    };
+    assert!(file_type.contains("ARM aarch64"), "{file_type}");
+    let qemu = |args: &[&str]| {
+        let mut c = Command::new("qemu-aarch64-static");
+        c.args(["-L", "/usr/aarch64-linux-gnu"])
+            .arg(&bin)
+            .args(args);
+        run(
+            c,
+            &format!("queue-server {} under qemu-aarch64", args.join(" ")),
+        )
+    };
+    let version = qemu(&["--version"]);
+    assert_eq!(
+        version.trim(),
+        format!("queue-server {}", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(qemu(&["check-config"]).contains("configuration OK: 6 services"));
+    let cfg = out.path().join("hall.toml");
+    let tokens = out.path().join("tokens");
+    qemu(&[
+        "init-config",
+        "--out",
+        cfg.to_str().unwrap(),
+        "--tokens",
+        tokens.to_str().unwrap(),
+    ]);
+    assert!(
+        qemu(&["--config", cfg.to_str().unwrap(), "check-config"]).contains("configuration OK")
+    );
 }
