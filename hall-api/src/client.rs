@@ -68,6 +68,28 @@ pub fn check_device_server(
 }
 
 /// rustls trusting only the certificates in `ca_pem`.
+/// A client from `builder` trusting the system's CA store plus `extra`.
+/// Where the system has no CA store (no ca-certificates package), `extra`
+/// alone, with a warning, rather than failing: plain http needs no CA at
+/// all, and the hall must run without one.
+pub fn trusting_system_roots(
+    builder: impl Fn() -> reqwest::ClientBuilder,
+    extra: impl Fn() -> Vec<reqwest::Certificate>,
+) -> reqwest::Client {
+    match builder().tls_certs_merge(extra()).build() {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::warn!(
+                "the system's CA store cannot be read ({e}): https trusts only the configured CA; install ca-certificates"
+            );
+            builder()
+                .tls_certs_only(extra())
+                .build()
+                .expect("a client trusting only the given CAs needs no system store")
+        }
+    }
+}
+
 pub fn pinned_tls(ca_pem: &[u8]) -> Result<rustls::ClientConfig, ClientError> {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
@@ -114,10 +136,10 @@ pub struct HallClient {
 impl HallClient {
     /// `base` is the server's root, e.g. `http://127.0.0.1:8080`.
     pub fn new(base: impl Into<String>, token: impl Into<String>) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .build()
-            .expect("building an HTTP client without TLS cannot fail");
+        let http = trusting_system_roots(
+            || reqwest::Client::builder().connect_timeout(Duration::from_secs(3)),
+            Vec::new,
+        );
         Self::with_http(base, token, http)
     }
 

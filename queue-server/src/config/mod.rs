@@ -137,34 +137,22 @@ pub struct BillingConfig {
 
 impl BillingConfig {
     /// The HTTP client for the billing link: https trusting the system's
-    /// CA store and the configured CA, plain http as before. A system
-    /// without a CA store (no ca-certificates) trusts the configured CA
-    /// alone rather than not starting: the hall runs without its billing
-    /// link's https, and says so.
+    /// CA store and the configured CA (the configured one alone on a system
+    /// without a store), plain http as before.
     pub fn client(&self, timeout: std::time::Duration) -> reqwest::Client {
-        let builder = || {
-            reqwest::Client::builder()
-                .connect_timeout(std::time::Duration::from_secs(3))
-                .timeout(timeout)
-        };
-        let configured = || {
-            self.ca_pem
-                .as_ref()
-                .and_then(|pem| reqwest::Certificate::from_pem_bundle(pem).ok())
-                .unwrap_or_default()
-        };
-        match builder().tls_certs_merge(configured()).build() {
-            Ok(client) => client,
-            Err(e) => {
-                tracing::warn!(
-                    "the system's CA store cannot be read ({e}): https to the billing system trusts only billing.ca; install ca-certificates"
-                );
-                builder()
-                    .tls_certs_only(configured())
-                    .build()
-                    .expect("a client trusting only the configured CA needs no system store")
-            }
-        }
+        hall_api::client::trusting_system_roots(
+            || {
+                reqwest::Client::builder()
+                    .connect_timeout(std::time::Duration::from_secs(3))
+                    .timeout(timeout)
+            },
+            || {
+                self.ca_pem
+                    .as_ref()
+                    .and_then(|pem| reqwest::Certificate::from_pem_bundle(pem).ok())
+                    .unwrap_or_default()
+            },
+        )
     }
 }
 
