@@ -1,234 +1,13 @@
-//! The Debian package, installed as an installer would: into a real Debian
-//! Bookworm root made here with debootstrap (from Debian's mirror), with
-//! dpkg, then the installed server run from its installed path as its
-//! system user. chroot, not systemd-nspawn: a sandbox without its own
-//! init cannot boot a container, and what is checked here (the files,
-//! the user, the maintainer scripts, upgrade, remove, purge) is dpkg's.
-//!
-//! Needs root (debootstrap, chroot); as another user every command goes
-//! through `sudo -n`.
+//! The server's Debian package, installed as an installer would into a
+//! Debian Bookworm root made by the test (`hall_testkit::debian`), and the
+//! Pi's arm64 package run under qemu. The packages are made from
+//! target/debug/queue-server, which cargo builds for this test.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use hall_api::IssueTicket;
 use hall_api::client::HallClient;
-
-// The package is made from target/debug/queue-server, which cargo builds
-// for this test (the package's own binary target).
-const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-
-fn is_root() -> bool {
-    // SAFETY: geteuid only reads the process's credentials.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn as_root(program: &str) -> Command {
-    if is_root() {
-        Command::new(program)
-    } else {
-        let mut c = Command::new("sudo");
-        c.args(["-n", program]);
-        c
-    }
-}
-
-/// Runs a command to its end; panics with its output when it fails.
-fn run(mut c: Command, what: &str) -> String {
-    let out = c
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-/// A Debian root and what is done inside it.
-struct DebianRoot {
-    dir: tempfile::TempDir,
-}
-
-impl DebianRoot {
-    fn bootstrap() -> DebianRoot {
-        let dir = tempfile::tempdir().unwrap();
-        let mut c = as_root("debootstrap");
-        c.args(["--variant=minbase", "bookworm"])
-            .arg(dir.path())
-            .arg("http://deb.debian.org/debian");
-        run(c, "debootstrap of Debian Bookworm (needs Debian's mirror)");
-        DebianRoot { dir }
-    }
-
-    fn path(&self, inside: &str) -> PathBuf {
-        self.dir.path().join(inside.trim_start_matches('/'))
-    }
-
-    fn chroot(&self, user: Option<&str>, args: &[&str]) -> Command {
-        let mut c = as_root("chroot");
-        if let Some(u) = user {
-            c.arg(format!("--userspec={u}:{u}"));
-        }
-        c.arg(self.dir.path()).args(args);
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> String {
-        run(self.chroot(None, args), &args.join(" "))
-    }
-
-    fn succeeds(&self, args: &[&str]) -> bool {
-        self.chroot(None, args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success()
-    }
-
-    /// `mode owner group` of a path inside.
-    fn stat(&self, inside: &str) -> String {
-        self.run(&["stat", "-c", "%a %U %G", inside])
-            .trim()
-            .to_string()
-    }
-
-    fn dpkg_install(&self, deb: &Path) -> String {
-        let name = deb.file_name().unwrap().to_str().unwrap();
-        run(
-            {
-                let mut c = as_root("cp");
-                c.arg(deb).arg(self.path("/tmp"));
-                c
-            },
-            "copying the package in",
-        );
-        self.run(&["dpkg", "-i", &format!("/tmp/{name}")])
-    }
-
-    /// The installed server, from its installed path, as its user.
-    fn start_server(&self, port: u16) -> InstalledServer {
-        let listen = format!("127.0.0.1:{port}");
-        let child = self
-            .chroot(
-                Some("hall-queue"),
-                &[
-                    "/usr/bin/queue-server",
-                    "--config",
-                    "/etc/hall-queue/hall.toml",
-                    "--db",
-                    "/var/lib/queue-server/hall.db",
-                    "--listen",
-                    &listen,
-                ],
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        InstalledServer {
-            child,
-            listen,
-            base: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-struct InstalledServer {
-    child: Child,
-    listen: String,
-    base: String,
-}
-
-impl InstalledServer {
-    async fn wait_ready(&mut self) {
-        let c = HallClient::new(self.base.clone(), "");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while c.health().await.is_err() {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut log = String::new();
-                use std::io::Read;
-                self.child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut log)
-                    .unwrap();
-                panic!("the installed server exited with {status}:\n{log}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the installed server did not answer in 20 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// SIGTERM, as systemd stops it (chroot execs the server, so the child
-    /// is the server; through sudo it is sudo, and the server is found by
-    /// its address).
-    fn stop(mut self) {
-        if is_root() {
-            // SAFETY: kill only sends a signal to our own child.
-            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        } else {
-            let mut c = as_root("pkill");
-            c.args(["-TERM", "-f", "--", &format!("--listen {}$", self.listen)]);
-            let _ = c.status();
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "the installed server did not stop"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The package of the test suite's own binary, at `revision`.
-fn package(out: &Path, revision: u32) -> PathBuf {
-    package_with(out, &["--revision", &revision.to_string()])
-}
-
-/// `scripts/package` on the binaries the test suite built (never a build of its own).
-fn package_with(out: &Path, args: &[&str]) -> PathBuf {
-    let mut c = Command::new(format!("{WORKSPACE}/scripts/package"));
-    c.args(["--profile", "dev", "--no-build"])
-        .args(args)
-        .arg("--out")
-        .arg(out);
-    let printed = run(c, "scripts/package");
-    let deb = PathBuf::from(printed.lines().last().unwrap_or_default().trim());
-    assert!(deb.exists(), "scripts/package printed {printed}");
-    deb
-}
-
-fn kiosk_token(root: &DebianRoot) -> String {
-    let clear = root.run(&["cat", "/etc/hall-queue/device-tokens.txt"]);
-    clear
-        .lines()
-        .find_map(|l| l.strip_prefix("kiosk-1 = \""))
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or_else(|| panic!("no kiosk token in {clear}"))
-        .to_string()
-}
+use hall_testkit::debian::{DebianRoot, device_token, free_port, package, package_with, run};
 
 #[tokio::test]
 async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
@@ -323,7 +102,7 @@ async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
     assert!(checked.contains("configuration OK"), "{checked}");
 
     // The installed server answers, with the kiosk token from the installer's file.
-    let token = kiosk_token(&root);
+    let token = device_token(&root, "kiosk-1");
     let port = free_port();
     let mut server = root.start_server(port);
     server.wait_ready().await;
@@ -350,7 +129,7 @@ async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
         root.run(&["cat", "/etc/hall-queue/hall.toml"])
             .ends_with("# edited at the hall\n")
     );
-    assert_eq!(kiosk_token(&root), token);
+    assert_eq!(device_token(&root, "kiosk-1"), token);
     let version = root.run(&["dpkg-query", "-W", "-f=${Version}", "hall-queue-server"]);
     assert_eq!(version, "0.1.0-2");
     let mut server = root.start_server(port);
@@ -390,7 +169,10 @@ async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
 fn the_arm64_package_runs_under_qemu() {
     const TARGET: &str = "aarch64-unknown-linux-gnu";
     let out = tempfile::tempdir().unwrap();
-    let deb = package_with(out.path(), &["--target", TARGET]);
+    let deb = package_with(
+        out.path(),
+        &["--package", "queue-server", "--target", TARGET],
+    );
     assert!(
         deb.to_str().unwrap().ends_with("_arm64.deb"),
         "{}",

@@ -11,6 +11,7 @@ use hall_api::client::HallClient;
 
 pub mod billing;
 pub mod browser;
+pub mod debian;
 pub mod measure;
 #[cfg(feature = "slint")]
 pub mod screen;

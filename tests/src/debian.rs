@@ -1,0 +1,258 @@
+//! Debian packages under test: `scripts/package` on the binaries the test
+//! suite built, and a real Debian Bookworm root made with debootstrap (from
+//! Debian's mirror) to install them into with dpkg and apt, and to run what
+//! they installed. chroot, not systemd-nspawn: a sandbox without its own
+//! init cannot boot a container, and what is checked (the files, the user,
+//! the maintainer scripts, upgrade, remove, purge) is dpkg's.
+//!
+//! Needs root (debootstrap, chroot); as another user every command goes
+//! through `sudo -n`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hall_api::client::HallClient;
+
+const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid only reads the process's credentials.
+    unsafe { libc::geteuid() == 0 }
+}
+
+pub fn as_root(program: &str) -> Command {
+    if is_root() {
+        Command::new(program)
+    } else {
+        let mut c = Command::new("sudo");
+        c.args(["-n", program]);
+        c
+    }
+}
+
+/// Runs a command to its end; panics with its output when it fails.
+pub fn run(mut c: Command, what: &str) -> String {
+    let out = c
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// A Debian root and what is done inside it.
+pub struct DebianRoot {
+    dir: tempfile::TempDir,
+}
+
+impl DebianRoot {
+    pub fn bootstrap() -> DebianRoot {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = as_root("debootstrap");
+        c.args(["--variant=minbase", "bookworm"])
+            .arg(dir.path())
+            .arg("http://deb.debian.org/debian");
+        run(c, "debootstrap of Debian Bookworm (needs Debian's mirror)");
+        DebianRoot { dir }
+    }
+
+    pub fn path(&self, inside: &str) -> PathBuf {
+        self.dir.path().join(inside.trim_start_matches('/'))
+    }
+
+    pub fn chroot(&self, user: Option<&str>, args: &[&str]) -> Command {
+        let mut c = as_root("chroot");
+        if let Some(u) = user {
+            c.arg(format!("--userspec={u}:{u}"));
+        }
+        c.arg(self.dir.path()).args(args);
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> String {
+        run(self.chroot(None, args), &args.join(" "))
+    }
+
+    pub fn succeeds(&self, args: &[&str]) -> bool {
+        self.chroot(None, args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success()
+    }
+
+    /// `mode owner group` of a path inside.
+    pub fn stat(&self, inside: &str) -> String {
+        self.run(&["stat", "-c", "%a %U %G", inside])
+            .trim()
+            .to_string()
+    }
+
+    /// Copies a package into the root's /tmp; its path inside.
+    fn copy_in(&self, deb: &Path) -> String {
+        let name = deb.file_name().unwrap().to_str().unwrap();
+        let mut c = as_root("cp");
+        c.arg(deb).arg(self.path("/tmp"));
+        run(c, "copying the package in");
+        format!("/tmp/{name}")
+    }
+
+    /// `dpkg -i`: what an installer does with a package whose
+    /// dependencies are already there.
+    pub fn dpkg_install(&self, deb: &Path) -> String {
+        let inside = self.copy_in(deb);
+        self.run(&["dpkg", "-i", &inside])
+    }
+
+    /// `apt install ./PACKAGE`: its dependencies come from Debian's mirror.
+    pub fn apt_install(&self, deb: &Path) -> String {
+        let inside = self.copy_in(deb);
+        self.run(&["apt-get", "update", "-qq"]);
+        self.run(&[
+            "env",
+            "DEBIAN_FRONTEND=noninteractive",
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            &inside,
+        ])
+    }
+
+    /// The installed server, from its installed path, as its user.
+    pub fn start_server(&self, port: u16) -> InstalledServer {
+        let listen = format!("127.0.0.1:{port}");
+        let child = self
+            .chroot(
+                Some("hall-queue"),
+                &[
+                    "/usr/bin/queue-server",
+                    "--config",
+                    "/etc/hall-queue/hall.toml",
+                    "--db",
+                    "/var/lib/queue-server/hall.db",
+                    "--listen",
+                    &listen,
+                ],
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        InstalledServer {
+            child,
+            listen,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+pub struct InstalledServer {
+    child: Child,
+    listen: String,
+    /// http://127.0.0.1:PORT
+    pub base: String,
+}
+
+impl InstalledServer {
+    pub async fn wait_ready(&mut self) {
+        let c = HallClient::new(self.base.clone(), "");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while c.health().await.is_err() {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut log = String::new();
+                use std::io::Read;
+                self.child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut log)
+                    .unwrap();
+                panic!("the installed server exited with {status}:\n{log}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the installed server did not answer in 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM, as systemd stops it (chroot execs the server, so the child
+    /// is the server; through sudo it is sudo, and the server is found by
+    /// its address).
+    pub fn stop(mut self) {
+        if is_root() {
+            // SAFETY: kill only sends a signal to our own child.
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        } else {
+            let mut c = as_root("pkill");
+            c.args(["-TERM", "-f", "--", &format!("--listen {}$", self.listen)]);
+            let _ = c.status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "the installed server did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A free port on loopback.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The server's package of the test suite's own binary, at `revision`.
+pub fn package(out: &Path, revision: u32) -> PathBuf {
+    package_with(
+        out,
+        &[
+            "--package",
+            "queue-server",
+            "--revision",
+            &revision.to_string(),
+        ],
+    )
+}
+
+/// `scripts/package` on the binaries the test suite built (never a build of its own).
+pub fn package_with(out: &Path, args: &[&str]) -> PathBuf {
+    let mut c = Command::new(format!("{WORKSPACE}/scripts/package"));
+    c.args(["--profile", "dev", "--no-build"])
+        .args(args)
+        .arg("--out")
+        .arg(out);
+    let printed = run(c, "scripts/package");
+    let deb = PathBuf::from(printed.lines().last().unwrap_or_default().trim());
+    assert!(deb.exists(), "scripts/package printed {printed}");
+    deb
+}
+
+/// A device's token from the installer's file the server package wrote.
+pub fn device_token(root: &DebianRoot, device: &str) -> String {
+    let clear = root.run(&["cat", "/etc/hall-queue/device-tokens.txt"]);
+    clear
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{device} = \"")))
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("no token for {device} in {clear}"))
+        .to_string()
+}
