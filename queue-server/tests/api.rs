@@ -804,14 +804,7 @@ async fn init_config_makes_a_hall_whose_tokens_exist_only_in_the_installers_file
 
     // The hall runs on it: the kiosk's token from the file works, the demo's does not.
     let clear = std::fs::read_to_string(&tokens).unwrap();
-    let token_of = |device: &str| {
-        clear
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{device} = \"")))
-            .and_then(|t| t.strip_suffix('"'))
-            .unwrap_or_else(|| panic!("no token for {device} in {clear}"))
-            .to_string()
-    };
+    let token_of = |device: &str| hall_testkit::token_in(&clear, device);
     let s = ServerProcess::start(
         BIN,
         ServerOptions {

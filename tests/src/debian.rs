@@ -248,11 +248,8 @@ pub fn package_with(out: &Path, args: &[&str]) -> PathBuf {
 
 /// A device's token from the installer's file the server package wrote.
 pub fn device_token(root: &DebianRoot, device: &str) -> String {
-    let clear = root.run(&["cat", "/etc/hall-queue/device-tokens.txt"]);
-    clear
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{device} = \"")))
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or_else(|| panic!("no token for {device} in {clear}"))
-        .to_string()
+    crate::token_in(
+        &root.run(&["cat", "/etc/hall-queue/device-tokens.txt"]),
+        device,
+    )
 }

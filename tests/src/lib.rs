@@ -387,6 +387,17 @@ impl Drop for ServerProcess {
     }
 }
 
+/// A device's token from the file `queue-server init-config` writes
+/// (`name = "token"` lines).
+pub fn token_in(tokens_file: &str, device: &str) -> String {
+    tokens_file
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{device} = \"")))
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("no token for {device} in {tokens_file}"))
+        .to_string()
+}
+
 /// Runs the server binary with `args` to completion: (exit success, stdout, stderr).
 pub fn run_to_end(bin: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(bin)
