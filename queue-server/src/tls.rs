@@ -290,8 +290,20 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// This host's name, from uname(2): the unit's ProcSubset=pid hides
+/// /proc/sys, where reading it would silently give none.
 fn hostname() -> Option<String> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    // SAFETY: uname fills the struct it is given, and nodename is a
+    // NUL-terminated string inside it.
+    let name = unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return None;
+        }
+        std::ffi::CStr::from_ptr(u.nodename.as_ptr())
+            .to_string_lossy()
+            .into_owned()
+    };
     let name = name.trim();
     (!name.is_empty() && name != "localhost").then(|| name.to_string())
 }
@@ -325,4 +337,19 @@ pub fn redirect_router(https_port: u16) -> axum::Router {
             Err(_) => (StatusCode::BAD_REQUEST, "an unusable Host header").into_response(),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_host_name_is_the_one_uname_reports() {
+        let out = std::process::Command::new("uname")
+            .arg("-n")
+            .output()
+            .unwrap();
+        let uname = String::from_utf8(out.stdout).unwrap();
+        let uname = uname.trim();
+        let expected = (!uname.is_empty() && uname != "localhost").then(|| uname.to_string());
+        assert_eq!(super::hostname(), expected);
+    }
 }
