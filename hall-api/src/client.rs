@@ -67,7 +67,6 @@ pub fn check_device_server(
         })
 }
 
-/// rustls trusting only the certificates in `ca_pem`.
 /// A client from `builder` trusting the system's CA store plus `extra`.
 /// Where the system has no CA store (no ca-certificates package), `extra`
 /// alone, with a warning, rather than failing: plain http needs no CA at
@@ -90,6 +89,7 @@ pub fn trusting_system_roots(
     }
 }
 
+/// rustls trusting only the certificates in `ca_pem`.
 pub fn pinned_tls(ca_pem: &[u8]) -> Result<rustls::ClientConfig, ClientError> {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
