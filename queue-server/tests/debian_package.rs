@@ -7,7 +7,9 @@ use std::process::Command;
 
 use hall_api::IssueTicket;
 use hall_api::client::HallClient;
-use hall_testkit::debian::{DebianRoot, device_token, free_port, package, package_with, run};
+use hall_testkit::debian::{
+    DebianRoot, InstalledServer, device_token, free_port, package, package_with, run,
+};
 
 #[tokio::test]
 async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
@@ -290,32 +292,22 @@ async fn the_static_server_runs_alone_in_an_empty_root() {
     let tokens = std::fs::read_to_string(root.path().join("tokens")).unwrap();
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
-    let mut server = inside(&[
-        "--config",
-        "/hall.toml",
-        "--db",
-        "/hall.db",
-        "--listen",
-        &listen,
-    ])
-    .stdin(std::process::Stdio::null())
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null())
-    .spawn()
-    .unwrap();
+    let mut server = InstalledServer::start(
+        inside(&[
+            "--config",
+            "/hall.toml",
+            "--db",
+            "/hall.db",
+            "--listen",
+            &listen,
+        ]),
+        port,
+    );
+    server.wait_ready().await;
     let kiosk = HallClient::new(
-        format!("http://{listen}"),
+        server.base.clone(),
         hall_testkit::token_in(&tokens, "kiosk-1"),
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while kiosk.health().await.is_err() {
-        assert!(
-            server.try_wait().unwrap().is_none(),
-            "the static server exited"
-        );
-        assert!(std::time::Instant::now() < deadline, "no answer in 20 s");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     let (ticket, _) = kiosk
         .issue_ticket(&IssueTicket::new("pay", "static-1"))
         .await
@@ -332,6 +324,5 @@ async fn the_static_server_runs_alone_in_an_empty_root() {
         .date();
     assert_eq!(hall.hall.timezone, "Asia/Shanghai");
     assert_eq!(hall.hall.business_day, day);
-    let _ = server.kill();
-    let _ = server.wait();
+    server.stop();
 }

@@ -131,8 +131,8 @@ impl DebianRoot {
     /// The installed server, from its installed path, as its user.
     pub fn start_server(&self, port: u16) -> InstalledServer {
         let listen = format!("127.0.0.1:{port}");
-        let child = self
-            .chroot(
+        InstalledServer::start(
+            self.chroot(
                 Some("hall-queue"),
                 &[
                     "/usr/bin/queue-server",
@@ -143,41 +143,49 @@ impl DebianRoot {
                     "--listen",
                     &listen,
                 ],
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        InstalledServer {
-            child,
-            listen,
-            base: format!("http://127.0.0.1:{port}"),
-        }
+            ),
+            port,
+        )
     }
 }
 
+/// A server started in a root by `command`, which must end in
+/// `--listen 127.0.0.1:PORT`. Stopped when dropped, so a failing test
+/// leaves no server behind.
 pub struct InstalledServer {
-    child: Child,
+    child: Option<Child>,
     listen: String,
+    /// Its stderr: a file rather than a pipe nobody drains, which would
+    /// stop the server once full.
+    log: tempfile::NamedTempFile,
     /// http://127.0.0.1:PORT
     pub base: String,
 }
 
 impl InstalledServer {
+    pub fn start(mut command: Command, port: u16) -> InstalledServer {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log.reopen().unwrap()))
+            .spawn()
+            .unwrap();
+        InstalledServer {
+            child: Some(child),
+            listen: format!("127.0.0.1:{port}"),
+            log,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
     pub async fn wait_ready(&mut self) {
         let c = HallClient::new(self.base.clone(), "");
         let deadline = Instant::now() + Duration::from_secs(20);
         while c.health().await.is_err() {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut log = String::new();
-                use std::io::Read;
-                self.child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut log)
-                    .unwrap();
+            let child = self.child.as_mut().expect("the server was started");
+            if let Some(status) = child.try_wait().unwrap() {
+                let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
                 panic!("the installed server exited with {status}:\n{log}");
             }
             assert!(
@@ -188,25 +196,42 @@ impl InstalledServer {
         }
     }
 
-    /// SIGTERM, as systemd stops it (chroot execs the server, so the child
-    /// is the server; through sudo it is sudo, and the server is found by
-    /// its address).
-    pub fn stop(mut self) {
+    /// Sends `signal` (chroot execs the server, so the child is the
+    /// server; through sudo it is sudo, and the server is found by its
+    /// address).
+    fn signal(&self, child: &Child, signal: i32) {
         if is_root() {
             // SAFETY: kill only sends a signal to our own child.
-            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+            unsafe { libc::kill(child.id() as i32, signal) };
         } else {
             let mut c = as_root("pkill");
-            c.args(["-TERM", "-f", "--", &format!("--listen {}$", self.listen)]);
+            c.arg(format!("-{signal}"))
+                .args(["-f", "--", &format!("--listen {}$", self.listen)]);
             let _ = c.status();
         }
+    }
+
+    /// SIGTERM and wait, as systemd stops it.
+    pub fn stop(mut self) {
+        let mut child = self.child.take().expect("the server was started");
+        self.signal(&child, libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "the installed server did not stop"
-            );
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                self.signal(&child, libc::SIGKILL);
+                let _ = child.wait();
+                panic!("the installed server did not stop within 10 s of SIGTERM");
+            }
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for InstalledServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            self.signal(&child, libc::SIGKILL);
+            let _ = child.wait();
         }
     }
 }

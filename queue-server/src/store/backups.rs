@@ -68,6 +68,8 @@ pub fn rotate_into(
         } else {
             continue;
         };
+        // A clock set back leaves backups named later than this one; the
+        // one just written stays whatever their names say.
         if path == written {
             continue;
         }
