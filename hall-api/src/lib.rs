@@ -21,6 +21,7 @@ mod devices;
 mod events;
 mod guide;
 mod hall;
+pub mod head_office;
 mod manager;
 mod ratings;
 mod staff;

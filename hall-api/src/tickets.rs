@@ -243,6 +243,10 @@ pub struct TicketSummary {
     /// Why it goes first, when it does (`key_account`, or a priority reason).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_reason: Option<String>,
+    /// Taken before arriving (a phone's remote ticket): its wait starts
+    /// when it is checked in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remote: bool,
 }
 
 /// `POST /api/v1/tickets`

@@ -22,6 +22,7 @@ pub mod config;
 pub mod error;
 pub mod exports;
 pub mod hall;
+pub mod head_office;
 pub mod http;
 pub mod load_test;
 pub mod metrics;
@@ -142,7 +143,9 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     // Each lookup sets its own (shorter) timeout.
     let billing_http = hall.billing.client(std::time::Duration::from_secs(10));
+    let shipping = head_office::spawn(&hall, &reads, &handle, &events, &stop_rx)?;
     let state = api::AppState {
+        shipping,
         hall,
         writer: handle,
         reads,

@@ -31,6 +31,33 @@ pub async fn webhooks(
     ))
 }
 
+/// Shipping to head office: connected, how far, the backlog and why it
+/// fails while it does; `null` for a hall that stands alone.
+#[utoipa::path(get, path = "/api/v1/head-office",
+    responses((status = 200, body = Option<hall_api::head_office::ShippingStatus>), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])), tag = "billing")]
+pub async fn head_office(
+    State(st): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Option<hall_api::head_office::ShippingStatus>>> {
+    caller.require(&[Role::Manager], "see shipping to head office")?;
+    Ok(Json(shipping_status(&st).await?))
+}
+
+/// The shipper's status against the newest event, if the hall ships.
+pub async fn shipping_status(
+    st: &AppState,
+) -> Result<Option<hall_api::head_office::ShippingStatus>> {
+    let (Some(shipping), Some(cfg)) = (&st.shipping, &st.hall.head_office) else {
+        return Ok(None);
+    };
+    let last = st
+        .reads
+        .run(|conn| Ok(crate::store::queries::last_event(conn)?.map_or(0, |(id, _)| id)))
+        .await?;
+    Ok(Some(shipping.status(cfg, last)))
+}
+
 /// Ask the billing system about an account (masked name, amount due). When it
 /// does not answer in time this is a 503 at once: issue the ticket without it.
 #[utoipa::path(get, path = "/api/v1/accounts/{account_ref}", params(("account_ref" = String, Path, pattern = "^[A-Za-z0-9-]{1,32}$", description = "the customer's account number")),

@@ -176,5 +176,19 @@ pub async fn metrics(State(st): State<AppState>) -> Result<String> {
          # HELP queue_devices_silent Devices that missed three heartbeats.\n\
          # TYPE queue_devices_silent gauge\nqueue_devices_silent {silent}\n"
     );
+    if let Some(s) = crate::api::billing::shipping_status(&st).await? {
+        let _ = write!(
+            text,
+            "# HELP queue_head_office_connected 1 while connected to head office's NATS.\n\
+             # TYPE queue_head_office_connected gauge\nqueue_head_office_connected {}\n\
+             # HELP queue_head_office_shipped_event_id The newest event head office acknowledged.\n\
+             # TYPE queue_head_office_shipped_event_id counter\nqueue_head_office_shipped_event_id {}\n\
+             # HELP queue_head_office_backlog Events not yet acknowledged by head office.\n\
+             # TYPE queue_head_office_backlog gauge\nqueue_head_office_backlog {}\n",
+            u8::from(s.connected),
+            s.shipped_through,
+            s.backlog
+        );
+    }
     Ok(text)
 }

@@ -65,6 +65,8 @@ pub struct AppState {
     pub recent_reads: Arc<access::RecentReads>,
     /// HTTPS on the hall network, when configured.
     pub tls: Option<Arc<crate::tls::HallTls>>,
+    /// Shipping to head office, when configured.
+    pub shipping: Option<Arc<crate::head_office::Shipping>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -131,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/events", get(events::stream))
         .route("/api/v1/stats/day", get(hall::day_stats))
         .route("/api/v1/webhooks", get(billing::webhooks))
+        .route("/api/v1/head-office", get(billing::head_office))
         .route("/api/v1/devices", get(devices::list))
         .route("/api/v1/devices/heartbeat", post(devices::heartbeat))
         .route("/api/v1/me", get(station::me))

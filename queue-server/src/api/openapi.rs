@@ -37,6 +37,7 @@ use utoipa::{Modify, OpenApi};
         crate::api::events::stream,
         crate::api::hall::day_stats,
         crate::api::billing::webhooks,
+        crate::api::billing::head_office,
         crate::api::devices::heartbeat,
         crate::api::devices::list,
         crate::api::billing::account,

@@ -535,6 +535,11 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         }
     };
 
+    let head_office = match raw.head_office {
+        None => None,
+        Some(h) => Some(head_office(&c, h)?),
+    };
+
     let tls = match raw.tls {
         None => None,
         Some(t) => {
@@ -682,6 +687,7 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         ratings,
         retention_days,
         backups_kept,
+        head_office,
         tls,
         hall: HallConfig {
             name: raw.hall.name,
@@ -778,6 +784,52 @@ fn check_http_url(c: &Checker<'_>, url: &Spanned<String>, what: &str) -> Result<
         );
     }
     Ok(())
+}
+
+/// The `[head_office]` section: a hall id that is one subject token, a
+/// TLS URL, and a key that parses (read now, so a missing or unreadable
+/// file is found by `check-config`, not at the first event).
+fn head_office(
+    c: &Checker<'_>,
+    h: super::file::RawHeadOffice,
+) -> Result<super::HeadOfficeConfig, ConfigError> {
+    let id = h.hall_id.get_ref();
+    if !hall_api::head_office::valid_hall_id(id) {
+        return c.err(
+            h.hall_id.span(),
+            format!("head_office.hall_id \"{id}\" cannot be a hall id"),
+            "give 1 to 32 of a-z, 0-9 and -, as head office knows this hall (like \"gz-tianhe-01\")",
+        );
+    }
+    let url = h.url.get_ref();
+    let Some(rest) = url.strip_prefix("tls://") else {
+        return c.err(
+            h.url.span(),
+            format!("head_office.url \"{url}\" is not a tls:// address"),
+            "write it like \"tls://office.example.com:4222\": the hall's events never cross the company's network in plain text",
+        );
+    };
+    if rest.is_empty() || rest.contains('/') {
+        return c.err(
+            h.url.span(),
+            format!("head_office.url \"{url}\" has no host:port"),
+            "write it like \"tls://office.example.com:4222\"",
+        );
+    }
+    let seed_file = h.nkey_seed_file.get_ref();
+    if let Err(problem) = crate::head_office::read_seed(std::path::Path::new(seed_file)) {
+        return c.err(
+            h.nkey_seed_file.span(),
+            format!("head_office.nkey_seed_file: {problem}"),
+            "give the file head office issued for this hall (its user seed, SU…), readable by the queue-server user only",
+        );
+    }
+    Ok(super::HeadOfficeConfig {
+        hall_id: id.clone(),
+        url: url.clone(),
+        nkey_seed_file: seed_file.into(),
+        ca: h.ca.map(Into::into),
+    })
 }
 
 pub(super) struct Checker<'a> {

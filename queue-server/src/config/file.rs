@@ -33,6 +33,20 @@ pub(super) struct RawConfig {
     pub(super) appointments: Option<RawAppointments>,
     #[serde(default)]
     pub(super) backup: Option<RawBackup>,
+    #[serde(default)]
+    pub(super) head_office: Option<RawHeadOffice>,
+}
+
+/// Shipping the hall's events to head office's NATS JetStream.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHeadOffice {
+    pub(super) hall_id: Spanned<String>,
+    pub(super) url: Spanned<String>,
+    /// The hall's NATS user key (an nkey seed), in a file only the service reads.
+    pub(super) nkey_seed_file: Spanned<String>,
+    /// The CA that signed head office's certificate; the system's roots if absent.
+    pub(super) ca: Option<String>,
 }
 
 /// The nightly backups.

@@ -52,6 +52,19 @@ pub struct Config {
     pub remote: Option<RemoteConfig>,
     /// The newest nightly backups kept (within the retention period).
     pub backups_kept: u32,
+    /// Shipping events to head office; `None`: the hall stands alone.
+    pub head_office: Option<HeadOfficeConfig>,
+}
+
+/// Where and as whom the hall ships its events to head office.
+#[derive(Debug, Clone)]
+pub struct HeadOfficeConfig {
+    /// This hall's id at head office (its subjects are `halls.<hall_id>.`).
+    pub hall_id: String,
+    /// `tls://host:port` of head office's NATS; plain text is refused.
+    pub url: String,
+    pub nkey_seed_file: std::path::PathBuf,
+    pub ca: Option<std::path::PathBuf>,
 }
 
 /// HTTPS on the hall's network.

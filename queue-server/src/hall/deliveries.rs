@@ -1,5 +1,6 @@
 //! The outcome of webhook deliveries (the outbox itself is written by
-//! `Hall::record`, with each event), and the health probe's write.
+//! `Hall::record`, with each event), shipping to head office, and the
+//! health probe's write.
 
 use super::Hall;
 use crate::error::Result;
@@ -9,6 +10,11 @@ impl Hall<'_> {
     /// error) or failed with the reason shown to the manager.
     pub fn record_delivery(&mut self, outbox_id: i64, error: Option<&str>) -> Result<()> {
         self.tables.record_delivery(outbox_id, self.at_ms(), error)
+    }
+
+    /// Head office's JetStream acknowledged every event up to `through`.
+    pub fn record_shipped(&mut self, through: i64) -> Result<()> {
+        self.tables.record_shipped(through, self.at_ms())
     }
 
     /// A write that changes nothing of the hall, to learn whether the disk

@@ -143,6 +143,7 @@ impl TicketRow {
             recalls: self.recalls,
             transferred: self.transferred_from.is_some(),
             priority_reason: self.priority_reason.clone(),
+            remote: self.check_in_code.is_some(),
         }
     }
 

@@ -345,6 +345,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX bookings_slot ON bookings(service, slot_start) WHERE status = 'booked';
     CREATE INDEX bookings_client ON bookings(slot_day, client) WHERE client IS NOT NULL;
     "#,
+    // 15: shipping to head office: the newest event its JetStream
+    // acknowledged. Shipping goes on from here after a crash or a cut.
+    r#"
+    CREATE TABLE head_office_shipped (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        through     INTEGER NOT NULL,
+        at          INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this server migrates databases to.

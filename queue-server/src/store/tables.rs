@@ -292,6 +292,17 @@ impl<'c> Tables<'c> {
         Ok(())
     }
 
+    /// Head office acknowledged every event up to `through`.
+    pub fn record_shipped(&self, through: i64, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO head_office_shipped (id, through, at) VALUES (1, ?1, ?2) \
+                 ON CONFLICT (id) DO UPDATE SET through = MAX(through, excluded.through), at = excluded.at",
+            )?
+            .execute(params![through, at])?;
+        Ok(())
+    }
+
     /// Rewrites the health probe's one row.
     pub fn probe(&self, at: i64) -> Result<()> {
         self.conn

@@ -1,0 +1,164 @@
+//! What a hall ships to head office over NATS JetStream, and the subjects
+//! it ships under. A hall publishes only under `halls.<hall_id>.`; head
+//! office refuses a message whose subject and payload name different halls.
+
+use serde::{Deserialize, Serialize};
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+use crate::{CounterState, Event, I18nText};
+
+/// The JetStream stream every hall's messages go to.
+pub const STREAM: &str = "HALLS";
+/// The subjects of [`STREAM`].
+pub const STREAM_SUBJECTS: [&str; 2] = ["halls.*.events", "halls.*.profile"];
+
+/// The longest a hall id may be.
+pub const HALL_ID_MAX: usize = 32;
+
+/// A hall id: 1 to 32 of `a-z`, `0-9`, `-`. No dots or wildcards, so it
+/// is one NATS subject token, and it names the hall's own inbox prefix.
+pub fn valid_hall_id(id: &str) -> bool {
+    (1..=HALL_ID_MAX).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !id.starts_with('-')
+}
+
+/// Where a hall's events go.
+pub fn events_subject(hall: &str) -> String {
+    format!("halls.{hall}.events")
+}
+
+/// Where a hall's profile goes.
+pub fn profile_subject(hall: &str) -> String {
+    format!("halls.{hall}.profile")
+}
+
+/// The inbox prefix a hall's connection uses for replies (JetStream's
+/// acknowledgements): its account may subscribe there and nowhere else.
+pub fn inbox_prefix(hall: &str) -> String {
+    format!("_INBOX_{hall}")
+}
+
+/// The JetStream message id of a hall's event: a resend within the
+/// stream's duplicate window is dropped by the server.
+pub fn event_message_id(hall: &str, event_id: i64) -> String {
+    format!("{hall}:{event_id}")
+}
+
+/// What a subject says: which hall, and what kind of message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shipped<'a> {
+    Events(&'a str),
+    Profile(&'a str),
+}
+
+/// The hall and kind a subject names, if it is one of [`STREAM_SUBJECTS`].
+pub fn parse_subject(subject: &str) -> Option<Shipped<'_>> {
+    let mut parts = subject.split('.');
+    let (Some("halls"), Some(hall), Some(kind), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    if !valid_hall_id(hall) {
+        return None;
+    }
+    match kind {
+        "events" => Some(Shipped::Events(hall)),
+        "profile" => Some(Shipped::Profile(hall)),
+        _ => None,
+    }
+}
+
+/// One event of a hall, as shipped: the hall's own event, and the hall it
+/// is from (checked against the subject).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShippedEvent {
+    pub hall: String,
+    pub event: Event,
+}
+
+/// What head office needs of a hall's configuration to compute its day
+/// as the hall does: the time zone, when the business day starts, the
+/// services with their targets and the counters with their first state.
+/// Shipped at start and whenever it changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HallProfile {
+    pub hall: String,
+    pub name: I18nText,
+    /// IANA time zone name.
+    pub timezone: String,
+    /// "HH:MM", local time.
+    pub day_starts_at: String,
+    pub services: Vec<ProfileService>,
+    pub counters: Vec<ProfileCounter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProfileService {
+    pub id: String,
+    pub target_wait_min: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProfileCounter {
+    pub number: u32,
+    pub initial_state: CounterState,
+}
+
+/// The hall's shipping to head office, for the manager and `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ShippingStatus {
+    pub hall_id: String,
+    pub url: String,
+    /// Connected to head office's NATS now.
+    pub connected: bool,
+    /// The newest event head office has acknowledged.
+    pub shipped_through: i64,
+    /// Events not yet acknowledged.
+    pub backlog: i64,
+    /// Why the last attempt failed, while it keeps failing.
+    pub last_error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_name_one_hall() {
+        assert_eq!(
+            parse_subject(&events_subject("east-1")),
+            Some(Shipped::Events("east-1"))
+        );
+        assert_eq!(
+            parse_subject(&profile_subject("e")),
+            Some(Shipped::Profile("e"))
+        );
+        for bad in [
+            "halls.east.events.x",
+            "halls.*.events",
+            "halls.>.events",
+            "halls..events",
+            "halls.East.events",
+            "hall.east.events",
+            "halls.east.other",
+        ] {
+            assert_eq!(parse_subject(bad), None, "{bad}");
+        }
+        assert!(!valid_hall_id(&"a".repeat(33)));
+        assert!(!valid_hall_id("-a"));
+        assert!(valid_hall_id("hall-0042"));
+    }
+}

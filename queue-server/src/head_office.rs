@@ -1,0 +1,369 @@
+//! Shipping the hall's events to head office's NATS JetStream.
+//!
+//! The events table is the outbox: a cursor (`head_office_shipped`)
+//! says which event head office acknowledged last, and shipping goes on
+//! after it, in order, in batches. Each event goes to
+//! `halls.<hall_id>.events` with the message id `<hall_id>:<event_id>`, so
+//! a resend after a cut (acknowledgement lost, hall restarted) is dropped
+//! by JetStream. The hall never waits for any of this: it serves the same
+//! with head office unreachable, and the backlog shows in `/metrics` and
+//! `/api/v1/head-office`.
+//!
+//! The connection is TLS only (`require_tls`), signs in with the hall's
+//! nkey, and takes replies under the hall's own inbox prefix: its NATS
+//! account may publish under `halls.<hall_id>.` and read only its inbox.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::jetstream;
+use hall_api::head_office::{
+    HallProfile, ProfileCounter, ProfileService, ShippingStatus, event_message_id, events_subject,
+    inbox_prefix, profile_subject,
+};
+use rusqlite::{Connection, OptionalExtension};
+use tokio::sync::{broadcast, watch};
+
+use crate::config::{Config, HeadOfficeConfig, Role};
+use crate::hall::{Actor, StoredEvent};
+use crate::store::reader::ReadPool;
+use crate::store::writer::WriterHandle;
+
+/// Events published before their acknowledgements are awaited.
+const BATCH: u32 = 256;
+/// An acknowledgement not back by then counts as lost (sent again).
+const ACK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often an idle shipper looks again even without news.
+const IDLE_RECHECK: Duration = Duration::from_secs(5);
+/// The longest wait between attempts while head office is unreachable.
+const RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// Reads the hall's nkey seed, refusing a file others may read.
+pub fn read_seed(path: &Path) -> Result<String, String> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{} may be read by others (mode {:o}); chmod 600 it, owned by the service user",
+                path.display(),
+                mode & 0o777
+            ));
+        }
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let seed = text.trim().to_string();
+    let pair = nkeys::KeyPair::from_seed(&seed)
+        .map_err(|e| format!("{} holds no nkey seed: {e}", path.display()))?;
+    if !pair.public_key().starts_with('U') {
+        return Err(format!(
+            "{} holds an nkey that is not a user's (it starts {}, a user's seed starts SU)",
+            path.display(),
+            &seed[..2.min(seed.len())]
+        ));
+    }
+    Ok(seed)
+}
+
+/// What the hall tells head office about itself (see [`HallProfile`]).
+pub fn profile(hall: &Config, hall_id: &str) -> HallProfile {
+    let t = hall.hall.day_starts_at;
+    HallProfile {
+        hall: hall_id.to_string(),
+        name: hall.hall.name.clone(),
+        timezone: hall.hall.timezone_name.clone(),
+        day_starts_at: format!("{:02}:{:02}", t.hour(), t.minute()),
+        services: hall
+            .services
+            .iter()
+            .map(|s| ProfileService {
+                id: s.id.clone(),
+                target_wait_min: s.target_wait_min,
+            })
+            .collect(),
+        counters: hall
+            .counters
+            .iter()
+            .map(|c| ProfileCounter {
+                number: c.number,
+                initial_state: c.initial_state,
+            })
+            .collect(),
+    }
+}
+
+/// The shipper's state, shared with `/metrics` and the manager.
+#[derive(Debug, Default)]
+pub struct Shipping {
+    pub connected: AtomicBool,
+    pub shipped_through: AtomicI64,
+    last_error: Mutex<Option<String>>,
+}
+
+impl Shipping {
+    fn set_error(&self, error: Option<String>) {
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
+    pub fn status(&self, cfg: &HeadOfficeConfig, last_event_id: i64) -> ShippingStatus {
+        let through = self.shipped_through.load(Ordering::Relaxed);
+        ShippingStatus {
+            hall_id: cfg.hall_id.clone(),
+            url: cfg.url.clone(),
+            connected: self.connected.load(Ordering::Relaxed),
+            shipped_through: through,
+            backlog: (last_event_id - through).max(0),
+            last_error: self
+                .last_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+        }
+    }
+}
+
+/// The newest event head office acknowledged (0: none yet).
+pub fn shipped_through(conn: &Connection) -> crate::error::Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT through FROM head_office_shipped WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Starts the shipper when the hall has a `[head_office]` section.
+pub fn spawn(
+    hall: &Arc<Config>,
+    reads: &Arc<ReadPool>,
+    writer: &WriterHandle,
+    events: &broadcast::Sender<StoredEvent>,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<Option<Arc<Shipping>>> {
+    let Some(cfg) = hall.head_office.clone() else {
+        return Ok(None);
+    };
+    let seed = read_seed(&cfg.nkey_seed_file).map_err(|e| anyhow::anyhow!(e))?;
+    let shipping = Arc::new(Shipping::default());
+    let shipper = Shipper {
+        profile: profile(hall, &cfg.hall_id),
+        cfg,
+        seed,
+        reads: reads.clone(),
+        writer: writer.clone(),
+        news: events.subscribe(),
+        shutdown: shutdown.clone(),
+        state: shipping.clone(),
+    };
+    tokio::spawn(shipper.run());
+    Ok(Some(shipping))
+}
+
+struct Shipper {
+    cfg: HeadOfficeConfig,
+    seed: String,
+    profile: HallProfile,
+    reads: Arc<ReadPool>,
+    writer: WriterHandle,
+    news: broadcast::Receiver<StoredEvent>,
+    shutdown: watch::Receiver<bool>,
+    state: Arc<Shipping>,
+}
+
+/// Why a round of shipping stopped.
+enum Stop {
+    /// Nothing left to ship.
+    CaughtUp,
+    /// A full batch went: there may be more at once.
+    More,
+    Failed(String),
+}
+
+impl Shipper {
+    async fn run(mut self) {
+        match self.reads.run(shipped_through).await {
+            Ok(n) => self.state.shipped_through.store(n, Ordering::Relaxed),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read how far shipping got; starting from the hall's first event")
+            }
+        }
+        let client = match self.connect().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "head office shipping is off");
+                self.state.set_error(Some(e));
+                return;
+            }
+        };
+        let mut js = jetstream::new(client.clone());
+        js.set_timeout(ACK_TIMEOUT);
+        let actor = Actor::device("head-office shipping", Role::Manager);
+        let mut backoff = Duration::from_secs(1);
+        let mut profile_sent = false;
+        loop {
+            if *self.shutdown.borrow() {
+                return;
+            }
+            let connected = client.connection_state() == async_nats::connection::State::Connected;
+            self.state.connected.store(connected, Ordering::Relaxed);
+            let mut outcome = Ok(());
+            if !profile_sent {
+                outcome = self.ship_profile(&js).await;
+                profile_sent = outcome.is_ok();
+            }
+            let stop = match outcome {
+                Ok(()) => self.ship_batch(&js, &actor).await,
+                Err(e) => Stop::Failed(e),
+            };
+            match stop {
+                Stop::More => {}
+                Stop::CaughtUp => {
+                    if backoff > Duration::from_secs(1) {
+                        tracing::info!("head office reachable again; shipping caught up");
+                    }
+                    self.state.set_error(None);
+                    backoff = Duration::from_secs(1);
+                    self.wait(IDLE_RECHECK, true).await;
+                }
+                Stop::Failed(e) => {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "shipping to head office failed; the hall goes on, events wait");
+                    self.state.set_error(Some(e));
+                    self.wait(backoff, false).await;
+                    backoff = (backoff * 2).min(RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    /// A client that keeps reconnecting by itself; TLS only, the hall's
+    /// nkey, its own inbox.
+    async fn connect(&self) -> Result<async_nats::Client, String> {
+        let mut options = async_nats::ConnectOptions::with_nkey(self.seed.clone())
+            .require_tls(true)
+            .custom_inbox_prefix(inbox_prefix(&self.cfg.hall_id))
+            .name(format!("queue-server {}", self.cfg.hall_id))
+            .connection_timeout(Duration::from_secs(10))
+            .retry_on_initial_connect()
+            .max_reconnects(None)
+            .reconnect_delay_callback(|attempts| {
+                Duration::from_millis(
+                    (250 * 2u64.saturating_pow(attempts.min(7) as u32)).min(30_000),
+                )
+            });
+        if let Some(ca) = &self.cfg.ca {
+            options = options.add_root_certificates(ca.clone());
+        }
+        options
+            .connect(self.cfg.url.as_str())
+            .await
+            .map_err(|e| format!("cannot set up the connection to {}: {e}", self.cfg.url))
+    }
+
+    async fn ship_profile(&self, js: &jetstream::Context) -> Result<(), String> {
+        let body = serde_json::to_string(&self.profile).map_err(|e| e.to_string())?;
+        // The same profile twice is one message: its id is its content.
+        let id = format!(
+            "{}:profile:{}",
+            self.cfg.hall_id,
+            crate::tokens::to_hex(&crate::tokens::sha256(&body)[..8])
+        );
+        let ack = js
+            .send_publish(
+                profile_subject(&self.cfg.hall_id),
+                jetstream::message::PublishMessage::build()
+                    .payload(body.into_bytes().into())
+                    .message_id(id),
+            )
+            .await
+            .map_err(|e| format!("cannot send the hall's profile: {e}"))?;
+        ack.await
+            .map_err(|e| format!("head office did not take the hall's profile: {e}"))?;
+        Ok(())
+    }
+
+    /// Publishes the next batch after the cursor, awaits each
+    /// acknowledgement in order, and moves the cursor to the last one.
+    async fn ship_batch(&mut self, js: &jetstream::Context, actor: &Actor) -> Stop {
+        let after = self.state.shipped_through.load(Ordering::Relaxed);
+        let batch = match self
+            .reads
+            .run(move |conn| crate::store::queries::events_after(conn, after, BATCH))
+            .await
+        {
+            Ok(b) => b,
+            Err(e) => return Stop::Failed(format!("cannot read the events to ship: {e}")),
+        };
+        if batch.is_empty() {
+            return Stop::CaughtUp;
+        }
+        let hall = &self.cfg.hall_id;
+        let hall_json = serde_json::to_string(hall).unwrap_or_default();
+        let subject = events_subject(hall);
+        let mut acks = Vec::with_capacity(batch.len());
+        for (id, _, body) in &batch {
+            // The stored body is the event's JSON already: wrapped, not re-encoded.
+            let payload = format!("{{\"hall\":{hall_json},\"event\":{body}}}");
+            match js
+                .send_publish(
+                    subject.clone(),
+                    jetstream::message::PublishMessage::build()
+                        .payload(payload.into_bytes().into())
+                        .message_id(event_message_id(hall, *id)),
+                )
+                .await
+            {
+                Ok(ack) => acks.push((*id, ack)),
+                Err(e) => {
+                    // What was sent so far may still be acknowledged.
+                    if acks.is_empty() {
+                        return Stop::Failed(format!("cannot send event {id}: {e}"));
+                    }
+                    break;
+                }
+            }
+        }
+        let mut through = None;
+        let mut failure = None;
+        for (id, ack) in acks {
+            match ack.await {
+                Ok(_) => through = Some(id),
+                Err(e) => {
+                    failure = Some(format!("event {id} was not acknowledged: {e}"));
+                    break;
+                }
+            }
+        }
+        if let Some(through) = through {
+            self.state.shipped_through.store(through, Ordering::Relaxed);
+            if let Err(e) = self
+                .writer
+                .run_own(actor.clone(), move |h| h.record_shipped(through))
+                .await
+            {
+                // Shipped again after a restart at worst: dropped as duplicates.
+                tracing::warn!(error = %e, "cannot record how far shipping got; will retry");
+            }
+        }
+        match failure {
+            Some(e) => Stop::Failed(e),
+            // A full batch: there may be more at once.
+            None if batch.len() == BATCH as usize => Stop::More,
+            None => Stop::CaughtUp,
+        }
+    }
+
+    /// Sleeps `for_`, waking early on shutdown, and on a new event when `on_news`.
+    async fn wait(&mut self, for_: Duration, on_news: bool) {
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            () = tokio::time::sleep(for_) => {}
+            _ = shutdown.wait_for(|&stop| stop) => {}
+            _ = self.news.recv(), if on_news => {}
+        }
+    }
+}
