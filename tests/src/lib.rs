@@ -13,6 +13,7 @@ pub mod billing;
 pub mod browser;
 pub mod debian;
 pub mod measure;
+pub mod office;
 #[cfg(feature = "slint")]
 pub mod screen;
 pub mod serial;

@@ -1,0 +1,41 @@
+//! head-office: every hall's events from NATS JetStream into PostgreSQL,
+//! and the company's view of its halls.
+//!
+//! - [`config`]: the TOML configuration;
+//! - [`db`]: the PostgreSQL schema and pool;
+//! - [`ingest`]: the durable consumer, idempotent on (hall, event id),
+//!   and the rollups it keeps;
+//! - [`queries`]: every hall now, rankings, one hall's day;
+//! - [`web`]: the page and the API.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod ingest;
+pub mod queries;
+pub mod web;
+
+use std::future::Future;
+
+/// PostgreSQL connections for the page and the API, beside the consumer's.
+const POOL_SIZE: usize = 8;
+
+/// Runs head office until `shutdown` completes.
+pub async fn serve(
+    cfg: config::Config,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let pool = db::open(&cfg.postgres, POOL_SIZE).await?;
+    let client = ingest::connect(&cfg.nats).await?;
+    let js = async_nats::jetstream::new(client);
+    let (changed, _) = tokio::sync::broadcast::channel(256);
+    let consumer = tokio::spawn(ingest::run(js, pool.clone(), changed.clone()));
+    tracing::info!(listen = %listener.local_addr()?, nats = %cfg.nats.url, "head office ready");
+    let app = web::router(web::AppState { pool, changed });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    consumer.abort();
+    Ok(())
+}

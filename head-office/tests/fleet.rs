@@ -1,0 +1,540 @@
+//! Three real halls (queue-server processes), nats-server with JetStream
+//! and TLS, PostgreSQL and head office, all on loopback: every event
+//! reaches PostgreSQL exactly once and in each hall's order, through a
+//! NATS outage and a hall killed meanwhile; each hall's day from head
+//! office equals the hall's own; a hall's key cannot write another
+//! hall's history, and plain text is refused.
+
+use std::io::{BufRead, BufReader, Write};
+use std::time::Duration;
+
+use hall_api::{CounterAction, CounterActionBody, DayStats, IssueTicket};
+use hall_testkit::office::{Company, HeadOffice, NatsUser};
+use hall_testkit::{ServerOptions, ServerProcess, demo, eventually, queue_server_bin};
+
+const HALLS: [&str; 3] = ["east-1", "west-2", "north-3"];
+
+/// A hall of the demo's shape that ships to `company`'s head office.
+async fn start_hall(company: &Company, hall: &str) -> ServerProcess {
+    ServerProcess::start(
+        queue_server_bin(),
+        ServerOptions {
+            config: Some(company.hall_config(queue_server::config::DEMO_TOML, hall)),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// A round of a hall's work: four customers, three counters calling,
+/// serving, one transfer, one hold and a pause.
+async fn work(hall: &ServerProcess, round: u32) {
+    let kiosk = hall.client("demo-kiosk");
+    for (i, service) in ["pay", "open", "enquiry", "vip"].into_iter().enumerate() {
+        kiosk
+            .issue_ticket(&IssueTicket::new(service, format!("r{round}-{i}")))
+            .await
+            .unwrap();
+    }
+    for c in 1..=3u32 {
+        let counter = hall.client(&demo::counter(c));
+        let act = |a: CounterAction, body: CounterActionBody| {
+            let counter = counter.clone();
+            async move { counter.counter_action(c, a, &body).await.unwrap() }
+        };
+        let Some(t) = counter.call_next(c).await.unwrap() else {
+            continue;
+        };
+        act(CounterAction::Start, CounterActionBody::default()).await;
+        match (c, round % 2) {
+            (2, 0) => {
+                act(
+                    CounterAction::Transfer,
+                    CounterActionBody {
+                        service: Some("enquiry".into()),
+                        ..Default::default()
+                    },
+                )
+                .await;
+            }
+            (3, _) => {
+                act(CounterAction::Hold, CounterActionBody::default()).await;
+                act(
+                    CounterAction::ResumeHeld,
+                    CounterActionBody::resuming(t.number.clone()),
+                )
+                .await;
+                act(CounterAction::Complete, CounterActionBody::default()).await;
+            }
+            _ => {
+                act(CounterAction::Complete, CounterActionBody::default()).await;
+            }
+        }
+    }
+    let four = hall.client(&demo::counter(4));
+    four.counter_action(
+        4,
+        CounterAction::Pause,
+        &CounterActionBody::pausing_for("break"),
+    )
+    .await
+    .unwrap();
+    four.counter_action(4, CounterAction::Resume, &CounterActionBody::default())
+        .await
+        .unwrap();
+}
+
+/// Serves everyone left and closes every counter, so that the day's
+/// figures no longer move with the clock.
+async fn close_the_day(hall: &ServerProcess) {
+    for c in 1..=5u32 {
+        let counter = hall.client(&demo::counter(c));
+        while let Some(_t) = counter.call_next(c).await.unwrap() {
+            for a in [CounterAction::Start, CounterAction::Complete] {
+                counter
+                    .counter_action(c, a, &CounterActionBody::default())
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    let manager = hall.client("demo-manager");
+    let snapshot = manager.hall().await.unwrap();
+    assert!(
+        snapshot.services.iter().all(|s| s.waiting == 0),
+        "someone still waits: {:?}",
+        snapshot.services
+    );
+    for c in 1..=5u32 {
+        hall.client(&demo::counter(c))
+            .counter_action(c, CounterAction::Close, &CounterActionBody::default())
+            .await
+            .unwrap();
+    }
+}
+
+/// The day's figures both sides can know: appointments are not shipped
+/// (bookings are not events), nor a rating's follow-up.
+fn comparable(stats: &DayStats) -> serde_json::Value {
+    let mut v = serde_json::to_value(stats).unwrap();
+    let o = v.as_object_mut().unwrap();
+    for key in ["appointments", "low_rated", "rating_flags"] {
+        o.remove(key);
+    }
+    v
+}
+
+async fn office_day(office: &HeadOffice, hall: &str) -> DayStats {
+    let r = reqwest::get(format!(
+        "{}/api/v1/halls/{hall}/stats/day",
+        office.base_url()
+    ))
+    .await
+    .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_of_three_halls_arrives_once_in_order_through_a_nats_outage_and_a_crash() {
+    let mut company = Company::start(&HALLS);
+    let mut halls = Vec::new();
+    for h in HALLS {
+        halls.push(start_hall(&company, h).await);
+    }
+    for round in 0..2 {
+        for hall in &halls {
+            work(hall, round).await;
+        }
+    }
+
+    // Head office away: the halls serve as before, their events wait.
+    company.nats.stop();
+    for round in 2..4 {
+        for hall in &halls {
+            work(hall, round).await;
+        }
+    }
+    let backlog = |hall: &ServerProcess| {
+        let manager = hall.client("demo-manager");
+        async move {
+            let text = manager.get_text("/metrics").await.unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix("queue_head_office_backlog "))
+                .map(|n| n.parse::<i64>().unwrap())
+                .expect("the backlog in /metrics")
+        }
+    };
+    assert!(
+        backlog(&halls[0]).await > 0,
+        "nothing waits while NATS is down"
+    );
+    // ...and one hall loses power meanwhile.
+    halls[1].kill();
+    halls[1].start_again().await;
+    work(&halls[1], 4).await;
+    company.nats.start_again();
+    for hall in &halls {
+        work(hall, 5).await;
+    }
+    for hall in &halls {
+        close_the_day(hall).await;
+    }
+
+    for (hall, id) in halls.iter().zip(HALLS) {
+        let last = hall
+            .client("demo-manager")
+            .hall()
+            .await
+            .unwrap()
+            .last_event_id;
+        let pg = &company.pg;
+        let stored = || {
+            pg.psql(&format!(
+                "SELECT count(*) FROM events WHERE hall_id = '{id}'"
+            ))
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while stored() != last.to_string() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} of {last} events of {id} in PostgreSQL after 60 s\nhall:\n{}\nhead office:\n{}\nnats:\n{}",
+                stored(),
+                hall.log(),
+                company.office.log(),
+                company.nats.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Once each: ids 1..=last, no gap, no repeat (the key forbids
+        // repeats; count = max = last rules out gaps).
+        assert_eq!(
+            pg.psql(&format!(
+                "SELECT count(DISTINCT event_id), min(event_id), max(event_id) FROM events WHERE hall_id = '{id}'"
+            )),
+            format!("{last}|1|{last}")
+        );
+        // In the hall's order: each row arrived right after its predecessor.
+        assert_eq!(
+            pg.psql(&format!(
+                "SELECT count(*) FROM (SELECT event_id - lag(event_id) OVER (ORDER BY arrival) AS step \
+                 FROM events WHERE hall_id = '{id}') s WHERE step <> 1"
+            )),
+            "0",
+            "{id}'s events arrived out of order"
+        );
+        assert_eq!(
+            pg.psql(&format!(
+                "SELECT out_of_order FROM halls WHERE hall_id = '{id}'"
+            )),
+            "0"
+        );
+        eventually(&format!("{id}'s backlog shipped"), || async {
+            backlog(hall).await == 0
+        })
+        .await;
+
+        // The same day, computed at head office from the events alone.
+        let today = hall
+            .client("demo-manager")
+            .hall()
+            .await
+            .unwrap()
+            .hall
+            .business_day;
+        let own = hall.client("demo-manager").day_stats(today).await.unwrap();
+        let office = office_day(&company.office, id).await;
+        assert!(own.hall.issued >= 20, "{id} issued {}", own.hall.issued);
+        assert!(own.hall.transferred > 0 && own.hall.held > 0);
+        assert_eq!(comparable(&office), comparable(&own), "{id}'s day differs");
+    }
+
+    // The live view agrees with what the halls did.
+    let now: Vec<head_office::queries::HallNow> =
+        reqwest::get(format!("{}/api/v1/halls", company.office.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(now.len(), 3);
+    for (hall, id) in halls.iter().zip(HALLS) {
+        let h = now
+            .iter()
+            .find(|h| h.hall == id)
+            .expect("every hall in the view");
+        let today = hall
+            .client("demo-manager")
+            .hall()
+            .await
+            .unwrap()
+            .hall
+            .business_day;
+        let own = hall.client("demo-manager").day_stats(today).await.unwrap();
+        assert_eq!(h.waiting, 0);
+        assert_eq!(h.issued_today, i64::from(own.hall.issued), "{}", h.hall);
+        assert_eq!(h.done_today, i64::from(own.hall.done), "{}", h.hall);
+        assert_eq!(h.counters_open, 0);
+        assert_eq!(h.longest_wait_s, None);
+    }
+    assert_eq!(company.pg.psql("SELECT count(*) FROM refused"), "0");
+    drop(halls);
+    company.office.stop();
+    company.pg.stop();
+    company.nats.stop();
+    let _ = &company.dir;
+}
+
+/// Connects as `user` and publishes one core NATS message to `subject`;
+/// answers the errors the server sent back.
+async fn publish_as(company: &Company, user: &NatsUser, subject: &str, body: &str) -> Vec<String> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let client = async_nats::ConnectOptions::with_nkey(user.seed().trim().to_string())
+        .require_tls(true)
+        .add_root_certificates(company.ca.ca.clone())
+        .custom_inbox_prefix(format!("_INBOX_{}", user.hall.as_deref().unwrap_or("x")))
+        .event_callback(move |event| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(event.to_string());
+            }
+        })
+        .connect(company.nats.url())
+        .await
+        .unwrap();
+    client
+        .publish(subject.to_string(), body.to_string().into())
+        .await
+        .unwrap();
+    client.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut errors = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        errors.push(e);
+    }
+    errors
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hall_writes_only_its_own_history_and_never_in_plain_text() {
+    let company = Company::start(&HALLS);
+    let east = company.user("east-1");
+    eventually("head office set up the halls' stream", || async {
+        reqwest::get(format!("{}/healthz", company.office.base_url()))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+            && company.office.log().contains("head office ready")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // East's key, west's subject: the server refuses it.
+    let forged = r#"{"hall":"west-2","event":{"id":1,"kind":"ticket.issued","at":"2026-12-01T02:00:00Z","ticket":null,"counter":null,"by":"kiosk-1"}}"#;
+    let errors = publish_as(&company, east, "halls.west-2.events", forged).await;
+    assert!(
+        errors.iter().any(|e| e.contains("Permissions Violation")),
+        "no permissions violation: {errors:?}"
+    );
+    // Nor may it read anything but its own inbox.
+    let client = async_nats::ConnectOptions::with_nkey(east.seed().trim().to_string())
+        .require_tls(true)
+        .add_root_certificates(company.ca.ca.clone())
+        .connect(company.nats.url())
+        .await
+        .unwrap();
+    let _sub = client.subscribe("halls.>").await.unwrap();
+    client.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        company.nats.log().contains("Subscription Violation")
+            || company.nats.log().contains("Permissions Violation"),
+        "the server let east subscribe to every hall: {}",
+        company.nats.log()
+    );
+
+    // Under its own subject but naming another hall: head office refuses it.
+    let errors = publish_as(&company, east, "halls.east-1.events", forged).await;
+    assert!(
+        !errors.iter().any(|e| e.contains("Violation")),
+        "{errors:?}"
+    );
+    let pg = &company.pg;
+    eventually("head office refused the event", || async {
+        pg.psql("SELECT count(*) FROM refused") == "1"
+    })
+    .await;
+    assert!(
+        pg.psql("SELECT reason FROM refused")
+            .contains("the subject is hall east-1's, the event says hall west-2"),
+        "{}",
+        pg.psql("SELECT reason FROM refused")
+    );
+    assert_eq!(pg.psql("SELECT count(*) FROM events"), "0");
+
+    // Plain text: the server announces TLS as required and drops a
+    // client that goes on without it, before any sign-in is read.
+    let mut plain = std::net::TcpStream::connect(company.nats.addr).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut reader = BufReader::new(plain.try_clone().unwrap());
+    let mut info = String::new();
+    reader.read_line(&mut info).unwrap();
+    assert!(info.contains("\"tls_required\":true"), "{info}");
+    plain
+        .write_all(b"CONNECT {\"verbose\":false}\r\nPING\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    let _ = reader.read_line(&mut answer);
+    assert!(
+        !answer.starts_with("PONG") && !answer.starts_with("+OK"),
+        "the server answered a plain-text client: {answer:?}"
+    );
+
+    // And a hall's server refuses a plain-text address in its configuration.
+    let config = format!(
+        "{}\n[head_office]\nhall_id = \"east-1\"\nurl = \"nats://{}\"\nnkey_seed_file = \"{}\"\n",
+        queue_server::config::DEMO_TOML,
+        company.nats.addr,
+        east.seed_file.display()
+    );
+    let path = company.dir.path().join("plain.toml");
+    std::fs::write(&path, config).unwrap();
+    let (ok, _, err) = hall_testkit::run_to_end(
+        &queue_server_bin(),
+        &["--config", path.to_str().unwrap(), "check-config"],
+    );
+    assert!(!ok);
+    assert!(err.contains("is not a tls:// address"), "{err}");
+}
+
+/// The figure in `column` (1-based) of `hall`'s row on head office's page.
+async fn shown(browser: &hall_testkit::browser::Browser, hall: &str, column: u32) -> String {
+    browser
+        .text(&format!(
+            "#halls tr[data-hall='{hall}'] td:nth-child({column})"
+        ))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_company_page_follows_a_call_in_a_hall_as_it_happens() {
+    let halls_ids = ["east-1", "west-2"];
+    let company = Company::start(&halls_ids);
+    let east = start_hall(&company, "east-1").await;
+    let west = start_hall(&company, "west-2").await;
+    work(&east, 0).await;
+    work(&west, 1).await;
+    // Two more wait in the east, none is called yet.
+    let kiosk = east.client("demo-kiosk");
+    for key in ["late-1", "late-2"] {
+        kiosk
+            .issue_ticket(&IssueTicket::new("pay", key))
+            .await
+            .unwrap();
+    }
+    let waiting_in = |hall: &ServerProcess| {
+        let manager = hall.client("demo-manager");
+        async move {
+            let snapshot = manager.hall().await.unwrap();
+            snapshot.services.iter().map(|s| s.waiting).sum::<u32>()
+        }
+    };
+    let issued_in = |hall: &ServerProcess| {
+        let manager = hall.client("demo-manager");
+        async move {
+            let today = manager.hall().await.unwrap().hall.business_day;
+            manager.day_stats(today).await.unwrap().hall.issued
+        }
+    };
+    let (east_waiting, west_waiting) = (waiting_in(&east).await, waiting_in(&west).await);
+    assert!(east_waiting >= 2);
+
+    let browser = hall_testkit::browser::Browser::start(1440, 900, "zh-CN").await;
+    browser.goto(&company.office.base_url()).await;
+    for (hall, waiting, issued) in [
+        ("east-1", east_waiting, issued_in(&east).await),
+        ("west-2", west_waiting, issued_in(&west).await),
+    ] {
+        browser
+            .wait_text(
+                &format!("#halls tr[data-hall='{hall}'] td.waiting"),
+                &format!("{hall}'s {waiting} waiting"),
+                |t| t == waiting.to_string(),
+            )
+            .await;
+        assert_eq!(
+            shown(&browser, hall, 5).await,
+            issued.to_string(),
+            "{hall} issued"
+        );
+    }
+    for (hall, process) in [("east-1", &east), ("west-2", &west)] {
+        let snapshot = process.client("demo-manager").hall().await.unwrap();
+        let open = snapshot
+            .counters
+            .iter()
+            .filter(|c| c.state == hall_api::CounterState::Open)
+            .count();
+        assert_eq!(
+            shown(&browser, hall, 8).await,
+            open.to_string(),
+            "{hall}'s open counters"
+        );
+    }
+    browser
+        .wait_text("#live", "the live stream open", |t| t.contains("实时"))
+        .await;
+    browser.screenshot("head-office-zh-halls").await;
+
+    // A call in the east: the page shows one fewer waiting, unreloaded.
+    let called = east.client(&demo::counter(1)).call_next(1).await.unwrap();
+    assert!(called.is_some());
+    let now_waiting = waiting_in(&east).await;
+    assert_eq!(now_waiting, east_waiting - 1);
+    browser
+        .wait_text(
+            "#halls tr[data-hall='east-1'] td.waiting",
+            &format!("east-1's {now_waiting} waiting after the call"),
+            |t| t == now_waiting.to_string(),
+        )
+        .await;
+
+    // The east's day, as the hall itself counts it.
+    browser.click("#halls tr[data-hall='east-1']").await;
+    let today = east
+        .client("demo-manager")
+        .hall()
+        .await
+        .unwrap()
+        .hall
+        .business_day;
+    let own = east.client("demo-manager").day_stats(today).await.unwrap();
+    browser
+        .wait_text("#day-title", "the east's day", |t| {
+            t.contains(&today.to_string())
+        })
+        .await;
+    let figures = browser.text("#day-figures").await;
+    assert!(
+        figures.contains(&format!("取号 Issued\n{}", own.hall.issued)),
+        "{figures}"
+    );
+    assert!(
+        figures.contains(&format!("办结 Done\n{}", own.hall.done)),
+        "{figures}"
+    );
+    let services = browser.find_all("#day-services tbody tr").await;
+    assert_eq!(services.len(), own.services.len());
+    let pay = own.services.iter().find(|s| s.service == "pay").unwrap();
+    let pay_row = browser.text("#day-services tbody tr:nth-child(2)").await;
+    assert!(
+        pay_row.starts_with(&format!(
+            "pay ≤ 10 min {} {} {}",
+            pay.stats.issued, pay.stats.called, pay.stats.done
+        )),
+        "{pay_row}"
+    );
+    browser.screenshot("head-office-zh-east-day").await;
+    browser.close().await;
+}
