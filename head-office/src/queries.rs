@@ -55,29 +55,34 @@ pub async fn halls_now(pool: &Pool) -> Result<Vec<HallNow>> {
                SELECT hall_id, profile, last_event_id, last_event_at, received_at, waiting, out_of_order, \
                  ((now() AT TIME ZONE COALESCE(profile->>'timezone', 'UTC')) \
                    - COALESCE(profile->>'day_starts_at', '00:00')::interval)::date AS today \
-               FROM halls) \
+               FROM halls), \
+             d AS ( \
+               SELECT daily.hall_id, sum(issued)::bigint AS issued, sum(called)::bigint AS called, \
+                 sum(done)::bigint AS done, sum(within_target)::bigint AS within_target \
+               FROM daily JOIN h ON h.hall_id = daily.hall_id AND h.today = daily.business_day \
+               WHERE daily.business_day IN (SELECT DISTINCT today FROM h) \
+               GROUP BY daily.hall_id), \
+             w AS ( \
+               SELECT o.hall_id, min(o.wait_from) AS oldest, \
+                 count(*) FILTER (WHERE NOT o.continuation \
+                   AND o.wait_from < now() - make_interval(mins => (s->>'target_wait_min')::int)) AS past_target \
+               FROM open_tickets o JOIN h ON h.hall_id = o.hall_id \
+               LEFT JOIN LATERAL jsonb_array_elements(h.profile->'services') s ON s->>'id' = o.service \
+               WHERE o.status = 'waiting' AND o.wait_from IS NOT NULL \
+               GROUP BY o.hall_id), \
+             cs AS ( \
+               SELECT h.hall_id, \
+                 count(*) FILTER (WHERE COALESCE(c.state, pc->>'initial_state') = 'open') AS open, \
+                 count(*) FILTER (WHERE COALESCE(c.state, pc->>'initial_state') = 'paused') AS paused \
+               FROM h CROSS JOIN LATERAL jsonb_array_elements(COALESCE(h.profile->'counters', '[]'::jsonb)) pc \
+               LEFT JOIN counters c ON c.hall_id = h.hall_id AND c.counter = (pc->>'number')::int \
+               WHERE h.last_event_id > 0 \
+               GROUP BY h.hall_id) \
              SELECT h.hall_id, h.profile->'name', h.today, h.waiting::text, h.last_event_id, h.last_event_at, \
-               h.received_at, h.out_of_order, \
-               (SELECT min(o.wait_from) FROM open_tickets o \
-                  WHERE o.hall_id = h.hall_id AND o.status = 'waiting' AND o.wait_from IS NOT NULL), \
+               h.received_at, h.out_of_order, w.oldest, \
                COALESCE(d.issued, 0), COALESCE(d.called, 0), COALESCE(d.done, 0), COALESCE(d.within_target, 0), \
-               (SELECT count(*) FROM open_tickets o \
-                  JOIN LATERAL jsonb_array_elements(h.profile->'services') s ON s->>'id' = o.service \
-                  WHERE o.hall_id = h.hall_id AND o.status = 'waiting' AND NOT o.continuation \
-                    AND o.wait_from < now() - make_interval(mins => (s->>'target_wait_min')::int)), \
-               cs.open, cs.paused, \
-               now() \
-             FROM h LEFT JOIN LATERAL ( \
-               SELECT sum(issued)::bigint AS issued, sum(called)::bigint AS called, sum(done)::bigint AS done, \
-                 sum(within_target)::bigint AS within_target \
-               FROM daily WHERE daily.hall_id = h.hall_id AND daily.business_day = h.today) d ON true \
-             LEFT JOIN LATERAL ( \
-               SELECT count(*) FILTER (WHERE s = 'open') AS open, count(*) FILTER (WHERE s = 'paused') AS paused \
-               FROM ( \
-                 SELECT COALESCE(c.state, pc->>'initial_state') AS s \
-                 FROM jsonb_array_elements(COALESCE(h.profile->'counters', '[]'::jsonb)) pc \
-                 LEFT JOIN counters c ON c.hall_id = h.hall_id AND c.counter = (pc->>'number')::int \
-                 WHERE h.last_event_id > 0) states) cs ON true \
+               COALESCE(w.past_target, 0), COALESCE(cs.open, 0), COALESCE(cs.paused, 0), now() \
+             FROM h LEFT JOIN d USING (hall_id) LEFT JOIN w USING (hall_id) LEFT JOIN cs USING (hall_id) \
              ORDER BY h.hall_id",
             &[],
         )
