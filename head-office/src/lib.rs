@@ -5,6 +5,7 @@
 //! - [`db`]: the PostgreSQL schema and pool;
 //! - [`ingest`]: the durable consumer, idempotent on (hall, event id),
 //!   and the rollups it keeps;
+//! - [`keys`]: a hall's NATS user key and its permissions;
 //! - [`queries`]: every hall now, rankings, one hall's day;
 //! - [`web`]: the page and the API.
 
@@ -12,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod ingest;
+pub mod keys;
 pub mod queries;
 pub mod web;
 

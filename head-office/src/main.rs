@@ -22,6 +22,14 @@ struct Cli {
 enum Command {
     /// Checks a configuration file and says what is wrong, line by line.
     CheckConfig { file: PathBuf },
+    /// Makes a hall's NATS user key: its seed into SEED_OUT (mode 600, for
+    /// the hall's queue-server), and prints the entry for nats-server's
+    /// configuration that lets it publish only under its own subjects.
+    HallKey {
+        hall_id: String,
+        #[arg(long)]
+        seed_out: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -31,6 +39,11 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::CheckConfig { file }) = cli.command {
         head_office::config::Config::load(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
         println!("{}: ok", file.display());
+        return Ok(());
+    }
+    if let Some(Command::HallKey { hall_id, seed_out }) = cli.command {
+        let entry = head_office::keys::hall_key(&hall_id, &seed_out)?;
+        println!("{entry}");
         return Ok(());
     }
     let Some(path) = cli.config else {

@@ -89,11 +89,7 @@ impl NatsUser {
     fn config(&self) -> String {
         match &self.hall {
             None => format!("{{ nkey: {} }}", self.public_key),
-            Some(h) => format!(
-                "{{ nkey: {}, permissions: {{ publish: {{ allow: [\"halls.{h}.>\"] }}, \
-                 subscribe: {{ allow: [\"_INBOX_{h}.>\"] }} }} }}",
-                self.public_key
-            ),
+            Some(h) => head_office::keys::user_entry(h, &self.public_key),
         }
     }
 }
@@ -252,10 +248,18 @@ pub struct Postgres {
     bin: PathBuf,
     user: Option<&'static str>,
     running: bool,
+    /// fsync on, as in production (benchmarks); off for the tests.
+    durable: bool,
 }
 
 impl Postgres {
+    /// For the tests: fsync off, their data is thrown away.
     pub fn start(dir: &Path) -> Postgres {
+        Self::start_with(dir, false)
+    }
+
+    /// `durable`: fsync and synchronous commit on, as head office runs.
+    pub fn start_with(dir: &Path, durable: bool) -> Postgres {
         let dir = dir.join("pg");
         std::fs::create_dir_all(dir.join("data")).expect("the PostgreSQL directory");
         // SAFETY: geteuid has no preconditions.
@@ -282,6 +286,7 @@ impl Postgres {
             dir,
             user,
             running: false,
+            durable,
         };
         pg.run(
             "initdb",
@@ -329,13 +334,16 @@ impl Postgres {
         text
     }
 
-    /// Starts the cluster (again), fsync off: the tests' data is thrown away.
+    /// Starts the cluster (again).
     pub fn start_again(&mut self) {
-        let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        let mut options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
             self.port,
             self.dir.display()
         );
+        if !self.durable {
+            options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        }
         self.run(
             "pg_ctl",
             &[

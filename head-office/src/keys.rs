@@ -1,0 +1,67 @@
+//! A hall's NATS user: an nkey pair whose seed goes to the hall and whose
+//! public key, with what it may do, goes into nats-server's configuration.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use hall_api::head_office::{inbox_prefix, valid_hall_id};
+
+/// nats-server's `authorization.users` entry for `hall`: publish only
+/// under its own subjects, read only its own inbox (JetStream's acks).
+pub fn user_entry(hall: &str, public_key: &str) -> String {
+    format!(
+        "{{ nkey: {public_key}, permissions: {{ publish: {{ allow: [\"halls.{hall}.>\"] }}, \
+         subscribe: {{ allow: [\"{}.>\"] }} }} }}",
+        inbox_prefix(hall)
+    )
+}
+
+/// Makes a hall's key: the seed into `seed_out` (created, never
+/// overwritten, mode 600), answering the user entry for nats-server.
+pub fn hall_key(hall: &str, seed_out: &Path) -> anyhow::Result<String> {
+    if !valid_hall_id(hall) {
+        anyhow::bail!("\"{hall}\" cannot be a hall id: give 1 to 32 of a-z, 0-9 and -");
+    }
+    let pair = nkeys::KeyPair::new_user();
+    let seed = pair
+        .seed()
+        .map_err(|e| anyhow::anyhow!("cannot make a key: {e}"))?;
+    let mut f = std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(seed_out)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create {}: {e} (an existing seed is never overwritten)",
+                seed_out.display()
+            )
+        })?;
+    f.write_all(format!("{seed}\n").as_bytes())?;
+    f.sync_all()?;
+    Ok(user_entry(hall, &pair.public_key()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hall_key_is_private_parses_and_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("east.nk");
+        let entry = hall_key("east-1", &path).unwrap();
+        assert!(entry.contains("halls.east-1.>") && entry.contains("_INBOX_east-1.>"));
+        let seed = queue_server::head_office::read_seed(&path).unwrap();
+        let public = nkeys::KeyPair::from_seed(&seed).unwrap().public_key();
+        assert!(entry.starts_with(&format!("{{ nkey: {public},")));
+        assert!(
+            hall_key("east-1", &path)
+                .unwrap_err()
+                .to_string()
+                .contains("never overwritten")
+        );
+        assert!(hall_key("East.1", &dir.path().join("x")).is_err());
+    }
+}
