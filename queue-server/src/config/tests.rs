@@ -251,3 +251,38 @@ fn refuses_common_mistakes() {
         assert!(e.line.is_some(), "{from} -> no line: {e}");
     }
 }
+
+#[test]
+fn the_head_office_link_takes_a_hall_id_tls_and_a_private_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("hall.nk");
+    let pair = nkeys::KeyPair::new_user();
+    std::fs::write(&seed, pair.seed().unwrap()).unwrap();
+    std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let section = |id: &str, url: &str, file: &std::path::Path| {
+        format!(
+            "{SPEC_EXAMPLE}\n[head_office]\nhall_id = \"{id}\"\nurl = \"{url}\"\nnkey_seed_file = \"{}\"\n",
+            file.display()
+        )
+    };
+    let c = Config::parse("hall.toml", &section("gz-01", "tls://ho:4222", &seed)).unwrap();
+    let h = c.head_office.unwrap();
+    assert_eq!((h.hall_id.as_str(), h.url.as_str()), ("gz-01", "tls://ho:4222"));
+
+    let e = error_of(&section("gz.01", "tls://ho:4222", &seed)).to_string();
+    assert!(e.contains("cannot be a hall id"), "{e}");
+    let e = error_of(&section("gz-01", "nats://ho:4222", &seed)).to_string();
+    assert!(e.contains("is not a tls:// address"), "{e}");
+    let e = error_of(&section("gz-01", "tls://ho:4222", &dir.path().join("none"))).to_string();
+    assert!(e.contains("cannot read"), "{e}");
+    std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let e = error_of(&section("gz-01", "tls://ho:4222", &seed)).to_string();
+    assert!(e.contains("may be read by others (mode 644); chmod 600"), "{e}");
+    // An account's or an operator's key is not a hall's user key.
+    let account = dir.path().join("account.nk");
+    std::fs::write(&account, nkeys::KeyPair::new_account().seed().unwrap()).unwrap();
+    std::fs::set_permissions(&account, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let e = error_of(&section("gz-01", "tls://ho:4222", &account)).to_string();
+    assert!(e.contains("not a user's"), "{e}");
+}
