@@ -420,7 +420,7 @@ async fn shown(browser: &hall_testkit::browser::Browser, hall: &str, column: u32
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_company_page_follows_a_call_in_a_hall_as_it_happens() {
     let halls_ids = ["east-1", "west-2"];
-    let company = Company::start(&halls_ids);
+    let mut company = Company::start(&halls_ids);
     let east = start_hall(&company, "east-1").await;
     let west = start_hall(&company, "west-2").await;
     work(&east, 0).await;
@@ -536,5 +536,73 @@ async fn the_company_page_follows_a_call_in_a_hall_as_it_happens() {
         "{pay_row}"
     );
     browser.screenshot("head-office-zh-east-day").await;
+
+    // Head office away: the east's manager sees in the console that its
+    // events wait, and how far shipping got.
+    add_manager(&east, "lin");
+    company.nats.stop();
+    kiosk
+        .issue_ticket(&IssueTicket::new("pay", "while-away"))
+        .await
+        .unwrap();
+    browser.goto(&format!("{}/manager", east.base_url())).await;
+    browser.type_into("#signin-name", "lin").await;
+    browser
+        .type_into("#signin-password", "a long hall password")
+        .await;
+    browser.click("#signin-button").await;
+    let alert = browser
+        .wait_text(
+            "#alerts li[data-kind='head_office']",
+            "head office unreachable",
+            |t| t.starts_with("总部连不上"),
+        )
+        .await;
+    let status: hall_api::head_office::ShippingStatus = reqwest::Client::new()
+        .get(format!("{}/api/v1/head-office", east.base_url()))
+        .bearer_auth("demo-manager")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!status.connected && status.backlog >= 1, "{status:?}");
+    assert!(
+        alert.contains(&format!("{} 条事件待传", status.backlog)),
+        "{alert}"
+    );
+    let line = browser.text("#shipping").await;
+    assert_eq!(
+        line,
+        format!(
+            "传送总部 east-1：已传至事件 {}，待传 {}",
+            status.shipped_through, status.backlog
+        )
+    );
+    browser.screenshot("manager-zh-head-office-away").await;
     browser.close().await;
+}
+
+/// Adds a manager account to a running hall, the password on stdin.
+fn add_manager(hall: &ServerProcess, name: &str) {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(queue_server_bin())
+        .arg("--config")
+        .arg(hall.dir.path().join("hall.toml"))
+        .arg("--db")
+        .arg(hall.db_path())
+        .args(["manager", "add", name])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "a long hall password").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -38,6 +38,8 @@ const TEXT = {
     a_paper_out: "{d}：打印机缺纸，请装新纸卷", a_paper_near_end: "{d}：打印纸将用完",
     a_printer: "{d}：打印机故障（{x}）", a_silent: "{d}：无响应，请检查电源和网络", a_display: "{d}：显示屏无响应",
     a_fault: "{d}：报告故障 {x}", a_webhook: "推送 {w}：{n} 条未送达，最久 {m} 分",
+    disconnected: "未连接",
+    a_head_office: "总部连不上：{n} 条事件待传（{x}）", shipping: "传送总部 {h}：已传至事件 {s}，待传 {n}",
     locked_msg: "账号已锁定：", wrong: "用户名或密码错误",
   },
   en: {
@@ -72,6 +74,8 @@ const TEXT = {
     a_paper_out: "{d}: printer out of paper, load a new roll", a_paper_near_end: "{d}: printer paper nearly used up",
     a_printer: "{d}: printer fault ({x})", a_silent: "{d}: not answering, check its power and network", a_display: "{d}: display not answering",
     a_fault: "{d}: reports a fault {x}", a_webhook: "webhook {w}: {n} undelivered, oldest {m} min",
+    disconnected: "not connected",
+    a_head_office: "head office unreachable: {n} events wait ({x})", shipping: "shipping to head office as {h}: through event {s}, {n} waiting",
     locked_msg: "Account locked: ", wrong: "Wrong name or password",
   },
 };
@@ -99,6 +103,8 @@ let hall = null; // the snapshot
 let today = null; // today's statistics
 let devices = [];
 let webhooks = [];
+// Shipping to head office (null: the hall stands alone).
+let shipping = null;
 let fetchedAt = Date.now();
 let events = null;
 let refreshTimer = null;
@@ -277,7 +283,10 @@ async function refreshNow() {
 // by event: asked for every few seconds.
 async function refreshDevices() {
   try {
-    [devices, webhooks] = await Promise.all([api("GET", "/api/v1/devices"), api("GET", "/api/v1/webhooks")]);
+    [devices, webhooks, shipping] = await Promise.all([
+      api("GET", "/api/v1/devices"), api("GET", "/api/v1/webhooks"), api("GET", "/api/v1/head-office"),
+    ]);
+    drawShipping();
     if (hall) drawAlerts();
   } catch (e) {
     if (e.status === 401) showSignIn(e.message);
@@ -314,6 +323,9 @@ function alerts() {
     else if (last.printer === "paper_near_end") out.push(["paper_near_end", fill("a_paper_near_end", { d: d.name })]);
     else if (["cover_open", "not_answering", "error"].includes(last.printer)) out.push(["printer", fill("a_printer", { d: d.name, x: last.message || last.printer })]);
     else if (last.health === "fault") out.push(["fault", fill("a_fault", { d: d.name, x: last.message || "" })]);
+  }
+  if (shipping && shipping.backlog > 0 && (!shipping.connected || shipping.last_error)) {
+    out.push(["head_office", fill("a_head_office", { n: shipping.backlog, x: shipping.last_error || t("disconnected") })]);
   }
   for (const w of webhooks) {
     if (w.overdue) out.push(["webhook", fill("a_webhook", { w: w.name, n: w.pending, m: Math.floor((w.oldest_pending_s || 0) / 60) })]);
@@ -403,6 +415,13 @@ async function clearNotice() {
   } catch (e) {
     $("now-message").textContent = e.message;
   }
+}
+
+// How far the hall's events have gone to head office, under the alerts.
+function drawShipping() {
+  const line = $("shipping");
+  line.hidden = !shipping;
+  if (shipping) line.textContent = fill("shipping", { h: shipping.hall_id, s: shipping.shipped_through, n: shipping.backlog });
 }
 
 function drawAlerts() {
