@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use hall_api::head_office::{
     HallProfile, STREAM, STREAM_SUBJECTS, Shipped, ShippedEvent, parse_subject,
 };
-use hall_api::{Event, EventKind, TicketStatus};
+use hall_api::{CounterState, Event, EventKind, TicketStatus};
 use jiff::Timestamp;
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
@@ -47,6 +47,15 @@ impl Placing {
                 .iter()
                 .map(|s| (s.id.clone(), f64::from(s.target_wait_min) * 60.0))
                 .collect(),
+        }
+    }
+
+    /// For a hall whose profile has not come (yet): UTC, days from midnight.
+    pub fn utc() -> Placing {
+        Placing {
+            tz: TimeZone::UTC,
+            day_starts_at: Time::midnight(),
+            targets: HashMap::new(),
         }
     }
 
@@ -180,16 +189,65 @@ pub async fn run(js: jetstream::Context, pool: Pool, changed: broadcast::Sender<
     }
 }
 
-/// What one message did.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Taken,
-    /// Stored already (a resend or a redelivery).
-    Duplicate,
+/// What one message is, once read.
+enum Read {
+    Profile(HallProfile),
+    Event(Box<Incoming>),
     Refused(String),
 }
 
-/// One batch in one transaction; answers the halls it changed.
+/// An event to store, placed in its hall's business day.
+struct Incoming {
+    hall: String,
+    day: Date,
+    event: Event,
+}
+
+/// Reads one message: a hall's profile or one of its events, refusing
+/// what does not parse or whose subject and payload name different halls.
+async fn read(
+    tx: &Transaction<'_>,
+    placings: &mut HashMap<String, Placing>,
+    subject: &str,
+    payload: &[u8],
+) -> anyhow::Result<Read> {
+    let Some(shipped) = parse_subject(subject) else {
+        return Ok(Read::Refused(format!("{subject} is not a hall's subject")));
+    };
+    Ok(match shipped {
+        Shipped::Profile(hall) => match serde_json::from_slice::<HallProfile>(payload) {
+            Err(e) => Read::Refused(format!("not a hall profile: {e}")),
+            Ok(p) if p.hall != hall => Read::Refused(format!(
+                "the subject is hall {hall}'s, the profile is hall {}'s",
+                p.hall
+            )),
+            Ok(p) if TimeZone::get(&p.timezone).is_err() => {
+                Read::Refused(format!("unknown time zone {}", p.timezone))
+            }
+            Ok(p) => Read::Profile(p),
+        },
+        Shipped::Events(hall) => match serde_json::from_slice::<ShippedEvent>(payload) {
+            Err(e) => Read::Refused(format!("not a hall's event: {e}")),
+            Ok(s) if s.hall != hall => Read::Refused(format!(
+                "the subject is hall {hall}'s, the event says hall {}",
+                s.hall
+            )),
+            Ok(s) => {
+                let day = placing(tx, placings, hall).await?.business_day(s.event.at);
+                Read::Event(Box::new(Incoming {
+                    hall: s.hall,
+                    day,
+                    event: s.event,
+                }))
+            }
+        },
+    })
+}
+
+/// One batch in one transaction; answers the halls it changed. Profiles
+/// are taken as they come (the events after them are placed by them);
+/// events are written set-wise, a few statements per batch whatever its
+/// size.
 async fn take_batch(
     pool: &Pool,
     placings: &mut HashMap<String, Placing>,
@@ -197,20 +255,24 @@ async fn take_batch(
 ) -> anyhow::Result<Vec<String>> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
-    let mut rollups = Rollups::default();
-    let mut halls = Vec::new();
+    let mut events = Vec::with_capacity(batch.len());
+    let mut halls: Vec<String> = Vec::new();
     for m in batch {
-        let outcome = take(&tx, placings, &mut rollups, &m.subject, &m.payload).await?;
-        match outcome {
-            Outcome::Taken => {
-                if let Some(Shipped::Events(h) | Shipped::Profile(h)) = parse_subject(&m.subject)
-                    && !halls.iter().any(|x| x == h)
-                {
-                    halls.push(h.to_string());
+        match read(&tx, placings, &m.subject, &m.payload).await? {
+            Read::Profile(p) => {
+                tx.execute(
+                    "INSERT INTO halls (hall_id, profile) VALUES ($1, $2::text::jsonb) \
+                     ON CONFLICT (hall_id) DO UPDATE SET profile = excluded.profile",
+                    &[&p.hall, &serde_json::to_string(&p)?],
+                )
+                .await?;
+                placings.insert(p.hall.clone(), Placing::of(&p));
+                if !halls.contains(&p.hall) {
+                    halls.push(p.hall);
                 }
             }
-            Outcome::Duplicate => {}
-            Outcome::Refused(reason) => {
+            Read::Event(e) => events.push(*e),
+            Read::Refused(reason) => {
                 tracing::warn!(subject = %m.subject, %reason, "message refused");
                 tx.execute(
                     "INSERT INTO refused (subject, reason, body) VALUES ($1, $2, $3)",
@@ -224,66 +286,304 @@ async fn take_batch(
             }
         }
     }
-    rollups.write(&tx).await?;
+    for h in write_events(&tx, placings, events).await? {
+        if !halls.contains(&h) {
+            halls.push(h);
+        }
+    }
     tx.commit().await?;
     Ok(halls)
 }
 
-/// Takes one message: a hall's profile or one of its events.
-pub async fn take(
+/// A hall's row as the batch leaves it.
+struct HallRow {
+    last_event_id: i64,
+    last_event_at: Option<Timestamp>,
+    waiting: serde_json::Map<String, serde_json::Value>,
+    out_of_order: i64,
+}
+
+/// A ticket in a hall now (waiting, called, serving or held).
+#[derive(Clone)]
+struct OpenTicket {
+    service: String,
+    status: TicketStatus,
+    continuation: bool,
+    wait_from: Option<Timestamp>,
+}
+
+/// Stores a batch's events: the new ones (not stored before) in one
+/// statement, then, from them in order, each hall's newest event and
+/// queues, its counters, its open tickets and the rollups, each written
+/// in one statement.
+async fn write_events(
     tx: &Transaction<'_>,
     placings: &mut HashMap<String, Placing>,
-    rollups: &mut Rollups,
-    subject: &str,
-    payload: &[u8],
-) -> anyhow::Result<Outcome> {
-    let Some(shipped) = parse_subject(subject) else {
-        return Ok(Outcome::Refused(format!(
-            "{subject} is not a hall's subject"
-        )));
-    };
-    match shipped {
-        Shipped::Profile(hall) => {
-            let profile: HallProfile = match serde_json::from_slice(payload) {
-                Ok(p) => p,
-                Err(e) => return Ok(Outcome::Refused(format!("not a hall profile: {e}"))),
-            };
-            if profile.hall != hall {
-                return Ok(Outcome::Refused(format!(
-                    "the subject is hall {hall}'s, the profile is hall {}'s",
-                    profile.hall
-                )));
-            }
-            if TimeZone::get(&profile.timezone).is_err() {
-                return Ok(Outcome::Refused(format!(
-                    "unknown time zone {}",
-                    profile.timezone
-                )));
-            }
-            let json = serde_json::to_string(&profile)?;
-            tx.execute(
-                "INSERT INTO halls (hall_id, profile) VALUES ($1, $2::text::jsonb) \
-                 ON CONFLICT (hall_id) DO UPDATE SET profile = excluded.profile",
-                &[&hall, &json],
-            )
-            .await?;
-            placings.insert(hall.to_string(), Placing::of(&profile));
-            Ok(Outcome::Taken)
+    mut events: Vec<Incoming>,
+) -> anyhow::Result<Vec<String>> {
+    // A redelivery may bring an event twice in one batch.
+    let mut seen = std::collections::HashSet::new();
+    events.retain(|e| seen.insert((e.hall.clone(), e.event.id)));
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut bodies = Vec::with_capacity(events.len());
+    for e in &events {
+        bodies.push(serde_json::to_string(&e.event)?);
+    }
+    let hall_ids: Vec<&str> = events.iter().map(|e| e.hall.as_str()).collect();
+    let ids: Vec<i64> = events.iter().map(|e| e.event.id).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e.event.kind.as_str()).collect();
+    let ats: Vec<Timestamp> = events.iter().map(|e| e.event.at).collect();
+    let days: Vec<Date> = events.iter().map(|e| e.day).collect();
+    let counters: Vec<Option<i32>> = events
+        .iter()
+        .map(|e| e.event.counter.map(|c| c as i32))
+        .collect();
+    let inserted = tx
+        .query(
+            "INSERT INTO events (hall_id, event_id, kind, at, business_day, counter, body) \
+             SELECT h, id, k, a, d, c, b::jsonb FROM unnest($1::text[], $2::bigint[], $3::text[], \
+               $4::timestamptz[], $5::date[], $6::int[], $7::text[]) WITH ORDINALITY AS u(h, id, k, a, d, c, b, n) \
+             ORDER BY n \
+             ON CONFLICT DO NOTHING RETURNING hall_id, event_id",
+            &[&hall_ids, &ids, &kinds, &ats, &days, &counters, &bodies],
+        )
+        .await?;
+    let new: std::collections::HashSet<(String, i64)> =
+        inserted.iter().map(|r| (r.get(0), r.get(1))).collect();
+    events.retain(|e| new.contains(&(e.hall.clone(), e.event.id)));
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // What the batch starts from: its halls' rows and the tickets it touches.
+    let mut touched_halls: Vec<String> = events.iter().map(|e| e.hall.clone()).collect();
+    touched_halls.sort();
+    touched_halls.dedup();
+    let mut halls: HashMap<String, HallRow> = HashMap::new();
+    for r in tx
+        .query(
+            "SELECT hall_id, last_event_id, last_event_at, waiting::text, out_of_order FROM halls \
+             WHERE hall_id = ANY($1) FOR UPDATE",
+            &[&touched_halls],
+        )
+        .await?
+    {
+        halls.insert(
+            r.get(0),
+            HallRow {
+                last_event_id: r.get(1),
+                last_event_at: r.get(2),
+                waiting: serde_json::from_str(r.get(3)).unwrap_or_default(),
+                out_of_order: r.get(4),
+            },
+        );
+    }
+    let mut ticket_keys: Vec<(String, i64)> = Vec::new();
+    for e in &events {
+        for t in e.event.ticket.iter().chain(e.event.transferred_to.iter()) {
+            ticket_keys.push((e.hall.clone(), t.id));
         }
-        Shipped::Events(hall) => {
-            let shipped: ShippedEvent = match serde_json::from_slice(payload) {
-                Ok(e) => e,
-                Err(e) => return Ok(Outcome::Refused(format!("not a hall's event: {e}"))),
-            };
-            if shipped.hall != hall {
-                return Ok(Outcome::Refused(format!(
-                    "the subject is hall {hall}'s, the event says hall {}",
-                    shipped.hall
-                )));
-            }
-            let placing = placing(tx, placings, hall).await?;
-            take_event(tx, &placing, rollups, hall, &shipped.event).await
+    }
+    ticket_keys.sort();
+    ticket_keys.dedup();
+    let (key_halls, key_ids): (Vec<&str>, Vec<i64>) =
+        ticket_keys.iter().map(|(h, t)| (h.as_str(), *t)).unzip();
+    let mut open: HashMap<(String, i64), Option<OpenTicket>> = HashMap::new();
+    for r in tx
+        .query(
+            "SELECT o.hall_id, o.ticket_id, o.service, o.status, o.continuation, o.wait_from \
+             FROM open_tickets o JOIN unnest($1::text[], $2::bigint[]) AS k(h, t) \
+               ON o.hall_id = k.h AND o.ticket_id = k.t",
+            &[&key_halls, &key_ids],
+        )
+        .await?
+    {
+        let status: &str = r.get(3);
+        open.insert(
+            (r.get(0), r.get(1)),
+            Some(OpenTicket {
+                service: r.get(2),
+                status: TicketStatus::parse(status).unwrap_or(TicketStatus::Waiting),
+                continuation: r.get(4),
+                wait_from: r.get(5),
+            }),
+        );
+    }
+
+    // The batch, in order.
+    let mut counter_states: HashMap<(String, i32), (CounterState, Timestamp)> = HashMap::new();
+    let mut rollups = Rollups::default();
+    for Incoming {
+        hall,
+        day,
+        event: e,
+    } in &events
+    {
+        let p = placing_known(placings, hall);
+        let row = halls.entry(hall.clone()).or_insert(HallRow {
+            last_event_id: 0,
+            last_event_at: None,
+            waiting: Default::default(),
+            out_of_order: 0,
+        });
+        if e.id != row.last_event_id + 1 {
+            row.out_of_order += 1;
         }
+        if e.id > row.last_event_id {
+            row.last_event_id = e.id;
+            row.last_event_at = Some(e.at);
+            for w in &e.waiting {
+                row.waiting.insert(w.service.clone(), w.waiting.into());
+            }
+        }
+        if let (Some(c), Some(state)) = (
+            e.counter,
+            queue_server::rules::replay::counter_state_after(e.kind),
+        ) {
+            counter_states.insert((hall.clone(), c as i32), (state, e.at));
+        }
+        if let Some(n) = &e.transferred_to {
+            open.insert((hall.clone(), n.id), Some(open_entry(n)));
+        }
+        let Some(t) = &e.ticket else { continue };
+        let key = (hall.clone(), t.id);
+        match e.kind {
+            EventKind::TicketIssued => {
+                if !t.transferred {
+                    rollups.add(
+                        hall,
+                        p.business_day(t.issued_at),
+                        &t.service,
+                        p.hour(t.issued_at),
+                        |d| d.issued += 1,
+                    );
+                }
+                open.insert(key.clone(), Some(open_entry(t)));
+            }
+            EventKind::TicketCheckedIn => {
+                if let Some(Some(o)) = open.get_mut(&key) {
+                    o.wait_from = Some(e.at);
+                }
+            }
+            EventKind::TicketCalled => {
+                let wait_from = open
+                    .get(&key)
+                    .and_then(|o| o.as_ref()?.wait_from)
+                    .unwrap_or(t.issued_at);
+                let wait = (e.at.as_millisecond() - wait_from.as_millisecond()) as f64 / 1000.0;
+                let target = p.targets.get(&t.service).copied();
+                rollups.add(hall, *day, &t.service, p.hour(e.at), |d| {
+                    d.called += 1;
+                    d.within_target += i32::from(target.is_some_and(|limit| wait <= limit));
+                });
+                if !t.transferred {
+                    rollups.add(
+                        hall,
+                        p.business_day(wait_from),
+                        &t.service,
+                        p.hour(wait_from),
+                        |d| {
+                            d.waits += 1;
+                            d.wait_s += wait;
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
+        if t.status.is_final() {
+            open.insert(key, None);
+            if e.kind == EventKind::TicketCompleted {
+                rollups.add(hall, *day, &t.service, p.hour(e.at), |d| d.done += 1);
+            }
+        } else if let Some(Some(o)) = open.get_mut(&key) {
+            o.status = t.status;
+        }
+    }
+
+    // Written back, one statement each.
+    let mut h_ids = Vec::new();
+    let (mut h_last, mut h_at, mut h_waiting, mut h_ooo) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (id, r) in &halls {
+        h_ids.push(id.as_str());
+        h_last.push(r.last_event_id);
+        h_at.push(r.last_event_at);
+        h_waiting.push(serde_json::Value::Object(r.waiting.clone()).to_string());
+        h_ooo.push(r.out_of_order);
+    }
+    tx.execute(
+        "INSERT INTO halls (hall_id, last_event_id, last_event_at, received_at, waiting, out_of_order) \
+         SELECT h, l, a, clock_timestamp(), w::jsonb, o \
+         FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::text[], $5::bigint[]) AS u(h, l, a, w, o) \
+         ON CONFLICT (hall_id) DO UPDATE SET last_event_id = excluded.last_event_id, \
+           last_event_at = excluded.last_event_at, received_at = excluded.received_at, \
+           waiting = excluded.waiting, out_of_order = excluded.out_of_order",
+        &[&h_ids, &h_last, &h_at, &h_waiting, &h_ooo],
+    )
+    .await?;
+    if !counter_states.is_empty() {
+        let mut c_h = Vec::new();
+        let (mut c_n, mut c_s, mut c_at) = (Vec::new(), Vec::new(), Vec::new());
+        for ((h, n), (state, at)) in &counter_states {
+            c_h.push(h.as_str());
+            c_n.push(*n);
+            c_s.push(state.as_str());
+            c_at.push(*at);
+        }
+        tx.execute(
+            "INSERT INTO counters (hall_id, counter, state, since) \
+             SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[]) \
+             ON CONFLICT (hall_id, counter) DO UPDATE SET state = excluded.state, since = excluded.since",
+            &[&c_h, &c_n, &c_s, &c_at],
+        )
+        .await?;
+    }
+    let (k_h, k_t): (Vec<&str>, Vec<i64>) = open.keys().map(|(h, t)| (h.as_str(), *t)).unzip();
+    tx.execute(
+        "DELETE FROM open_tickets o USING unnest($1::text[], $2::bigint[]) AS k(h, t) \
+         WHERE o.hall_id = k.h AND o.ticket_id = k.t",
+        &[&k_h, &k_t],
+    )
+    .await?;
+    let mut o_h = Vec::new();
+    let (mut o_t, mut o_s, mut o_st, mut o_c, mut o_w) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((h, t), o) in &open {
+        if let Some(o) = o {
+            o_h.push(h.as_str());
+            o_t.push(*t);
+            o_s.push(o.service.as_str());
+            o_st.push(o.status.as_str());
+            o_c.push(o.continuation);
+            o_w.push(o.wait_from);
+        }
+    }
+    tx.execute(
+        "INSERT INTO open_tickets (hall_id, ticket_id, service, status, continuation, wait_from) \
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bool[], $6::timestamptz[])",
+        &[&o_h, &o_t, &o_s, &o_st, &o_c, &o_w],
+    )
+    .await?;
+    rollups.write(tx).await?;
+    Ok(touched_halls)
+}
+
+/// A hall's placing once [`placing`] has loaded it (UTC before any profile).
+fn placing_known(placings: &HashMap<String, Placing>, hall: &str) -> Placing {
+    placings.get(hall).cloned().unwrap_or_else(Placing::utc)
+}
+
+/// A ticket now in the hall: issued, or the entry a transfer made (which
+/// keeps the original issue time). A remote one waits from its check-in.
+fn open_entry(t: &hall_api::TicketSummary) -> OpenTicket {
+    OpenTicket {
+        service: t.service.clone(),
+        status: t.status,
+        continuation: t.transferred,
+        wait_from: (!t.remote).then_some(t.issued_at),
     }
 }
 
@@ -304,151 +604,10 @@ async fn placing(
         .await?;
     let p = match row.and_then(|r| serde_json::from_str::<HallProfile>(r.get(0)).ok()) {
         Some(profile) => Placing::of(&profile),
-        None => Placing {
-            tz: TimeZone::UTC,
-            day_starts_at: Time::midnight(),
-            targets: HashMap::new(),
-        },
+        None => Placing::utc(),
     };
     placings.insert(hall.to_string(), p.clone());
     Ok(p)
-}
-
-async fn take_event(
-    tx: &Transaction<'_>,
-    p: &Placing,
-    rollups: &mut Rollups,
-    hall: &str,
-    e: &Event,
-) -> anyhow::Result<Outcome> {
-    let day = p.business_day(e.at);
-    let body = serde_json::to_string(e)?;
-    let counter = e.counter.map(|c| c as i32);
-    let inserted = tx
-        .execute(
-            "INSERT INTO events (hall_id, event_id, kind, at, business_day, counter, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7::text::jsonb) ON CONFLICT DO NOTHING",
-            &[&hall, &e.id, &e.kind.as_str(), &e.at, &day, &counter, &body],
-        )
-        .await?;
-    if inserted == 0 {
-        return Ok(Outcome::Duplicate);
-    }
-    let waiting: serde_json::Map<String, serde_json::Value> = e
-        .waiting
-        .iter()
-        .map(|w| (w.service.clone(), w.waiting.into()))
-        .collect();
-    let waiting = serde_json::Value::Object(waiting).to_string();
-    tx.execute(
-        "INSERT INTO halls (hall_id, last_event_id, last_event_at, received_at, waiting, out_of_order) \
-         VALUES ($1, $2::bigint, $3, clock_timestamp(), $4::text::jsonb, CASE WHEN $2::bigint = 1 THEN 0 ELSE 1 END) \
-         ON CONFLICT (hall_id) DO UPDATE SET \
-           out_of_order = halls.out_of_order + CASE WHEN excluded.last_event_id = halls.last_event_id + 1 THEN 0 ELSE 1 END, \
-           waiting = CASE WHEN excluded.last_event_id > halls.last_event_id THEN halls.waiting || excluded.waiting ELSE halls.waiting END, \
-           last_event_at = CASE WHEN excluded.last_event_id > halls.last_event_id THEN excluded.last_event_at ELSE halls.last_event_at END, \
-           last_event_id = GREATEST(halls.last_event_id, excluded.last_event_id), \
-           received_at = excluded.received_at",
-        &[&hall, &e.id, &e.at, &waiting],
-    )
-    .await?;
-
-    if let Some(c) = counter
-        && let Some(state) = queue_server::rules::replay::counter_state_after(e.kind)
-    {
-        tx.execute(
-            "INSERT INTO counters (hall_id, counter, state, since) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (hall_id, counter) DO UPDATE SET state = excluded.state, since = excluded.since",
-            &[&hall, &c, &state.as_str(), &e.at],
-        )
-        .await?;
-    }
-    let Some(t) = &e.ticket else {
-        return Ok(Outcome::Taken);
-    };
-    match e.kind {
-        EventKind::TicketIssued => {
-            if !t.transferred {
-                rollups.add(
-                    hall,
-                    p.business_day(t.issued_at),
-                    &t.service,
-                    p.hour(t.issued_at),
-                    |d| d.issued += 1,
-                );
-            }
-            let wait_from = (!t.remote).then_some(t.issued_at);
-            tx.execute(
-                "INSERT INTO open_tickets (hall_id, ticket_id, service, status, continuation, wait_from) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                &[&hall, &t.id, &t.service, &t.status.as_str(), &t.transferred, &wait_from],
-            )
-            .await?;
-        }
-        EventKind::TicketCheckedIn => {
-            tx.execute(
-                "UPDATE open_tickets SET wait_from = $3, status = $4 WHERE hall_id = $1 AND ticket_id = $2",
-                &[&hall, &t.id, &e.at, &t.status.as_str()],
-            )
-            .await?;
-        }
-        EventKind::TicketCalled => {
-            let row = tx
-                .query_opt(
-                    "UPDATE open_tickets SET status = $3 WHERE hall_id = $1 AND ticket_id = $2 RETURNING wait_from",
-                    &[&hall, &t.id, &t.status.as_str()],
-                )
-                .await?;
-            let wait_from: Timestamp = row
-                .and_then(|r| r.get::<_, Option<Timestamp>>(0))
-                .unwrap_or(t.issued_at);
-            let wait = (e.at.as_millisecond() - wait_from.as_millisecond()) as f64 / 1000.0;
-            let target = p.targets.get(&t.service).copied();
-            rollups.add(hall, day, &t.service, p.hour(e.at), |d| {
-                d.called += 1;
-                d.within_target += i32::from(target.is_some_and(|limit| wait <= limit));
-            });
-            if !t.transferred {
-                rollups.add(
-                    hall,
-                    p.business_day(wait_from),
-                    &t.service,
-                    p.hour(wait_from),
-                    |d| {
-                        d.waits += 1;
-                        d.wait_s += wait;
-                    },
-                );
-            }
-        }
-        _ => {
-            if t.status.is_final() {
-                tx.execute(
-                    "DELETE FROM open_tickets WHERE hall_id = $1 AND ticket_id = $2",
-                    &[&hall, &t.id],
-                )
-                .await?;
-                if t.status == TicketStatus::Done {
-                    rollups.add(hall, day, &t.service, p.hour(e.at), |d| d.done += 1);
-                }
-            } else {
-                tx.execute(
-                    "UPDATE open_tickets SET status = $3 WHERE hall_id = $1 AND ticket_id = $2",
-                    &[&hall, &t.id, &t.status.as_str()],
-                )
-                .await?;
-            }
-        }
-    }
-    if let Some(n) = &e.transferred_to {
-        tx.execute(
-            "INSERT INTO open_tickets (hall_id, ticket_id, service, status, continuation, wait_from) \
-             VALUES ($1, $2, $3, $4, true, $5) ON CONFLICT DO NOTHING",
-            &[&hall, &n.id, &n.service, &n.status.as_str(), &n.issued_at],
-        )
-        .await?;
-    }
-    Ok(Outcome::Taken)
 }
 
 /// One (hall, day, service, hour)'s additions in a batch.
@@ -477,45 +636,12 @@ impl Rollups {
             .or_default());
     }
 
+    /// Adds the batch to the hourly and daily rollups, one statement each.
     pub async fn write(self, tx: &Transaction<'_>) -> anyhow::Result<()> {
-        let hourly = tx
-            .prepare_cached(
-                "INSERT INTO hourly (hall_id, business_day, service, hour, issued, called, within_target, done, waits, wait_s) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (hall_id, business_day, service, hour) DO UPDATE SET \
-                 issued = hourly.issued + excluded.issued, called = hourly.called + excluded.called, \
-                 within_target = hourly.within_target + excluded.within_target, done = hourly.done + excluded.done, \
-                 waits = hourly.waits + excluded.waits, wait_s = hourly.wait_s + excluded.wait_s",
-            )
-            .await?;
-        let daily = tx
-            .prepare_cached(
-                "INSERT INTO daily (hall_id, business_day, service, issued, called, within_target, done, waits, wait_s) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (hall_id, business_day, service) DO UPDATE SET \
-                 issued = daily.issued + excluded.issued, called = daily.called + excluded.called, \
-                 within_target = daily.within_target + excluded.within_target, done = daily.done + excluded.done, \
-                 waits = daily.waits + excluded.waits, wait_s = daily.wait_s + excluded.wait_s",
-            )
-            .await?;
         let mut by_day: HashMap<(String, Date, String), Delta> = HashMap::new();
+        let mut hourly = Columns::default();
         for ((hall, day, service, hour), d) in self.by_hour {
-            tx.execute(
-                &hourly,
-                &[
-                    &hall,
-                    &day,
-                    &service,
-                    &hour,
-                    &d.issued,
-                    &d.called,
-                    &d.within_target,
-                    &d.done,
-                    &d.waits,
-                    &d.wait_s,
-                ],
-            )
-            .await?;
+            hourly.push(&hall, day, &service, hour, &d);
             let sum = by_day.entry((hall, day, service)).or_default();
             sum.issued += d.issued;
             sum.called += d.called;
@@ -524,23 +650,88 @@ impl Rollups {
             sum.waits += d.waits;
             sum.wait_s += d.wait_s;
         }
+        let mut daily = Columns::default();
         for ((hall, day, service), d) in by_day {
+            daily.push(&hall, day, &service, 0, &d);
+        }
+        for (table, key, hour, cols) in [
+            (
+                "hourly",
+                "hall_id, business_day, service, hour",
+                true,
+                &hourly,
+            ),
+            ("daily", "hall_id, business_day, service", false, &daily),
+        ] {
+            if cols.halls.is_empty() {
+                continue;
+            }
+            let sum = |c: &str| format!("{c} = {table}.{c} + excluded.{c}");
+            let sql = format!(
+                "INSERT INTO {table} ({key}, issued, called, within_target, done, waits, wait_s) \
+                 SELECT h, d, s, {hour_col} i, c, w, dn, n, ws FROM unnest($1::text[], $2::date[], $3::text[], \
+                   $4::smallint[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[], $10::float8[]) \
+                   AS u(h, d, s, hr, i, c, w, dn, n, ws) \
+                 ON CONFLICT ({key}) DO UPDATE SET {}",
+                [
+                    "issued",
+                    "called",
+                    "within_target",
+                    "done",
+                    "waits",
+                    "wait_s"
+                ]
+                .map(sum)
+                .join(", "),
+                hour_col = if hour { "hr," } else { "" },
+            );
             tx.execute(
-                &daily,
+                &sql,
                 &[
-                    &hall,
-                    &day,
-                    &service,
-                    &d.issued,
-                    &d.called,
-                    &d.within_target,
-                    &d.done,
-                    &d.waits,
-                    &d.wait_s,
+                    &cols.halls,
+                    &cols.days,
+                    &cols.services,
+                    &cols.hours,
+                    &cols.issued,
+                    &cols.called,
+                    &cols.within_target,
+                    &cols.done,
+                    &cols.waits,
+                    &cols.wait_s,
                 ],
             )
             .await?;
         }
         Ok(())
+    }
+}
+
+/// Rollup rows as arrays, for one `unnest` insert.
+#[derive(Default)]
+struct Columns {
+    halls: Vec<String>,
+    days: Vec<Date>,
+    services: Vec<String>,
+    hours: Vec<i16>,
+    issued: Vec<i32>,
+    called: Vec<i32>,
+    within_target: Vec<i32>,
+    done: Vec<i32>,
+    waits: Vec<i32>,
+    wait_s: Vec<f64>,
+}
+
+impl Columns {
+    fn push(&mut self, hall: &str, day: Date, service: &str, hour: i16, d: &Delta) {
+        self.halls.push(hall.to_string());
+        self.days.push(day);
+        self.services.push(service.to_string());
+        self.hours.push(hour);
+        self.issued.push(d.issued);
+        self.called.push(d.called);
+        self.within_target.push(d.within_target);
+        self.done.push(d.done);
+        self.waits.push(d.waits);
+        self.wait_s.push(d.wait_s);
     }
 }
