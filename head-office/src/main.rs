@@ -58,15 +58,5 @@ async fn main() -> anyhow::Result<()> {
                 cfg.listen
             )
         })?;
-    head_office::serve(cfg, listener, shutdown_signal()).await
-}
-
-/// Ctrl-C or systemd's SIGTERM.
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing the SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    head_office::serve(cfg, listener, queue_server::shutdown_signal()).await
 }

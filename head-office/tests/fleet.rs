@@ -124,6 +124,13 @@ fn comparable(stats: &DayStats) -> serde_json::Value {
     v
 }
 
+/// The hall's own figures for its business day today.
+async fn own_day(hall: &ServerProcess) -> DayStats {
+    let manager = hall.client("demo-manager");
+    let today = manager.hall().await.unwrap().hall.business_day;
+    manager.day_stats(today).await.unwrap()
+}
+
 async fn office_day(office: &HeadOffice, hall: &str) -> DayStats {
     let r = reqwest::get(format!(
         "{}/api/v1/halls/{hall}/stats/day",
@@ -235,14 +242,7 @@ async fn every_event_of_three_halls_arrives_once_in_order_through_a_nats_outage_
         .await;
 
         // The same day, computed at head office from the events alone.
-        let today = hall
-            .client("demo-manager")
-            .hall()
-            .await
-            .unwrap()
-            .hall
-            .business_day;
-        let own = hall.client("demo-manager").day_stats(today).await.unwrap();
+        let own = own_day(hall).await;
         let office = office_day(&company.office, id).await;
         assert!(own.hall.issued >= 20, "{id} issued {}", own.hall.issued);
         assert!(own.hall.transferred > 0 && own.hall.held > 0);
@@ -263,14 +263,7 @@ async fn every_event_of_three_halls_arrives_once_in_order_through_a_nats_outage_
             .iter()
             .find(|h| h.hall == id)
             .expect("every hall in the view");
-        let today = hall
-            .client("demo-manager")
-            .hall()
-            .await
-            .unwrap()
-            .hall
-            .business_day;
-        let own = hall.client("demo-manager").day_stats(today).await.unwrap();
+        let own = own_day(hall).await;
         assert_eq!(h.waiting, 0);
         assert_eq!(h.issued_today, i64::from(own.hall.issued), "{}", h.hall);
         assert_eq!(h.done_today, i64::from(own.hall.done), "{}", h.hall);
@@ -440,21 +433,14 @@ async fn the_company_page_follows_a_call_in_a_hall_as_it_happens() {
             snapshot.services.iter().map(|s| s.waiting).sum::<u32>()
         }
     };
-    let issued_in = |hall: &ServerProcess| {
-        let manager = hall.client("demo-manager");
-        async move {
-            let today = manager.hall().await.unwrap().hall.business_day;
-            manager.day_stats(today).await.unwrap().hall.issued
-        }
-    };
     let (east_waiting, west_waiting) = (waiting_in(&east).await, waiting_in(&west).await);
     assert!(east_waiting >= 2);
 
     let browser = hall_testkit::browser::Browser::start(1440, 900, "zh-CN").await;
     browser.goto(&company.office.base_url()).await;
     for (hall, waiting, issued) in [
-        ("east-1", east_waiting, issued_in(&east).await),
-        ("west-2", west_waiting, issued_in(&west).await),
+        ("east-1", east_waiting, own_day(&east).await.hall.issued),
+        ("west-2", west_waiting, own_day(&west).await.hall.issued),
     ] {
         browser
             .wait_text(
@@ -502,17 +488,10 @@ async fn the_company_page_follows_a_call_in_a_hall_as_it_happens() {
 
     // The east's day, as the hall itself counts it.
     browser.click("#halls tr[data-hall='east-1']").await;
-    let today = east
-        .client("demo-manager")
-        .hall()
-        .await
-        .unwrap()
-        .hall
-        .business_day;
-    let own = east.client("demo-manager").day_stats(today).await.unwrap();
+    let own = own_day(&east).await;
     browser
         .wait_text("#day-title", "the east's day", |t| {
-            t.contains(&today.to_string())
+            t.contains(&own.date.to_string())
         })
         .await;
     let figures = browser.text("#day-figures").await;

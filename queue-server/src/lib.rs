@@ -49,6 +49,16 @@ pub fn release_freed_memory() {
     }
 }
 
+/// Completes on Ctrl-C or systemd's SIGTERM: the servers' orderly stop.
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
 /// Read-only connections beside the writer.
 pub const READ_CONNECTIONS: usize = 4;
 /// Live events buffered per subscriber before it is caught up from the log.

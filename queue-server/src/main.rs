@@ -279,17 +279,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                             cli.listen
                         )
                     })?;
-                queue_server::serve(hall, &db, listener, shutdown_signal()).await
+                queue_server::serve(hall, &db, listener, queue_server::shutdown_signal()).await
             })
         }
-    }
-}
-
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing the SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
     }
 }
