@@ -268,7 +268,10 @@ fn the_head_office_link_takes_a_hall_id_tls_and_a_private_key() {
     };
     let c = Config::parse("hall.toml", &section("gz-01", "tls://ho:4222", &seed)).unwrap();
     let h = c.head_office.unwrap();
-    assert_eq!((h.hall_id.as_str(), h.url.as_str()), ("gz-01", "tls://ho:4222"));
+    assert_eq!(
+        (h.hall_id.as_str(), h.url.as_str()),
+        ("gz-01", "tls://ho:4222")
+    );
 
     let e = error_of(&section("gz.01", "tls://ho:4222", &seed)).to_string();
     assert!(e.contains("cannot be a hall id"), "{e}");
@@ -278,7 +281,10 @@ fn the_head_office_link_takes_a_hall_id_tls_and_a_private_key() {
     assert!(e.contains("cannot read"), "{e}");
     std::fs::set_permissions(&seed, std::fs::Permissions::from_mode(0o644)).unwrap();
     let e = error_of(&section("gz-01", "tls://ho:4222", &seed)).to_string();
-    assert!(e.contains("may be read by others (mode 644); chmod 600"), "{e}");
+    assert!(
+        e.contains("may be read by others (mode 644); chmod 600"),
+        "{e}"
+    );
     // An account's or an operator's key is not a hall's user key.
     let account = dir.path().join("account.nk");
     std::fs::write(&account, nkeys::KeyPair::new_account().seed().unwrap()).unwrap();
