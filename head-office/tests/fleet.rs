@@ -563,25 +563,32 @@ async fn the_company_page_follows_a_call_in_a_hall_as_it_happens() {
     browser.close().await;
 }
 
-/// Adds a manager account to a running hall, the password on stdin.
+/// Adds a manager account to a running hall, the password on stdin. The
+/// server's writer may hold the database a moment under load; the command
+/// then says to retry, and a person would.
 fn add_manager(hall: &ServerProcess, name: &str) {
     use std::process::{Command, Stdio};
-    let mut child = Command::new(queue_server_bin())
-        .arg("--config")
-        .arg(hall.dir.path().join("hall.toml"))
-        .arg("--db")
-        .arg(hall.db_path())
-        .args(["manager", "add", name])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "a long hall password").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut last = String::new();
+    for _ in 0..10 {
+        let mut child = Command::new(queue_server_bin())
+            .arg("--config")
+            .arg(hall.dir.path().join("hall.toml"))
+            .arg("--db")
+            .arg(hall.db_path())
+            .args(["manager", "add", name])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "a long hall password").unwrap();
+        let out = child.wait_with_output().unwrap();
+        if out.status.success() {
+            return;
+        }
+        last = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(last.contains("database is locked"), "{last}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("manager add kept failing: {last}");
 }
