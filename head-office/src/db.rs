@@ -7,12 +7,15 @@
 //! - `open_tickets`, `counters`: what is in each hall now;
 //! - `hourly`, `daily`: per hall, service and local hour (or day): issued,
 //!   called, called within the target, done, and the waits;
-//! - `refused`: messages that were not taken, and why.
+//! - `refused`: messages that were not taken, and why;
+//! - `users`, `sessions`, `audit`: who may sign in, who is signed in, and
+//!   who changed what.
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 
 /// Each statement runs once, in order, in one transaction per version.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE halls (
         hall_id         text PRIMARY KEY,
         profile         jsonb,
@@ -87,7 +90,32 @@ const MIGRATIONS: &[&str] = &[r#"
         body            text NOT NULL,
         received_at     timestamptz NOT NULL DEFAULT clock_timestamp()
     );
-"#];
+"#,
+    r#"
+    CREATE TABLE users (
+        name            text PRIMARY KEY,
+        password_hash   text NOT NULL,
+        disabled        boolean NOT NULL DEFAULT false,
+        wrong_in_row    integer NOT NULL DEFAULT 0,
+        locked_until    timestamptz,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        changed_at      timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE TABLE sessions (
+        -- the cookie's SHA-256: a stolen copy of the table opens nothing
+        token_sha256    bytea PRIMARY KEY,
+        name            text NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        expires_at      timestamptz NOT NULL
+    );
+    CREATE TABLE audit (
+        id              bigserial PRIMARY KEY,
+        at              timestamptz NOT NULL DEFAULT clock_timestamp(),
+        who             text NOT NULL,
+        what            text NOT NULL,
+        detail          jsonb NOT NULL
+    );
+"#,
+];
 
 /// Connects the pool and brings the schema up to date.
 pub async fn open(url: &str, size: usize) -> anyhow::Result<Pool> {

@@ -12,6 +12,14 @@ pub enum Error {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// Not signed in, or the session ended.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many tries; wait this many seconds.
+    #[error("{0}")]
+    TooMany(String, u64),
     /// PostgreSQL is away or failed; the client may retry.
     #[error("{0}")]
     Unavailable(String),
@@ -29,6 +37,20 @@ impl From<tokio_postgres::Error> for Error {
     }
 }
 
+/// The hall's errors (its hasher, its sign-in guard, its rules) as head
+/// office answers them.
+impl From<queue_server::error::Error> for Error {
+    fn from(e: queue_server::error::Error) -> Self {
+        use queue_server::error::Error as Hall;
+        match e {
+            Hall::BadRequest(m) => Error::BadRequest(m),
+            Hall::TooMany(m, wait_s) => Error::TooMany(m, wait_s),
+            Hall::Unavailable(m) => Error::Unavailable(m),
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
 impl From<deadpool_postgres::PoolError> for Error {
     fn from(e: deadpool_postgres::PoolError) -> Self {
         Error::Unavailable(format!(
@@ -42,6 +64,9 @@ impl IntoResponse for Error {
         let (status, code) = match &self {
             Error::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::TooMany(..) => (StatusCode::TOO_MANY_REQUESTS, "too_many"),
             Error::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Error::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         };
@@ -54,6 +79,11 @@ impl IntoResponse for Error {
                 message: self.to_string(),
             },
         };
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        if let Error::TooMany(_, wait_s) = self {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, wait_s.into());
+        }
+        resp
     }
 }

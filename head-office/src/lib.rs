@@ -7,6 +7,8 @@
 //!   and the rollups it keeps;
 //! - [`keys`]: a hall's NATS user key and its permissions;
 //! - [`queries`]: every hall now, rankings, one hall's day;
+//! - [`users`]: who may sign in, their sessions, the audit log;
+//! - [`signin`]: the sign-in, and the session every API route needs;
 //! - [`web`]: the page and the API.
 
 pub mod config;
@@ -15,6 +17,8 @@ pub mod error;
 pub mod ingest;
 pub mod keys;
 pub mod queries;
+pub mod signin;
+pub mod users;
 pub mod web;
 
 use std::future::Future;
@@ -34,10 +38,13 @@ pub async fn serve(
     let (changed, _) = tokio::sync::broadcast::channel(256);
     let consumer = tokio::spawn(ingest::run(js, pool.clone(), changed.clone()));
     tracing::info!(listen = %listener.local_addr()?, nats = %cfg.nats.url, "head office ready");
-    let app = web::router(web::AppState { pool, changed });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let app = web::router(web::AppState::new(pool, changed));
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     consumer.abort();
     Ok(())
 }

@@ -30,6 +30,61 @@ enum Command {
         #[arg(long)]
         seed_out: PathBuf,
     },
+    /// Who may sign in to head office's page (needs --config).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is asked twice without echo (or read from stdin).
+    Add {
+        /// The name they sign in with: letters, digits, '.', '-' or '_'.
+        name: String,
+    },
+    /// Set a user's password (asked as for add): it lifts a lock, enables
+    /// a disabled account and ends the user's sessions.
+    Password { name: String },
+    /// Disable a user: their sessions end and they cannot sign in.
+    Disable { name: String },
+}
+
+/// Runs a user command against the database in `config`.
+async fn user_command(config: Option<PathBuf>, command: UserCommand) -> anyhow::Result<()> {
+    use head_office::users;
+    let Some(path) = config else {
+        anyhow::bail!("give --config FILE: the user is kept in head office's database");
+    };
+    let cfg = head_office::config::Config::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pool = head_office::db::open(&cfg.postgres, 1).await?;
+    let new_hash = |name: &str| -> anyhow::Result<String> {
+        let password = queue_server::admin::read_new_secret(
+            "password",
+            &format!(
+                "password for {name} (at least {} characters): ",
+                queue_server::hall::managers::PASSWORD_MIN
+            ),
+        )?;
+        users::valid_account(name, &password)?;
+        queue_server::signin::hash_pin(&password).map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    match command {
+        UserCommand::Add { name } => {
+            users::add(&pool, &name, &new_hash(&name)?).await?;
+            println!(
+                "added {name}; they sign in on head office's page with their name and password"
+            );
+        }
+        UserCommand::Password { name } => {
+            users::set_password(&pool, &name, &new_hash(&name)?).await?;
+            println!("{name}'s password is set; their other sessions have ended");
+        }
+        UserCommand::Disable { name } => {
+            users::disable(&pool, &name).await?;
+            println!("{name} is disabled and signed out everywhere");
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -45,6 +100,9 @@ async fn main() -> anyhow::Result<()> {
         let entry = head_office::keys::hall_key(&hall_id, &seed_out)?;
         println!("{entry}");
         return Ok(());
+    }
+    if let Some(Command::User(command)) = cli.command {
+        return user_command(cli.config, command).await;
     }
     let Some(path) = cli.config else {
         anyhow::bail!("give --config FILE (head office's configuration; see the README)");

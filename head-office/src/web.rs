@@ -1,28 +1,46 @@
 //! The company's page and its API (JSON and CSV), served by axum.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::routing::{get, post};
+use axum::{Json, Router, middleware};
 use deadpool_postgres::Pool;
 use futures_util::Stream;
 use jiff::civil::Date;
+use queue_server::signin::{PinGuard, PinHasher};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use crate::error::{Error, Result};
 use crate::queries::{self, HallNow, HallPeriod, Metric};
+use crate::signin;
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
     /// Hall ids whose figures changed, after each committed batch.
     pub changed: broadcast::Sender<Vec<String>>,
+    /// Slows password guessing before an account's lock does.
+    pub guard: Arc<PinGuard>,
+    /// Hashes and checks passwords off the async threads.
+    pub hasher: PinHasher,
+}
+
+impl AppState {
+    pub fn new(pool: Pool, changed: broadcast::Sender<Vec<String>>) -> AppState {
+        AppState {
+            pool,
+            changed,
+            guard: Arc::default(),
+            hasher: PinHasher::start(),
+        }
+    }
 }
 
 /// The page: one file, its script inline (halls may have no internet,
@@ -30,15 +48,24 @@ pub struct AppState {
 const PAGE: &str = include_str!("page.html");
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(|| async { Html(PAGE) }))
-        .route("/healthz", get(health))
+    let signed_in = Router::new()
+        .route("/api/v1/session", get(signin::session))
+        .route("/api/v1/sign-out", post(signin::sign_out))
         .route("/api/v1/halls", get(halls))
         .route("/api/v1/halls.csv", get(halls_csv))
         .route("/api/v1/halls/{hall}/stats/day", get(hall_day))
         .route("/api/v1/ranking", get(ranking))
         .route("/api/v1/ranking.csv", get(ranking_csv))
         .route("/api/v1/changes", get(changes))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            signin::require_user,
+        ));
+    Router::new()
+        .route("/", get(|| async { Html(PAGE) }))
+        .route("/healthz", get(health))
+        .route("/api/v1/sign-in", post(signin::sign_in))
+        .merge(signed_in)
         .with_state(state)
 }
 

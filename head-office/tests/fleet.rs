@@ -9,8 +9,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
 
 use hall_api::{CounterAction, CounterActionBody, DayStats, IssueTicket};
-use hall_testkit::office::{Company, HeadOffice, NatsUser};
+use hall_testkit::office::{ADMIN, Company, NatsUser, OfficeClient};
 use hall_testkit::{ServerOptions, ServerProcess, demo, eventually, queue_server_bin};
+use head_office::users::WRONG_BEFORE_LOCK;
 
 const HALLS: [&str; 3] = ["east-1", "west-2", "north-3"];
 
@@ -131,15 +132,10 @@ async fn own_day(hall: &ServerProcess) -> DayStats {
     manager.day_stats(today).await.unwrap()
 }
 
-async fn office_day(office: &HeadOffice, hall: &str) -> DayStats {
-    let r = reqwest::get(format!(
-        "{}/api/v1/halls/{hall}/stats/day",
-        office.base_url()
-    ))
-    .await
-    .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    r.json().await.unwrap()
+async fn office_day(office: &OfficeClient, hall: &str) -> DayStats {
+    office
+        .json(&format!("/api/v1/halls/{hall}/stats/day"))
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,6 +184,7 @@ async fn every_event_of_three_halls_arrives_once_in_order_through_a_nats_outage_
         close_the_day(hall).await;
     }
 
+    let hq = company.office.admin().await;
     for (hall, id) in halls.iter().zip(HALLS) {
         let last = hall
             .client("demo-manager")
@@ -243,20 +240,14 @@ async fn every_event_of_three_halls_arrives_once_in_order_through_a_nats_outage_
 
         // The same day, computed at head office from the events alone.
         let own = own_day(hall).await;
-        let office = office_day(&company.office, id).await;
+        let office = office_day(&hq, id).await;
         assert!(own.hall.issued >= 20, "{id} issued {}", own.hall.issued);
         assert!(own.hall.transferred > 0 && own.hall.held > 0);
         assert_eq!(comparable(&office), comparable(&own), "{id}'s day differs");
     }
 
     // The live view agrees with what the halls did.
-    let now: Vec<head_office::queries::HallNow> =
-        reqwest::get(format!("{}/api/v1/halls", company.office.base_url()))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let now: Vec<head_office::queries::HallNow> = hq.json("/api/v1/halls").await;
     assert_eq!(now.len(), 3);
     for (hall, id) in halls.iter().zip(HALLS) {
         let h = now
@@ -438,6 +429,19 @@ async fn the_company_page_follows_a_call_in_a_hall_as_it_happens() {
 
     let browser = hall_testkit::browser::Browser::start(1440, 900, "zh-CN").await;
     browser.goto(&company.office.base_url()).await;
+    // The page asks who is there first.
+    browser.wait_for("#sign-in:not([hidden])").await;
+    browser.screenshot("head-office-zh-sign-in").await;
+    browser.type_into("#name", ADMIN.0).await;
+    browser.type_into("#password", ADMIN.1).await;
+    browser.click("#sign-in-button").await;
+    browser
+        .wait_text("#who-name", "the signed-in user", |t| t == ADMIN.0)
+        .await;
+    assert!(
+        !browser.find("#sign-in").await.is_displayed().await.unwrap(),
+        "the sign-in form stays on screen after signing in"
+    );
     for (hall, waiting, issued) in [
         ("east-1", east_waiting, own_day(&east).await.hall.issued),
         ("west-2", west_waiting, own_day(&west).await.hall.issued),
@@ -591,4 +595,116 @@ fn add_manager(hall: &ServerProcess, name: &str) {
         std::thread::sleep(Duration::from_millis(500));
     }
     panic!("manager add kept failing: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn company_users_sign_in_and_wrong_passwords_lock_the_account() {
+    let company = Company::start(&[]);
+    let office = &company.office;
+    let url = |path: &str| format!("{}{path}", office.base_url());
+
+    // Nothing but the page, its health and the sign-in without a session.
+    let r = reqwest::get(url("/api/v1/halls")).await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("sign in"));
+    assert_eq!(reqwest::get(url("/")).await.unwrap().status(), 200);
+
+    // Wrong passwords: four are refused, the fifth locks the account, and
+    // while locked even the right password is refused, saying until when.
+    for _ in 1..WRONG_BEFORE_LOCK {
+        let e = office
+            .sign_in(ADMIN.0, "not the password")
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            e.starts_with("401") && e.contains("wrong name or password"),
+            "{e}"
+        );
+    }
+    let e = office
+        .sign_in(ADMIN.0, "not the password")
+        .await
+        .err()
+        .unwrap();
+    assert!(e.starts_with("429") && e.contains("locked"), "{e}");
+    let e = office.sign_in(ADMIN.0, ADMIN.1).await.err().unwrap();
+    assert!(e.starts_with("429") && e.contains("locked for"), "{e}");
+    // A name nobody has is refused in the same words as a wrong password.
+    let e = office.sign_in("nobody", ADMIN.1).await.err().unwrap();
+    assert!(e.contains("wrong name or password"), "{e}");
+
+    // A new password lifts the lock; the old one no longer opens.
+    let new = "another long password";
+    let out = office.user_command(&["password", ADMIN.0], Some(new));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(office.sign_in(ADMIN.0, ADMIN.1).await.is_err());
+    let admin = office.sign_in(ADMIN.0, new).await.unwrap();
+    let session: hall_api::ManagerSession = admin.json("/api/v1/session").await;
+    assert_eq!(session.name, ADMIN.0);
+    assert!(session.expires_at > jiff::Timestamp::now());
+    assert_eq!(admin.get("/api/v1/halls").await.status(), 200);
+
+    // A change needs the page's header; signing out ends the session.
+    let r = reqwest::Client::new()
+        .post(url("/api/v1/sign-out"))
+        .header(reqwest::header::COOKIE, &admin.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        admin
+            .post("/api/v1/sign-out", &serde_json::json!({}))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(admin.get("/api/v1/halls").await.status(), 401);
+
+    // The command line says what is wrong with a new account.
+    let out = office.user_command(&["add", "clerk"], Some("short"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("10 to 128 characters"));
+    let out = office.user_command(&["add", ADMIN.0], Some("a long enough password"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already a user"));
+
+    // Disabling a user ends their sessions and refuses their sign-in.
+    office.add_user("clerk", "the clerk's password");
+    let clerk = office
+        .sign_in("clerk", "the clerk's password")
+        .await
+        .unwrap();
+    let out = office.user_command(&["disable", "clerk"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(clerk.get("/api/v1/halls").await.status(), 401);
+    let e = office
+        .sign_in("clerk", "the clerk's password")
+        .await
+        .err()
+        .unwrap();
+    assert!(e.starts_with("403") && e.contains("disabled"), "{e}");
+
+    // Who changed which account, and when, is kept; no password is.
+    assert_eq!(
+        company
+            .pg
+            .psql("SELECT string_agg(what, ',' ORDER BY id) FROM audit"),
+        "user.add,user.password,user.add,user.disable"
+    );
+    assert_eq!(
+        company
+            .pg
+            .psql("SELECT count(*) FROM users WHERE password_hash LIKE '$argon2id$%'"),
+        "2"
+    );
 }

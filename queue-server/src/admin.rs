@@ -12,7 +12,7 @@ use crate::store::{queries, schema, tables::Tables};
 
 /// Reads a new secret (`what`: "PIN", "password"): at a terminal twice
 /// without echo, else one line of stdin.
-fn read_new_secret(what: &str, prompt: &str) -> anyhow::Result<String> {
+pub fn read_new_secret(what: &str, prompt: &str) -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password(prompt)?;
         let again = rpassword::prompt_password(format!("the same {what} again: "))?;

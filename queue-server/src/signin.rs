@@ -85,6 +85,16 @@ pub enum PinOf {
     Manager(String),
 }
 
+impl PinOf {
+    /// What is guessed at, in the plural, for messages.
+    fn secrets(&self) -> &'static str {
+        match self {
+            PinOf::Manager(_) => "passwords",
+            _ => "PINs",
+        }
+    }
+}
+
 impl std::fmt::Display for PinOf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -132,13 +142,16 @@ impl PinGuard {
             .current();
         own.refuse_at(
             PER_ADDRESS,
-            &format!("too many wrong PINs for {counter} from this device; wait {{s}} s, or ask the manager"),
+            &format!("too many wrong {} for {counter} from this device; wait {{s}} s, or ask the manager", counter.secrets()),
         )?;
         let own_used = &mut own.used;
         let all = c.all.current();
         all.refuse_at(
             PER_COUNTER,
-            &format!("too many wrong PINs for {counter}; sign-in with it is paused for {{s}} s"),
+            &format!(
+                "too many wrong {} for {counter}; sign-in with it is paused for {{s}} s",
+                counter.secrets()
+            ),
         )?;
         all.used += 1;
         *own_used += 1;

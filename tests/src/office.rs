@@ -474,6 +474,75 @@ impl HeadOffice {
         format!("http://{}", self.addr)
     }
 
+    /// Runs `head-office user …` against this head office's database, the
+    /// password (if any) on stdin as an installer would pipe it.
+    pub fn user_command(&self, args: &[&str], password: Option<&str>) -> std::process::Output {
+        let mut child = Command::new(crate::workspace_bin("head-office"))
+            .arg("--config")
+            .arg(self.dir.join("head-office.toml"))
+            .arg("user")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the head-office binary (cargo build --workspace --bins)");
+        let mut stdin = child.stdin.take().expect("stdin");
+        if let Some(p) = password {
+            use std::io::Write;
+            writeln!(stdin, "{p}").expect("the password to head-office");
+        }
+        drop(stdin);
+        child.wait_with_output().expect("head-office user")
+    }
+
+    /// Adds a user; panics with head office's words if it refuses.
+    pub fn add_user(&self, name: &str, password: &str) {
+        let out = self.user_command(&["add", name], Some(password));
+        assert!(
+            out.status.success(),
+            "head-office user add {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Signs `name` in through the API, as the page does.
+    pub async fn sign_in(&self, name: &str, password: &str) -> Result<OfficeClient, String> {
+        let http = reqwest::Client::new();
+        let r = http
+            .post(format!("{}/api/v1/sign-in", self.base_url()))
+            .json(&serde_json::json!({ "name": name, "password": password }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !r.status().is_success() {
+            return Err(format!(
+                "{}: {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            ));
+        }
+        let set = r
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("a session cookie")
+            .to_string();
+        let cookie = set.split(';').next().unwrap_or_default().to_string();
+        Ok(OfficeClient {
+            base: self.base_url(),
+            cookie,
+            http,
+        })
+    }
+
+    /// The company user every test kit head office starts with.
+    pub async fn admin(&self) -> OfficeClient {
+        self.sign_in(ADMIN.0, ADMIN.1)
+            .await
+            .expect("the test kit's head office user signs in")
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("head-office.log")).unwrap_or_default()
     }
@@ -491,6 +560,50 @@ impl Drop for HeadOffice {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+}
+
+/// The user the test kit adds to each head office it starts.
+pub const ADMIN: (&str, &str) = ("hq-admin", "a long test password");
+
+/// A signed-in head office user's view of the API.
+pub struct OfficeClient {
+    base: String,
+    /// `head_office=<token>`, as the browser would send it.
+    pub cookie: String,
+    http: reqwest::Client,
+}
+
+impl OfficeClient {
+    /// GET `path` with the session.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// GET `path` as JSON; panics with head office's answer if it fails.
+    pub async fn json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let r = self.get(path).await;
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        assert!(status.is_success(), "GET {path}: {status}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path}: {e}: {text}"))
+    }
+
+    /// POST `path` with the session and the page's header.
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, &self.cookie)
+            .header("x-head-office", "1")
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 }
 
@@ -527,6 +640,7 @@ impl Company {
         let nats = NatsServer::start(dir.path(), &ca, &users.iter().collect::<Vec<_>>());
         let pg = Postgres::start(dir.path());
         let office = HeadOffice::start(dir.path(), &nats, &ca, &users[0], &pg);
+        office.add_user(ADMIN.0, ADMIN.1);
         Company {
             office,
             nats,

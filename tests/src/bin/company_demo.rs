@@ -34,7 +34,12 @@ async fn main() {
         );
     }
     println!("\n  Company demo: three halls, NATS with JetStream (TLS), PostgreSQL, head office\n");
-    println!("  Head office:  {}", company.office.base_url());
+    println!(
+        "  Head office:  {}   (sign in as {}, password \"{}\")",
+        company.office.base_url(),
+        hall_testkit::office::ADMIN.0,
+        hall_testkit::office::ADMIN.1
+    );
     for (h, p) in HALLS.iter().zip(&halls) {
         println!(
             "  Hall {h:8} {}   (counter station /counter, manager console /manager, token demo-manager)",
