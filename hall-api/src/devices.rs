@@ -77,3 +77,26 @@ pub struct DeviceStatus {
     /// The last report, absent when none arrived since the server started.
     pub last: Option<Heartbeat>,
 }
+
+impl DeviceStatus {
+    /// What staff must know about the device, if anything. A device that
+    /// reported and then missed three heartbeats is a fault; one that never
+    /// reported is not a device that reports (a billing system, a phone).
+    pub fn attention(&self) -> Option<(DeviceHealth, String)> {
+        let last = self.last.as_ref()?;
+        if !self.reachable {
+            let s = self.last_seen_s.unwrap_or_default();
+            let why = format!("not reporting for {} min", s.div_ceil(60).max(1));
+            return Some((DeviceHealth::Fault, why));
+        }
+        if last.health == DeviceHealth::Ok {
+            return None;
+        }
+        let why = last
+            .message
+            .clone()
+            .or_else(|| last.printer.map(|p| format!("printer {p:?}")))
+            .unwrap_or_else(|| format!("{:?}", last.health));
+        Some((last.health, why))
+    }
+}

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
-use crate::{CounterState, Event, I18nText};
+use crate::{CounterState, DeviceStatus, Event, I18nText};
 
 /// The JetStream stream every hall's messages go to.
 pub const STREAM: &str = "HALLS";
@@ -36,6 +36,17 @@ pub fn profile_subject(hall: &str) -> String {
     format!("halls.{hall}.profile")
 }
 
+/// Where a hall says how it and its devices are, every
+/// [`STATUS_INTERVAL_S`] and at once when a device's health changes. Plain
+/// NATS, not the stream: only the newest matters, and a hall that stops
+/// sending it has gone silent.
+pub fn status_subject(hall: &str) -> String {
+    format!("halls.{hall}.status")
+}
+
+/// How often a hall sends its [`HallStatus`].
+pub const STATUS_INTERVAL_S: u32 = 30;
+
 /// The inbox prefix a hall's connection uses for replies (JetStream's
 /// acknowledgements): its account may subscribe there and nowhere else.
 pub fn inbox_prefix(hall: &str) -> String {
@@ -53,9 +64,11 @@ pub fn event_message_id(hall: &str, event_id: i64) -> String {
 pub enum Shipped<'a> {
     Events(&'a str),
     Profile(&'a str),
+    Status(&'a str),
 }
 
-/// The hall and kind a subject names, if it is one of [`STREAM_SUBJECTS`].
+/// The hall and kind a subject names, if it is one of [`STREAM_SUBJECTS`]
+/// or a [`status_subject`].
 pub fn parse_subject(subject: &str) -> Option<Shipped<'_>> {
     let mut parts = subject.split('.');
     let (Some("halls"), Some(hall), Some(kind), None) =
@@ -69,6 +82,7 @@ pub fn parse_subject(subject: &str) -> Option<Shipped<'_>> {
     match kind {
         "events" => Some(Shipped::Events(hall)),
         "profile" => Some(Shipped::Profile(hall)),
+        "status" => Some(Shipped::Status(hall)),
         _ => None,
     }
 }
@@ -116,6 +130,18 @@ pub struct ProfileCounter {
     pub initial_state: CounterState,
 }
 
+/// A hall's heartbeat to head office: its devices as the manager sees
+/// them, and when it will say again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HallStatus {
+    pub hall: String,
+    /// Seconds until the next one; head office calls the hall silent after
+    /// three missed.
+    pub interval_s: u32,
+    pub devices: Vec<DeviceStatus>,
+}
+
 /// The hall's shipping to head office, for the manager and `/metrics`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -145,6 +171,10 @@ mod tests {
         assert_eq!(
             parse_subject(&profile_subject("e")),
             Some(Shipped::Profile("e"))
+        );
+        assert_eq!(
+            parse_subject(&status_subject("n-3")),
+            Some(Shipped::Status("n-3"))
         );
         for bad in [
             "halls.east.events.x",

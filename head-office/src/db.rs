@@ -3,7 +3,8 @@
 //!
 //! - `events`: one row per (hall, event id), the event as the hall made
 //!   it; `arrival` numbers rows as they came, to show each hall's order;
-//! - `halls`: each hall's profile, newest event and queues now;
+//! - `halls`: each hall's profile, newest event, queues now and newest
+//!   status (its devices);
 //! - `open_tickets`, `counters`: what is in each hall now;
 //! - `hourly`, `daily`: per hall, service and local hour (or day): issued,
 //!   called, called within the target, done, and the waits;
@@ -92,6 +93,8 @@ const MIGRATIONS: &[&str] = &[
     );
 "#,
     r#"
+    -- the hall's newest status (its devices), and when it came
+    ALTER TABLE halls ADD COLUMN status jsonb, ADD COLUMN status_at timestamptz;
     CREATE TABLE users (
         name            text PRIMARY KEY,
         password_hash   text NOT NULL,

@@ -226,6 +226,7 @@ async fn read(
             }
             Ok(p) => Read::Profile(p),
         },
+        Shipped::Status(_) => Read::Refused("a hall's status does not belong in the stream".into()),
         Shipped::Events(hall) => match serde_json::from_slice::<ShippedEvent>(payload) {
             Err(e) => Read::Refused(format!("not a hall's event: {e}")),
             Ok(s) if s.hall != hall => Read::Refused(format!(

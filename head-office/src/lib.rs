@@ -5,6 +5,7 @@
 //! - [`db`]: the PostgreSQL schema and pool;
 //! - [`ingest`]: the durable consumer, idempotent on (hall, event id),
 //!   and the rollups it keeps;
+//! - [`status`]: the halls' heartbeats, with their devices;
 //! - [`keys`]: a hall's NATS user key and its permissions;
 //! - [`queries`]: every hall now, rankings, one hall's day;
 //! - [`users`]: who may sign in, their sessions, the audit log;
@@ -18,6 +19,7 @@ pub mod ingest;
 pub mod keys;
 pub mod queries;
 pub mod signin;
+pub mod status;
 pub mod users;
 pub mod web;
 
@@ -34,9 +36,10 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let pool = db::open(&cfg.postgres, POOL_SIZE).await?;
     let client = ingest::connect(&cfg.nats).await?;
-    let js = async_nats::jetstream::new(client);
+    let js = async_nats::jetstream::new(client.clone());
     let (changed, _) = tokio::sync::broadcast::channel(256);
     let consumer = tokio::spawn(ingest::run(js, pool.clone(), changed.clone()));
+    let heartbeats = tokio::spawn(status::run(client, pool.clone(), changed.clone()));
     tracing::info!(listen = %listener.local_addr()?, nats = %cfg.nats.url, "head office ready");
     let app = web::router(web::AppState::new(pool, changed));
     axum::serve(
@@ -46,5 +49,6 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await?;
     consumer.abort();
+    heartbeats.abort();
     Ok(())
 }

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use deadpool_postgres::Pool;
-use hall_api::head_office::HallProfile;
-use hall_api::{CounterState, DayStats, Event, EventKind, I18nText};
+use hall_api::head_office::{HallProfile, HallStatus, STATUS_INTERVAL_S};
+use hall_api::{CounterState, DayStats, DeviceHealth, Event, EventKind, I18nText};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -39,10 +39,24 @@ pub struct HallNow {
     pub received_at: Option<Timestamp>,
     /// From the hall's newest event to its row here.
     pub shipping_lag_s: Option<f64>,
-    /// Seconds since anything came from the hall.
+    /// Seconds since anything (an event, a heartbeat) came from the hall.
     pub silent_s: Option<f64>,
+    /// Three heartbeats missed: the hall's box, or its link, is down.
+    pub silent: bool,
+    /// Devices that need staff now (faults, warnings, devices not
+    /// reporting), from the hall's newest heartbeat.
+    pub devices: Vec<DeviceAttention>,
     /// Events that came after a gap (a hall restored from a backup, say).
     pub out_of_order: i64,
+}
+
+/// A device that needs attention, as its hall reported it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceAttention {
+    pub name: String,
+    pub role: String,
+    pub health: DeviceHealth,
+    pub why: String,
 }
 
 /// Every hall now, in hall id order. One statement: each hall's "today"
@@ -52,7 +66,7 @@ pub async fn halls_now(pool: &Pool) -> Result<Vec<HallNow>> {
     let rows = client
         .query(
             "WITH h AS ( \
-               SELECT hall_id, profile, last_event_id, last_event_at, received_at, waiting, out_of_order, \
+               SELECT hall_id, profile, last_event_id, last_event_at, received_at, waiting, out_of_order, status, status_at, \
                  ((now() AT TIME ZONE COALESCE(profile->>'timezone', 'UTC')) \
                    - COALESCE(profile->>'day_starts_at', '00:00')::interval)::date AS today \
                FROM halls), \
@@ -81,7 +95,8 @@ pub async fn halls_now(pool: &Pool) -> Result<Vec<HallNow>> {
              SELECT h.hall_id, h.profile->'name', h.today, h.waiting::text, h.last_event_id, h.last_event_at, \
                h.received_at, h.out_of_order, w.oldest, \
                COALESCE(d.issued, 0), COALESCE(d.called, 0), COALESCE(d.done, 0), COALESCE(d.within_target, 0), \
-               COALESCE(w.past_target, 0), COALESCE(cs.open, 0), COALESCE(cs.paused, 0), now() \
+               COALESCE(w.past_target, 0), COALESCE(cs.open, 0), COALESCE(cs.paused, 0), now(), \
+               h.status, h.status_at \
              FROM h LEFT JOIN d USING (hall_id) LEFT JOIN w USING (hall_id) LEFT JOIN cs USING (hall_id) \
              ORDER BY h.hall_id",
             &[],
@@ -99,6 +114,11 @@ pub async fn halls_now(pool: &Pool) -> Result<Vec<HallNow>> {
             let called: i64 = r.get(10);
             let within: i64 = r.get(12);
             let past_target: i64 = r.get(13);
+            let status: Option<HallStatus> = r
+                .get::<_, Option<serde_json::Value>>(17)
+                .and_then(|v| serde_json::from_value(v).ok());
+            let status_at: Option<Timestamp> = r.get(18);
+            let heard_at = received_at.max(status_at);
             let secs = |a: Timestamp, b: Timestamp| {
                 (b.as_millisecond() - a.as_millisecond()) as f64 / 1000.0
             };
@@ -122,7 +142,20 @@ pub async fn halls_now(pool: &Pool) -> Result<Vec<HallNow>> {
                 last_event_at,
                 received_at,
                 shipping_lag_s: last_event_at.zip(received_at).map(|(a, b)| secs(a, b)),
-                silent_s: received_at.map(|at| secs(at, now)),
+                silent_s: heard_at.map(|at| secs(at, now)),
+                silent: heard_at.is_none_or(|at| secs(at, now) > f64::from(3 * STATUS_INTERVAL_S)),
+                devices: status
+                    .iter()
+                    .flat_map(|s| &s.devices)
+                    .filter_map(|d| {
+                        d.attention().map(|(health, why)| DeviceAttention {
+                            name: d.name.clone(),
+                            role: d.role.clone(),
+                            health,
+                            why,
+                        })
+                    })
+                    .collect(),
                 out_of_order: r.get(7),
             }
         })

@@ -114,9 +114,11 @@ async fn halls_csv(State(st): State<AppState>) -> Result<Response> {
             "done_today",
             "service_level",
             "counters_open",
+            "devices_needing_attention",
             "last_event_id",
             "shipping_lag_s",
             "silent_s",
+            "silent",
         ]
         .map(String::from),
     )?;
@@ -132,9 +134,15 @@ async fn halls_csv(State(st): State<AppState>) -> Result<Response> {
                 h.done_today.to_string(),
                 opt(h.service_level.map(|l| format!("{l:.4}"))),
                 h.counters_open.to_string(),
+                h.devices
+                    .iter()
+                    .map(|d| format!("{}: {}", d.name, d.why))
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 h.last_event_id.to_string(),
                 opt(h.shipping_lag_s.map(|s| format!("{s:.3}"))),
                 opt(h.silent_s.map(|s| format!("{s:.0}"))),
+                h.silent.to_string(),
             ],
         )?;
     }

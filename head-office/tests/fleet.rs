@@ -407,6 +407,7 @@ async fn the_company_page_follows_a_call_in_a_hall_as_it_happens() {
     let mut company = Company::start(&halls_ids);
     let east = start_hall(&company, "east-1").await;
     let west = start_hall(&company, "west-2").await;
+    let hq = company.office.admin().await;
     work(&east, 0).await;
     work(&west, 1).await;
     // Two more wait in the east, none is called yet.
@@ -489,6 +490,38 @@ async fn the_company_page_follows_a_call_in_a_hall_as_it_happens() {
             |t| t == now_waiting.to_string(),
         )
         .await;
+
+    // The east's kiosk runs out of paper: head office sees it at once, in
+    // the kiosk's own words, and the west stays clear.
+    let paper_out = "printer out of paper: load a new roll";
+    kiosk
+        .heartbeat(&hall_api::Heartbeat {
+            health: hall_api::DeviceHealth::Fault,
+            printer: Some(hall_api::PrinterState::PaperOut),
+            message: Some(paper_out.into()),
+            interval_s: 30,
+            version: None,
+        })
+        .await
+        .unwrap();
+    browser
+        .wait_text(
+            "#halls tr[data-hall='east-1'] td.devices",
+            "the east's kiosk in fault",
+            |t| t == format!("kiosk-1: {paper_out}"),
+        )
+        .await;
+    assert_eq!(shown(&browser, "west-2", 9).await, "✓");
+    assert!(browser.text("#summary").await.contains("1 厅设备故障"));
+    let now: Vec<head_office::queries::HallNow> = hq.json("/api/v1/halls").await;
+    let east_now = now.iter().find(|h| h.hall == "east-1").unwrap();
+    assert_eq!(east_now.devices.len(), 1, "{:?}", east_now.devices);
+    assert_eq!(east_now.devices[0].health, hall_api::DeviceHealth::Fault);
+    assert!(
+        now.iter().all(|h| !h.silent),
+        "a hall counted silent: {now:?}"
+    );
+    browser.screenshot("head-office-zh-kiosk-fault").await;
 
     // The east's day, as the hall itself counts it.
     browser.click("#halls tr[data-hall='east-1']").await;

@@ -12,6 +12,9 @@
 //! The connection is TLS only (`require_tls`), signs in with the hall's
 //! nkey, and takes replies under the hall's own inbox prefix: its NATS
 //! account may publish under `halls.<hall_id>.` and read only its inbox.
+//! Beside the events, the hall's status (its devices) goes every 30 s to
+//! `halls.<hall_id>.status`, so head office sees kiosks in fault and halls
+//! gone silent.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -20,12 +23,13 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use hall_api::head_office::{
-    HallProfile, ProfileCounter, ProfileService, ShippingStatus, event_message_id, events_subject,
-    inbox_prefix, profile_subject,
+    HallProfile, HallStatus, ProfileCounter, ProfileService, STATUS_INTERVAL_S, ShippingStatus,
+    event_message_id, events_subject, inbox_prefix, profile_subject, status_subject,
 };
 use rusqlite::{Connection, OptionalExtension};
 use tokio::sync::{broadcast, watch};
 
+use crate::api::devices::DeviceBoard;
 use crate::config::{Config, HeadOfficeConfig, Role};
 use crate::hall::{Actor, StoredEvent};
 use crate::store::reader::ReadPool;
@@ -143,6 +147,7 @@ pub fn spawn(
     reads: &Arc<ReadPool>,
     writer: &WriterHandle,
     events: &broadcast::Sender<StoredEvent>,
+    devices: &Arc<DeviceBoard>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<Option<Arc<Shipping>>> {
     let Some(cfg) = hall.head_office.clone() else {
@@ -152,6 +157,12 @@ pub fn spawn(
     let shipping = Arc::new(Shipping::default());
     let shipper = Shipper {
         profile: profile(hall, &cfg.hall_id),
+        status: Status {
+            hall: hall.clone(),
+            hall_id: cfg.hall_id.clone(),
+            devices: devices.clone(),
+            shutdown: shutdown.clone(),
+        },
         cfg,
         seed,
         reads: reads.clone(),
@@ -166,6 +177,7 @@ pub fn spawn(
 
 struct Shipper {
     cfg: HeadOfficeConfig,
+    status: Status,
     seed: String,
     profile: HallProfile,
     reads: Arc<ReadPool>,
@@ -173,6 +185,44 @@ struct Shipper {
     news: broadcast::Receiver<StoredEvent>,
     shutdown: watch::Receiver<bool>,
     state: Arc<Shipping>,
+}
+
+/// The hall's heartbeat to head office: its devices, every
+/// [`STATUS_INTERVAL_S`] and at once when one's health changes. Plain NATS
+/// publishes: while the link is down they are dropped, and the next one
+/// after it says how things are then.
+#[derive(Clone)]
+struct Status {
+    hall: Arc<Config>,
+    hall_id: String,
+    devices: Arc<DeviceBoard>,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Status {
+    async fn run(mut self, client: async_nats::Client) {
+        let subject = status_subject(&self.hall_id);
+        loop {
+            let status = HallStatus {
+                hall: self.hall_id.clone(),
+                interval_s: STATUS_INTERVAL_S,
+                devices: self.devices.all(&self.hall.devices),
+            };
+            match serde_json::to_vec(&status) {
+                Ok(body) => {
+                    if let Err(e) = client.publish(subject.clone(), body.into()).await {
+                        tracing::debug!(error = %e, "hall status not sent");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot encode the hall's status"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(STATUS_INTERVAL_S.into())) => {}
+                () = self.devices.changed.notified() => {}
+                _ = self.shutdown.wait_for(|&stop| stop) => return,
+            }
+        }
+    }
 }
 
 /// Why a round of shipping stopped.
@@ -200,6 +250,7 @@ impl Shipper {
                 return;
             }
         };
+        tokio::spawn(self.status.clone().run(client.clone()));
         let mut js = jetstream::new(client.clone());
         js.set_timeout(ACK_TIMEOUT);
         let actor = Actor::device("head-office shipping", Role::Manager);

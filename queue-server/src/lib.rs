@@ -153,7 +153,8 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     // Each lookup sets its own (shorter) timeout.
     let billing_http = hall.billing.client(std::time::Duration::from_secs(10));
-    let shipping = head_office::spawn(&hall, &reads, &handle, &events, &stop_rx)?;
+    let devices = Arc::new(api::devices::DeviceBoard::default());
+    let shipping = head_office::spawn(&hall, &reads, &handle, &events, &devices, &stop_rx)?;
     let state = api::AppState {
         shipping,
         hall,
@@ -167,7 +168,7 @@ pub async fn serve(
         http: billing_http,
         pin_guard: Default::default(),
         pin_hasher: signin::PinHasher::start(),
-        devices: Default::default(),
+        devices,
         tls: tls.as_ref().map(|(t, _)| t.clone()),
         recent_reads: Default::default(),
     };

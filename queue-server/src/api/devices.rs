@@ -15,7 +15,7 @@ use hall_api::{DeviceHealth, DeviceStatus, ErrorBody, Heartbeat};
 
 use crate::api::auth::{Caller, role_name};
 use crate::api::{ApiJson, AppState};
-use crate::config::Role;
+use crate::config::{DeviceConfig, Role};
 use crate::error::{Error, Result};
 
 /// Longest interval a device may announce: a day.
@@ -27,6 +27,8 @@ const MISSED_BEFORE_UNREACHABLE: u64 = 3;
 #[derive(Debug, Default)]
 pub struct DeviceBoard {
     last: Mutex<HashMap<String, (Heartbeat, Instant)>>,
+    /// Woken when a device's health changes (head office is told at once).
+    pub changed: tokio::sync::Notify,
     /// The addresses each device's token came from since the server started.
     addresses: Mutex<HashMap<String, std::collections::HashSet<std::net::IpAddr>>>,
 }
@@ -69,6 +71,14 @@ impl DeviceBoard {
             last_seen_s,
             last: last.map(|(beat, _)| beat.clone()),
         }
+    }
+
+    /// Every configured device with its last report.
+    pub fn all(&self, devices: &[DeviceConfig]) -> Vec<DeviceStatus> {
+        devices
+            .iter()
+            .map(|d| self.status(&d.name, d.role))
+            .collect()
     }
 
     /// Devices reporting a fault now, and devices that stopped reporting.
@@ -116,6 +126,7 @@ pub async fn heartbeat(
     let message = beat.message.clone().unwrap_or_default();
     let before = st.devices.record(&caller.name, beat);
     if before != Some(health) {
+        st.devices.changed.notify_one();
         match health {
             DeviceHealth::Ok => tracing::info!(device = %caller.name, "device reports ok"),
             DeviceHealth::Warning => {
@@ -138,11 +149,5 @@ pub async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Vec
         &[Role::Counter, Role::Billing, Role::Manager, Role::Guide],
         "read device states",
     )?;
-    Ok(Json(
-        st.hall
-            .devices
-            .iter()
-            .map(|d| st.devices.status(&d.name, d.role))
-            .collect(),
-    ))
+    Ok(Json(st.devices.all(&st.hall.devices)))
 }
