@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
-use crate::{CounterState, DeviceStatus, Event, I18nText};
+use crate::{CounterState, DeviceStatus, Event, I18nText, NewClosure};
 
 /// The JetStream stream every hall's messages go to.
 pub const STREAM: &str = "HALLS";
@@ -42,6 +42,59 @@ pub fn profile_subject(hall: &str) -> String {
 /// sending it has gone silent.
 pub fn status_subject(hall: &str) -> String {
     format!("halls.{hall}.status")
+}
+
+/// Where head office sends a hall its changes, as a request: the hall
+/// answers with a [`PushAnswer`]. A hall may subscribe here and nowhere
+/// else but its inbox, and may answer only requests it received.
+pub fn push_subject(hall: &str) -> String {
+    format!("office.{hall}.push")
+}
+
+/// One change head office sets for halls, applied by each with the same
+/// command and rules as its own manager's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PushChange {
+    /// The notice every board shows; absent: each board's own.
+    Notice { notice: Option<I18nText> },
+    /// The hall, or some of its services, closed for a time.
+    Closure { closure: NewClosure },
+}
+
+/// The kinds of [`PushChange`], as a hall's configuration names those it accepts.
+pub const PUSH_KINDS: [&str; 2] = ["notice", "closure"];
+
+impl PushChange {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PushChange::Notice { .. } => "notice",
+            PushChange::Closure { .. } => "closure",
+        }
+    }
+}
+
+/// A push to one hall: its changes are applied in one transaction, all or
+/// none. `id` is head office's: a hall answers a push it applied before
+/// with its first answer, and does not apply it again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Push {
+    pub id: i64,
+    /// Who at head office set it.
+    pub by: String,
+    pub changes: Vec<PushChange>,
+}
+
+/// A hall's answer to a [`Push`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushAnswer {
+    pub id: i64,
+    pub applied: bool,
+    /// Why not, in words a person at head office can act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// How often a hall sends its [`HallStatus`].

@@ -9,6 +9,7 @@
 //! - `hourly`, `daily`: per hall, service and local hour (or day): issued,
 //!   called, called within the target, done, and the waits;
 //! - `refused`: messages that were not taken, and why;
+//! - `pushes`, `push_targets`: changes pushed to halls, and each answer;
 //! - `users`, `sessions`, `audit`: who may sign in, who is signed in, and
 //!   who changed what.
 
@@ -110,6 +111,23 @@ const MIGRATIONS: &[&str] = &[
         name            text NOT NULL REFERENCES users (name) ON DELETE CASCADE,
         expires_at      timestamptz NOT NULL
     );
+    -- changes pushed to halls, and each hall's answer
+    CREATE TABLE pushes (
+        id              bigserial PRIMARY KEY,
+        by              text NOT NULL,
+        at              timestamptz NOT NULL DEFAULT clock_timestamp(),
+        changes         jsonb NOT NULL
+    );
+    CREATE TABLE push_targets (
+        push_id         bigint NOT NULL REFERENCES pushes (id),
+        hall_id         text NOT NULL,
+        state           text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'applied', 'refused')),
+        reason          text,
+        tries           integer NOT NULL DEFAULT 0,
+        answered_at     timestamptz,
+        PRIMARY KEY (push_id, hall_id)
+    );
+    CREATE INDEX push_targets_pending ON push_targets (push_id) WHERE state = 'pending';
     CREATE TABLE audit (
         id              bigserial PRIMARY KEY,
         at              timestamptz NOT NULL DEFAULT clock_timestamp(),

@@ -7,6 +7,7 @@
 //!   and the rollups it keeps;
 //! - [`status`]: the halls' heartbeats, with their devices;
 //! - [`keys`]: a hall's NATS user key and its permissions;
+//! - [`pushes`]: changes pushed to halls, and their answers;
 //! - [`queries`]: every hall now, rankings, one hall's day;
 //! - [`users`]: who may sign in, their sessions, the audit log;
 //! - [`signin`]: the sign-in, and the session every API route needs;
@@ -17,6 +18,7 @@ pub mod db;
 pub mod error;
 pub mod ingest;
 pub mod keys;
+pub mod pushes;
 pub mod queries;
 pub mod signin;
 pub mod status;
@@ -39,9 +41,11 @@ pub async fn serve(
     let js = async_nats::jetstream::new(client.clone());
     let (changed, _) = tokio::sync::broadcast::channel(256);
     let consumer = tokio::spawn(ingest::run(js, pool.clone(), changed.clone()));
-    let heartbeats = tokio::spawn(status::run(client, pool.clone(), changed.clone()));
+    let heartbeats = tokio::spawn(status::run(client.clone(), pool.clone(), changed.clone()));
     tracing::info!(listen = %listener.local_addr()?, nats = %cfg.nats.url, "head office ready");
-    let app = web::router(web::AppState::new(pool, changed));
+    let state = web::AppState::new(pool.clone(), changed);
+    let pusher = tokio::spawn(pushes::run(client, pool, state.push_wake.clone()));
+    let app = web::router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -50,5 +54,6 @@ pub async fn serve(
     .await?;
     consumer.abort();
     heartbeats.abort();
+    pusher.abort();
     Ok(())
 }

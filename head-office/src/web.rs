@@ -19,7 +19,7 @@ use tokio::sync::broadcast;
 
 use crate::error::{Error, Result};
 use crate::queries::{self, HallNow, HallPeriod, Metric};
-use crate::signin;
+use crate::{pushes, signin};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -30,6 +30,8 @@ pub struct AppState {
     pub guard: Arc<PinGuard>,
     /// Hashes and checks passwords off the async threads.
     pub hasher: PinHasher,
+    /// Wakes the pusher when a push is made.
+    pub push_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
             changed,
             guard: Arc::default(),
             hasher: PinHasher::start(),
+            push_wake: Arc::default(),
         }
     }
 }
@@ -57,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ranking", get(ranking))
         .route("/api/v1/ranking.csv", get(ranking_csv))
         .route("/api/v1/changes", get(changes))
+        .route("/api/v1/pushes", get(pushes_recent).post(push_create))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             signin::require_user,
@@ -256,4 +260,31 @@ async fn changes(
         Some((Ok(SseEvent::default().event("halls").data(data)), rx))
     });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// The newest 50 pushes, each hall's answer with them.
+async fn pushes_recent(State(st): State<AppState>) -> Result<Json<Vec<pushes::PushView>>> {
+    Ok(Json(pushes::recent(&st.pool, 50).await?))
+}
+
+/// Keeps a push and starts sending it; answers it as kept (every hall pending).
+async fn push_create(
+    State(st): State<AppState>,
+    axum::Extension(user): axum::Extension<crate::users::User>,
+    body: std::result::Result<Json<pushes::NewPush>, axum::extract::rejection::JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<pushes::PushView>)> {
+    let Json(new) = body.map_err(|e| {
+        Error::BadRequest(format!(
+            "{}; send {{\"halls\": [hall ids], \"changes\": [{{\"kind\": \"notice\", \"notice\": {{\"zh\", \"en\"}}}} or {{\"kind\": \"closure\", \"closure\": {{from, until, reason}}}}]}}",
+            e.body_text()
+        ))
+    })?;
+    let id = pushes::create(&st.pool, &user.name, &new).await?;
+    st.push_wake.notify_one();
+    let view = pushes::recent(&st.pool, 50)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| Error::Internal(format!("push {id} was kept but cannot be read")))?;
+    Ok((axum::http::StatusCode::CREATED, Json(view)))
 }

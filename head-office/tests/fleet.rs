@@ -741,3 +741,147 @@ async fn company_users_sign_in_and_wrong_passwords_lock_the_account() {
         "2"
     );
 }
+
+/// A push's answer from one hall, once it has one (not pending).
+async fn answer(hq: &OfficeClient, push: i64, hall: &str) -> head_office::pushes::PushTarget {
+    let mut last = None;
+    for _ in 0..400 {
+        let pushes: Vec<head_office::pushes::PushView> = hq.json("/api/v1/pushes").await;
+        let target = pushes
+            .iter()
+            .find(|p| p.id == push)
+            .and_then(|p| p.halls.iter().find(|t| t.hall == hall))
+            .cloned()
+            .expect("the push names the hall");
+        if target.state != "pending" {
+            return target;
+        }
+        last = Some(target);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{hall} never answered push {push}: {last:?}");
+}
+
+async fn push(hq: &OfficeClient, halls: &[&str], changes: serde_json::Value) -> i64 {
+    let r = hq
+        .post(
+            "/api/v1/pushes",
+            &serde_json::json!({ "halls": halls, "changes": changes }),
+        )
+        .await;
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, 201, "{text}");
+    let view: head_office::pushes::PushView = serde_json::from_str(&text).unwrap();
+    view.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_office_pushes_notices_and_closures_and_halls_keep_what_they_refuse() {
+    let company = Company::start(&["east-1", "west-2"]);
+    let east = start_hall(&company, "east-1").await;
+    // The west takes closures from head office but keeps its own notice.
+    let mut west = ServerProcess::start(
+        queue_server_bin(),
+        ServerOptions {
+            config: Some(format!(
+                "{}accept = [\"closure\"]\n",
+                company.hall_config(queue_server::config::DEMO_TOML, "west-2")
+            )),
+            ..Default::default()
+        },
+    )
+    .await;
+    let hq = company.office.admin().await;
+    eventually("head office knows both halls", || async {
+        hq.json::<Vec<head_office::queries::HallNow>>("/api/v1/halls")
+            .await
+            .len()
+            == 2
+    })
+    .await;
+
+    // A notice for both: the east shows it, the west says why not.
+    let notice = serde_json::json!([{ "kind": "notice",
+        "notice": { "zh": "12月24日系统升级，暂停办理", "en": "Closed on 24 December for an upgrade" } }]);
+    let id = push(&hq, &["east-1", "west-2"], notice).await;
+    let east_answer = answer(&hq, id, "east-1").await;
+    assert_eq!(east_answer.state, "applied", "{east_answer:?}");
+    let west_answer = answer(&hq, id, "west-2").await;
+    assert_eq!(west_answer.state, "refused");
+    assert!(
+        west_answer
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("does not take notice changes"),
+        "{west_answer:?}"
+    );
+    let manager = |hall: &ServerProcess| hall.client("demo-manager");
+    let shown = manager(&east).hall().await.unwrap().notice.unwrap();
+    assert_eq!(shown.en, "Closed on 24 December for an upgrade");
+    assert!(manager(&west).hall().await.unwrap().notice.is_none());
+
+    // An invalid push (a service the east does not have) changes nothing,
+    // not even the change before it: all or none.
+    let from = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24);
+    let until = from + jiff::SignedDuration::from_hours(4);
+    let bad = serde_json::json!([
+        { "kind": "notice", "notice": { "zh": "不该出现", "en": "must not show" } },
+        { "kind": "closure", "closure": { "from": from, "until": until,
+          "reason": { "zh": "停电", "en": "Power cut" }, "services": ["no-such-service"] } }
+    ]);
+    let id = push(&hq, &["east-1"], bad).await;
+    let refused = answer(&hq, id, "east-1").await;
+    assert_eq!(refused.state, "refused");
+    let why = refused.reason.unwrap();
+    assert!(
+        why.contains("change 2 (closure)") && why.contains("unknown service"),
+        "{why}"
+    );
+    let snapshot = manager(&east).hall().await.unwrap();
+    assert_eq!(
+        snapshot.notice.unwrap().en,
+        shown.en,
+        "the last good notice stays"
+    );
+    assert!(snapshot.closures.is_empty());
+
+    // A hall that is off gets its push when it is back, once.
+    west.stop();
+    let closure = serde_json::json!([{ "kind": "closure", "closure": { "from": from, "until": until,
+        "reason": { "zh": "计划停电", "en": "Planned power cut" } } }]);
+    let id = push(&hq, &["west-2"], closure).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pushes: Vec<head_office::pushes::PushView> = hq.json("/api/v1/pushes").await;
+    let pending = &pushes.iter().find(|p| p.id == id).unwrap().halls[0];
+    assert_eq!(pending.state, "pending", "{pending:?}");
+    west.start_again().await;
+    let applied = answer(&hq, id, "west-2").await;
+    assert_eq!(applied.state, "applied", "{applied:?}");
+    let closures = manager(&west).hall().await.unwrap().closures;
+    assert_eq!(closures.len(), 1, "{closures:?}");
+    assert_eq!(closures[0].reason.en, "Planned power cut");
+    assert_eq!(closures[0].created_by, format!("head office ({})", ADMIN.0));
+
+    // Head office keeps who pushed what; unknown halls are refused at once.
+    assert_eq!(
+        company
+            .pg
+            .psql("SELECT count(*) FROM audit WHERE what = 'push' AND who = 'hq-admin'"),
+        "3"
+    );
+    let r = hq
+        .post(
+            "/api/v1/pushes",
+            &serde_json::json!({ "halls": ["south-9"], "changes": [{ "kind": "notice", "notice": null }] }),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("never heard from hall south-9")
+    );
+}

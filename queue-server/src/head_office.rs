@@ -23,8 +23,9 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use hall_api::head_office::{
-    HallProfile, HallStatus, ProfileCounter, ProfileService, STATUS_INTERVAL_S, ShippingStatus,
-    event_message_id, events_subject, inbox_prefix, profile_subject, status_subject,
+    HallProfile, HallStatus, ProfileCounter, ProfileService, Push, PushAnswer, STATUS_INTERVAL_S,
+    ShippingStatus, event_message_id, events_subject, inbox_prefix, profile_subject, push_subject,
+    status_subject,
 };
 use rusqlite::{Connection, OptionalExtension};
 use tokio::sync::{broadcast, watch};
@@ -225,6 +226,85 @@ impl Status {
     }
 }
 
+/// Takes head office's pushes (`office.<hall_id>.push`, request/reply)
+/// and answers each: applied, or refused and why.
+struct Pushes {
+    hall_id: String,
+    accept: Vec<String>,
+    /// Dropped at shutdown, so the writer can finish.
+    writer: WriterHandle,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Pushes {
+    async fn run(self, client: async_nats::Client) {
+        use futures_util::StreamExt;
+        let mut requests = loop {
+            match client.subscribe(push_subject(&self.hall_id)).await {
+                Ok(s) => break s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot take head office's pushes yet; retrying");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            }
+        };
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            let m = tokio::select! {
+                m = requests.next() => match m {
+                    Some(m) => m,
+                    None => return,
+                },
+                _ = shutdown.wait_for(|&stop| stop) => return,
+            };
+            let Some(reply) = m.reply.clone() else {
+                continue;
+            };
+            let answer = match serde_json::from_slice::<Push>(&m.payload) {
+                Err(e) => PushAnswer {
+                    id: 0,
+                    applied: false,
+                    refused: Some(format!("not a push this hall understands: {e}")),
+                },
+                Ok(push) => self.apply(push).await,
+            };
+            match serde_json::to_vec(&answer) {
+                Ok(body) => {
+                    if let Err(e) = client.publish(reply, body.into()).await {
+                        tracing::warn!(error = %e, "the answer to head office's push was not sent; it will ask again");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot encode a push answer"),
+            }
+        }
+    }
+
+    async fn apply(&self, push: Push) -> PushAnswer {
+        let (id, accept) = (push.id, self.accept.clone());
+        let actor = Actor::device(format!("head office ({})", push.by), Role::Manager);
+        let kinds: Vec<&str> = push.changes.iter().map(|c| c.kind()).collect();
+        let kinds = kinds.join(", ");
+        match self
+            .writer
+            .run(actor, move |hall| hall.apply_push(&push, &accept))
+            .await
+        {
+            Ok(answer) => {
+                tracing::info!(push = id, changes = %kinds, "applied head office's push");
+                answer
+            }
+            Err(e) => {
+                tracing::warn!(push = id, changes = %kinds, error = %e, "refused head office's push; the hall keeps what it had");
+                PushAnswer {
+                    id,
+                    applied: false,
+                    refused: Some(e.to_string()),
+                }
+            }
+        }
+    }
+}
+
 /// Why a round of shipping stopped.
 enum Stop {
     /// Nothing left to ship.
@@ -251,6 +331,15 @@ impl Shipper {
             }
         };
         tokio::spawn(self.status.clone().run(client.clone()));
+        tokio::spawn(
+            Pushes {
+                hall_id: self.cfg.hall_id.clone(),
+                accept: self.cfg.accept.clone(),
+                writer: self.writer.clone(),
+                shutdown: self.shutdown.clone(),
+            }
+            .run(client.clone()),
+        );
         let mut js = jetstream::new(client.clone());
         js.set_timeout(ACK_TIMEOUT);
         let actor = Actor::device("head-office shipping", Role::Manager);

@@ -824,11 +824,30 @@ fn head_office(
             "give the file head office issued for this hall (its user seed, SU…), readable by the queue-server user only",
         );
     }
+    use hall_api::head_office::PUSH_KINDS;
+    let accept = match h.accept {
+        None => PUSH_KINDS.map(String::from).to_vec(),
+        Some(list) => {
+            if let Some(bad) = list
+                .get_ref()
+                .iter()
+                .find(|k| !PUSH_KINDS.contains(&k.as_str()))
+            {
+                return c.err(
+                    list.span(),
+                    format!("head_office.accept names \"{bad}\", which head office cannot push"),
+                    &format!("list some of {}; [] accepts nothing", PUSH_KINDS.join(", ")),
+                );
+            }
+            list.into_inner()
+        }
+    };
     Ok(super::HeadOfficeConfig {
         hall_id: id.clone(),
         url: url.clone(),
         nkey_seed_file: seed_file.into(),
         ca: h.ca.map(Into::into),
+        accept,
     })
 }
 

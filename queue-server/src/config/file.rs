@@ -47,6 +47,8 @@ pub(super) struct RawHeadOffice {
     pub(super) nkey_seed_file: Spanned<String>,
     /// The CA that signed head office's certificate; the system's roots if absent.
     pub(super) ca: Option<String>,
+    /// The kinds of change head office may push here; all if absent.
+    pub(super) accept: Option<Spanned<Vec<String>>>,
 }
 
 /// The nightly backups.

@@ -65,6 +65,8 @@ pub struct HeadOfficeConfig {
     pub url: String,
     pub nkey_seed_file: std::path::PathBuf,
     pub ca: Option<std::path::PathBuf>,
+    /// The kinds of change head office may push (`hall_api::head_office::PUSH_KINDS`).
+    pub accept: Vec<String>,
 }
 
 /// HTTPS on the hall's network.

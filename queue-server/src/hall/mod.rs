@@ -42,6 +42,7 @@ pub mod end_of_day;
 pub mod guide;
 pub mod managers;
 pub mod privacy;
+pub mod pushes;
 pub mod ratings;
 pub mod remote;
 pub mod sessions;

@@ -354,6 +354,17 @@ const MIGRATIONS: &[&str] = &[
         at          INTEGER NOT NULL
     );
     "#,
+    // 16: changes head office pushed and the hall applied, by head
+    // office's id: a push sent again (its answer lost) is answered, not
+    // applied twice.
+    r#"
+    CREATE TABLE head_office_pushes (
+        id          INTEGER PRIMARY KEY,
+        by          TEXT NOT NULL,
+        answer      TEXT NOT NULL,
+        at          INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this server migrates databases to.

@@ -303,6 +303,24 @@ impl<'c> Tables<'c> {
         Ok(())
     }
 
+    /// The answer the hall gave to head office's push `id`, if it applied it.
+    pub fn push_answer(&self, id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT answer FROM head_office_pushes WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn record_push(&self, id: i64, by: &str, answer: &str, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO head_office_pushes (id, by, answer, at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id, by, answer, at])?;
+        Ok(())
+    }
+
     /// Rewrites the health probe's one row.
     pub fn probe(&self, at: i64) -> Result<()> {
         self.conn
