@@ -523,6 +523,38 @@ async fn the_company_page_follows_a_call_in_a_hall_as_it_happens() {
     );
     browser.screenshot("head-office-zh-kiosk-fault").await;
 
+    // A notice pushed from the page to the east alone reaches its boards.
+    browser.type_into("#push-zh", "今日下午系统维护").await;
+    browser
+        .type_into("#push-en", "Maintenance this afternoon")
+        .await;
+    browser.type_into("#push-halls", "east-1").await;
+    browser.click("#push-button").await;
+    browser
+        .wait_text(
+            "#pushes tbody tr:first-child td.applied",
+            "the push applied",
+            |t| t == "1",
+        )
+        .await;
+    assert_eq!(
+        browser
+            .text("#pushes tbody tr:first-child td.pending")
+            .await,
+        "0"
+    );
+    let notice = east.client("demo-manager").hall().await.unwrap().notice;
+    assert_eq!(notice.unwrap().en, "Maintenance this afternoon");
+    assert!(
+        west.client("demo-manager")
+            .hall()
+            .await
+            .unwrap()
+            .notice
+            .is_none()
+    );
+    browser.screenshot("head-office-zh-pushed").await;
+
     // The east's day, as the hall itself counts it.
     browser.click("#halls tr[data-hall='east-1']").await;
     let own = own_day(&east).await;

@@ -24,7 +24,9 @@ use hall_api::head_office::{HallProfile, ProfileCounter, ProfileService, Shipped
 use hall_api::{
     CounterState, Event, EventKind, I18nText, ServiceWaiting, TicketStatus, TicketSummary,
 };
-use hall_testkit::office::{HeadOffice, NatsServer, NatsUser, Postgres, TestCa};
+use hall_testkit::office::{
+    ADMIN, HeadOffice, NatsServer, NatsUser, OfficeClient, Postgres, TestCa,
+};
 
 const SERVICES: [&str; 4] = ["pay", "open", "transfer", "enquiry"];
 
@@ -134,14 +136,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// p50 and slowest milliseconds, and the body's size.
 type Timing = (f64, f64, usize);
 
-async fn time_get(url: &str, runs: usize) -> Timing {
-    let http = reqwest::Client::new();
+async fn time_get(hq: &OfficeClient, path: &str, runs: usize) -> Timing {
     let mut ms = Vec::new();
     let mut bytes = 0;
     for _ in 0..runs {
         let t = Instant::now();
-        let r = http.get(url).send().await.expect("a request");
-        assert!(r.status().is_success(), "{url}: {}", r.status());
+        let r = hq.get(path).await;
+        assert!(r.status().is_success(), "{path}: {}", r.status());
         bytes = r.bytes().await.expect("a body").len();
         ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
@@ -170,6 +171,8 @@ async fn main() {
     let nats = NatsServer::start(dir.path(), &ca, &[&office_user, &loadgen]);
     let pg = Postgres::start_with(dir.path(), true);
     let office = HeadOffice::start(dir.path(), &nats, &ca, &office_user, &pg);
+    office.add_user(ADMIN.0, ADMIN.1);
+    let hq = office.admin().await;
     let (db, conn) = tokio_postgres::connect(&pg.url(), tokio_postgres::NoTls)
         .await
         .expect("PostgreSQL");
@@ -220,7 +223,7 @@ async fn main() {
         .connect(nats.url())
         .await
         .expect("the load generator's connection");
-    let js = async_nats::jetstream::new(client);
+    let js = async_nats::jetstream::new(client.clone());
     // The stream is head office's to make; wait for it.
     while js.get_stream(hall_api::head_office::STREAM).await.is_err() {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -263,11 +266,8 @@ async fn main() {
     let mut during: Option<(Timing, Timing)> = None;
     let today = jiff::Zoned::now().date();
     let month_ago = today.checked_sub(jiff::Span::new().days(30)).unwrap();
-    let now_url = format!("{}/api/v1/halls", office.base_url());
-    let ranking_url = format!(
-        "{}/api/v1/ranking?metric=service_level&from={month_ago}&to={today}",
-        office.base_url()
-    );
+    let now_url = "/api/v1/halls".to_string();
+    let ranking_url = format!("/api/v1/ranking?metric=service_level&from={month_ago}&to={today}");
     let mut interval = tokio::time::interval(tick);
     while started.elapsed().as_secs_f64() < seconds {
         interval.tick().await;
@@ -323,7 +323,10 @@ async fn main() {
                 .get(0);
             samples.push((started.elapsed().as_secs_f64(), stored));
             if during.is_none() && started.elapsed().as_secs_f64() > seconds / 2.0 {
-                during = Some((time_get(&now_url, 5).await, time_get(&ranking_url, 5).await));
+                during = Some((
+                    time_get(&hq, &now_url, 5).await,
+                    time_get(&hq, &ranking_url, 5).await,
+                ));
             }
         }
     }
@@ -403,10 +406,59 @@ async fn main() {
             "during the load: all halls now p50 {n50:.0} ms max {nmax:.0} ms ({nbytes} bytes); month ranking p50 {r50:.0} ms max {rmax:.0} ms ({rbytes} bytes)"
         );
     }
-    let (n50, nmax, nbytes) = time_get(&now_url, 10).await;
-    let (r50, rmax, rbytes) = time_get(&ranking_url, 10).await;
+    let (n50, nmax, nbytes) = time_get(&hq, &now_url, 10).await;
+    let (r50, rmax, rbytes) = time_get(&hq, &ranking_url, 10).await;
     println!(
         "after: all halls now p50 {n50:.0} ms max {nmax:.0} ms ({nbytes} bytes); month ranking p50 {r50:.0} ms max {rmax:.0} ms ({rbytes} bytes)"
+    );
+    // A push to every hall. The halls are simulated by one client that
+    // answers each request at once: this measures head office and NATS
+    // (a real hall's apply is one SQLite transaction, milliseconds).
+    let answerer = client.clone();
+    let mut requests = answerer.subscribe("office.*.push").await.unwrap();
+    answerer.flush().await.unwrap();
+    tokio::spawn(async move {
+        while let Some(m) = requests.next().await {
+            let push: hall_api::head_office::Push = serde_json::from_slice(&m.payload).unwrap();
+            let answer = hall_api::head_office::PushAnswer {
+                id: push.id,
+                applied: true,
+                refused: None,
+            };
+            if let Some(reply) = m.reply {
+                let _ = answerer
+                    .publish(reply, serde_json::to_vec(&answer).unwrap().into())
+                    .await;
+            }
+        }
+    });
+    let t = Instant::now();
+    let r = hq
+        .post(
+            "/api/v1/pushes",
+            &serde_json::json!({ "halls": ids, "changes": [{ "kind": "notice",
+                "notice": { "zh": "明日系统升级", "en": "System upgrade tomorrow" } }] }),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let made_s = t.elapsed().as_secs_f64();
+    let applied = loop {
+        let n: i64 = db
+            .query_one(
+                "SELECT count(*) FROM push_targets WHERE state = 'applied'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if n as usize == halls_n || t.elapsed() > Duration::from_secs(600) {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    println!(
+        "push to every hall: {applied} of {halls_n} applied in {:.1} s (kept and answered 201 in {made_s:.2} s)",
+        t.elapsed().as_secs_f64()
     );
     let size: String = db
         .query_one(
