@@ -36,15 +36,7 @@ fn cookie(value: &str, max_age_s: i64) -> HeaderValue {
 
 /// The session cookie's value, if the request carries one.
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.trim().to_string())
-        .filter(|v| !v.is_empty())
+    queue_server::api::auth::cookie_value(headers, COOKIE)
 }
 
 fn locked(name: &str, until: jiff::Timestamp) -> Error {

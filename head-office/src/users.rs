@@ -58,41 +58,40 @@ pub async fn add(pool: &Pool, name: &str, password_hash: &str) -> Result<()> {
 /// A new password: the lock lifts, the account is enabled again, and every
 /// session it had ends.
 pub async fn set_password(pool: &Pool, name: &str, password_hash: &str) -> Result<()> {
-    let mut db = pool.get().await?;
-    let tx = db.transaction().await?;
-    let changed = tx
-        .execute(
-            "UPDATE users SET password_hash = $2, disabled = false, wrong_in_row = 0, locked_until = NULL, changed_at = now() WHERE name = $1",
-            &[&name, &password_hash],
-        )
-        .await?;
-    if changed == 0 {
-        return Err(no_such_user(name));
-    }
-    tx.execute("DELETE FROM sessions WHERE name = $1", &[&name])
-        .await?;
-    audit(
-        &tx,
-        "command line",
+    change_account(
+        pool,
+        name,
         "user.password",
-        serde_json::json!({ "name": name }),
+        "UPDATE users SET password_hash = $2, disabled = false, wrong_in_row = 0, locked_until = NULL, changed_at = now() WHERE name = $1",
+        &[&name, &password_hash],
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
 }
 
 /// The account can no longer sign in; its sessions end.
 pub async fn disable(pool: &Pool, name: &str) -> Result<()> {
+    change_account(
+        pool,
+        name,
+        "user.disable",
+        "UPDATE users SET disabled = true, changed_at = now() WHERE name = $1",
+        &[&name],
+    )
+    .await
+}
+
+/// One change to `name`'s account (`update`, `$1` the name), its sessions
+/// ended and the change audited, in one transaction.
+async fn change_account(
+    pool: &Pool,
+    name: &str,
+    what: &str,
+    update: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<()> {
     let mut db = pool.get().await?;
     let tx = db.transaction().await?;
-    let changed = tx
-        .execute(
-            "UPDATE users SET disabled = true, changed_at = now() WHERE name = $1",
-            &[&name],
-        )
-        .await?;
-    if changed == 0 {
+    if tx.execute(update, params).await? == 0 {
         return Err(no_such_user(name));
     }
     tx.execute("DELETE FROM sessions WHERE name = $1", &[&name])
@@ -100,7 +99,7 @@ pub async fn disable(pool: &Pool, name: &str) -> Result<()> {
     audit(
         &tx,
         "command line",
-        "user.disable",
+        what,
         serde_json::json!({ "name": name }),
     )
     .await?;

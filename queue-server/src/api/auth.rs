@@ -208,13 +208,18 @@ pub const CONSOLE_HEADER: &str = "x-hall-console";
 
 /// The console cookie's value, if the request carries one.
 pub fn console_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(headers, CONSOLE_COOKIE)
+}
+
+/// The value of the cookie called `name`, if the request carries it.
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CONSOLE_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.trim().to_string())
         .filter(|v| !v.is_empty())
 }
