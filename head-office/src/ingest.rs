@@ -165,15 +165,14 @@ pub async fn run(js: jetstream::Context, pool: Pool, changed: broadcast::Sender<
                 }
             }
             let Some(last) = batch.last() else { continue };
-            let mut backoff = Duration::from_millis(200);
-            let halls = loop {
-                match take_batch(&pool, &mut placings, &batch).await {
-                    Ok(halls) => break halls,
-                    Err(e) => {
-                        tracing::warn!(error = format!("{e:#}"), retry_in = ?backoff, "PostgreSQL did not take a batch; nothing acknowledged");
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(10));
-                    }
+            let halls = match take_batch(&pool, &mut placings, &batch).await {
+                Ok(halls) => halls,
+                Err(e) => {
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        "PostgreSQL did not take a batch; taking its messages one by one"
+                    );
+                    take_one_by_one(&pool, &mut placings, &batch).await
                 }
             };
             if let Err(e) = last.ack().await {
@@ -187,6 +186,80 @@ pub async fn run(js: jetstream::Context, pool: Pool, changed: broadcast::Sender<
         tracing::warn!("the message stream ended; setting it up again");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Takes each message of a batch PostgreSQL refused in its own
+/// transaction: one it refuses for what the message holds (a text it
+/// cannot store, say) goes to `refused` with PostgreSQL's words, so it
+/// cannot hold up the halls' events behind it. Any other failure
+/// (PostgreSQL away, a deadlock) is retried until it passes.
+async fn take_one_by_one(
+    pool: &Pool,
+    placings: &mut HashMap<String, Placing>,
+    batch: &[jetstream::Message],
+) -> Vec<String> {
+    let mut halls = Vec::new();
+    for m in batch {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            let failed = match take_batch(pool, placings, std::slice::from_ref(m)).await {
+                Ok(changed) => {
+                    for h in changed {
+                        if !halls.contains(&h) {
+                            halls.push(h);
+                        }
+                    }
+                    break;
+                }
+                Err(e) => match refused_for_its_content(&e) {
+                    Some(why) => match refuse(pool, m, &why).await {
+                        Ok(()) => break,
+                        Err(e) => e,
+                    },
+                    None => e,
+                },
+            };
+            tracing::warn!(error = format!("{failed:#}"), retry_in = ?backoff, "PostgreSQL did not take a message; nothing acknowledged");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(10));
+        }
+    }
+    halls
+}
+
+/// PostgreSQL's reason when it refused a statement for the data in it
+/// (SQL states of class 22, data exception, and 23, integrity), which
+/// no retry would change.
+fn refused_for_its_content(e: &anyhow::Error) -> Option<String> {
+    let db = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<tokio_postgres::Error>())?;
+    let code = db.code()?.code();
+    (code.starts_with("22") || code.starts_with("23")).then(|| {
+        format!(
+            "PostgreSQL cannot store it: {}",
+            db.as_db_error()
+                .map_or_else(|| db.to_string(), |d| d.message().to_string())
+        )
+    })
+}
+
+/// Keeps a message that will never be taken, and why.
+async fn refuse(pool: &Pool, m: &jetstream::Message, why: &str) -> anyhow::Result<()> {
+    tracing::warn!(subject = %m.subject, reason = %why, "message refused");
+    pool.get()
+        .await?
+        .execute(
+            "INSERT INTO refused (subject, reason, body) VALUES ($1, $2, $3)",
+            &[
+                &m.subject.as_str(),
+                &why,
+                &String::from_utf8_lossy(&m.payload[..m.payload.len().min(4096)])
+                    .replace('\0', "\\u0000"),
+            ],
+        )
+        .await?;
+    Ok(())
 }
 
 /// What one message is, once read.
