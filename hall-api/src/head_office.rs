@@ -60,16 +60,25 @@ pub enum PushChange {
     Notice { notice: Option<I18nText> },
     /// The hall, or some of its services, closed for a time.
     Closure { closure: NewClosure },
+    /// A new member of staff; the PIN only as head office hashed it.
+    Staff {
+        number: String,
+        name: String,
+        pin_hash: String,
+    },
+    /// A member of staff who left: signed out and refused from now on.
+    StaffDisable { number: String },
 }
 
 /// The kinds of [`PushChange`], as a hall's configuration names those it accepts.
-pub const PUSH_KINDS: [&str; 2] = ["notice", "closure"];
+pub const PUSH_KINDS: [&str; 3] = ["notice", "closure", "staff"];
 
 impl PushChange {
     pub fn kind(&self) -> &'static str {
         match self {
             PushChange::Notice { .. } => "notice",
             PushChange::Closure { .. } => "closure",
+            PushChange::Staff { .. } | PushChange::StaffDisable { .. } => "staff",
         }
     }
 }

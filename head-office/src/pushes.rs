@@ -28,7 +28,49 @@ const IN_FLIGHT: usize = 512;
 #[serde(deny_unknown_fields)]
 pub struct NewPush {
     pub halls: Vec<String>,
-    pub changes: Vec<PushChange>,
+    pub changes: Vec<NewChange>,
+}
+
+/// A change as a user gives it: a new member of staff's PIN in clear,
+/// hashed before it is kept or sent ([`NewChange::into_push`]).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum NewChange {
+    Notice {
+        notice: Option<hall_api::I18nText>,
+    },
+    Closure {
+        closure: hall_api::NewClosure,
+    },
+    Staff {
+        number: String,
+        name: String,
+        pin: String,
+    },
+    StaffDisable {
+        number: String,
+    },
+}
+
+impl NewChange {
+    /// The change as halls get it; a PIN is checked as the hall checks
+    /// one and hashed with the hall's Argon2id.
+    pub async fn into_push(self, hasher: &queue_server::signin::PinHasher) -> Result<PushChange> {
+        Ok(match self {
+            NewChange::Notice { notice } => PushChange::Notice { notice },
+            NewChange::Closure { closure } => PushChange::Closure { closure },
+            NewChange::Staff { number, name, pin } => {
+                queue_server::hall::staff::valid_staff_number(&number)?;
+                queue_server::api::station::valid_pin(&pin)?;
+                PushChange::Staff {
+                    number,
+                    name,
+                    pin_hash: hasher.hash(pin).await?,
+                }
+            }
+            NewChange::StaffDisable { number } => PushChange::StaffDisable { number },
+        })
+    }
 }
 
 /// A push as kept, with each hall's answer.
@@ -53,13 +95,18 @@ pub struct PushTarget {
 
 /// Keeps a new push for `halls` (each must be a hall head office knows),
 /// with who set it, and answers its id.
-pub async fn create(pool: &Pool, by: &str, new: &NewPush) -> Result<i64> {
-    if new.changes.is_empty() {
+pub async fn create(
+    pool: &Pool,
+    by: &str,
+    halls: &[String],
+    changes: &[PushChange],
+) -> Result<i64> {
+    if changes.is_empty() {
         return Err(Error::BadRequest(
             "changes is empty: give at least one change to push".into(),
         ));
     }
-    let mut halls = new.halls.clone();
+    let mut halls = halls.to_vec();
     halls.sort();
     halls.dedup();
     if halls.is_empty() {
@@ -86,7 +133,7 @@ pub async fn create(pool: &Pool, by: &str, new: &NewPush) -> Result<i64> {
             "head office has never heard from hall {unknown}; check the id, or wait until the hall has shipped once"
         )));
     }
-    let changes = serde_json::to_value(&new.changes).map_err(|e| Error::Internal(e.to_string()))?;
+    let changes = serde_json::to_value(changes).map_err(|e| Error::Internal(e.to_string()))?;
     let id: i64 = tx
         .query_one(
             "INSERT INTO pushes (by, changes) VALUES ($1, $2) RETURNING id",

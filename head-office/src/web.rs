@@ -275,11 +275,15 @@ async fn push_create(
 ) -> Result<(axum::http::StatusCode, Json<pushes::PushView>)> {
     let Json(new) = body.map_err(|e| {
         Error::BadRequest(format!(
-            "{}; send {{\"halls\": [hall ids], \"changes\": [{{\"kind\": \"notice\", \"notice\": {{\"zh\", \"en\"}}}} or {{\"kind\": \"closure\", \"closure\": {{from, until, reason}}}}]}}",
+            "{}; send {{\"halls\": [hall ids], \"changes\": [{{\"kind\": \"notice\", \"notice\": {{\"zh\", \"en\"}}}} or {{\"kind\": \"closure\", \"closure\": {{from, until, reason}}}}, {{\"kind\": \"staff\", number, name, pin}} or {{\"kind\": \"staff_disable\", number}}]}}",
             e.body_text()
         ))
     })?;
-    let id = pushes::create(&st.pool, &user.name, &new).await?;
+    let mut changes = Vec::with_capacity(new.changes.len());
+    for change in new.changes {
+        changes.push(change.into_push(&st.hasher).await?);
+    }
+    let id = pushes::create(&st.pool, &user.name, &new.halls, &changes).await?;
     st.push_wake.notify_one();
     let view = pushes::recent(&st.pool, 50)
         .await?

@@ -272,13 +272,17 @@ fn the_head_office_link_takes_a_hall_id_tls_and_a_private_key() {
         (h.hall_id.as_str(), h.url.as_str()),
         ("gz-01", "tls://ho:4222")
     );
-    assert_eq!(h.accept, ["notice", "closure"], "all kinds by default");
+    assert_eq!(
+        h.accept,
+        ["notice", "closure", "staff"],
+        "all kinds by default"
+    );
     let base = section("gz-01", "tls://ho:4222", &seed);
     let c = Config::parse("hall.toml", &format!("{base}accept = [\"closure\"]\n")).unwrap();
     assert_eq!(c.head_office.unwrap().accept, ["closure"]);
-    let e = error_of(&format!("{base}accept = [\"staff\"]\n")).to_string();
+    let e = error_of(&format!("{base}accept = [\"services\"]\n")).to_string();
     assert!(
-        e.contains("accept names \"staff\"") && e.contains("notice, closure"),
+        e.contains("accept names \"services\"") && e.contains("notice, closure"),
         "{e}"
     );
 

@@ -1,5 +1,5 @@
 //! Changes head office pushes to the hall: each is the hall's own command
-//! (the notice, a closure) under the same rules as the manager's, all of a
+//! (the notice, a closure, staff accounts) under the same rules as the manager's, all of a
 //! push in one transaction. The hall's configuration says which kinds it
 //! accepts; what it refuses leaves it running on what it had.
 
@@ -34,9 +34,25 @@ impl Hall<'_> {
             let applied = match change {
                 PushChange::Notice { notice } => self.set_notice(notice.clone()),
                 PushChange::Closure { closure } => self.add_closure(closure).map(|_| ()),
+                PushChange::Staff {
+                    number,
+                    name,
+                    pin_hash,
+                } => {
+                    // The hall verifies PINs as Argon2id; anything else
+                    // would be an account nobody could ever sign in to.
+                    if !pin_hash.starts_with("$argon2id$") {
+                        Err(Error::BadRequest(format!(
+                            "the PIN of {number} is not an Argon2id hash"
+                        )))
+                    } else {
+                        self.add_staff(number, name, pin_hash).map(|_| ())
+                    }
+                }
+                PushChange::StaffDisable { number } => self.disable_staff(number),
             };
             applied.map_err(|e| match e {
-                Error::BadRequest(why) => {
+                Error::BadRequest(why) | Error::Conflict(why) | Error::NotFound(why) => {
                     Error::BadRequest(format!("change {} ({}): {why}", n + 1, change.kind()))
                 }
                 other => other,
