@@ -212,7 +212,7 @@ async fn take_one_by_one(
                     break;
                 }
                 Err(e) => match refused_for_its_content(&e) {
-                    Some(why) => match refuse(pool, m, &why).await {
+                    Some(why) => match refuse(pool, &m.subject, &why, &m.payload).await {
                         Ok(()) => break,
                         Err(e) => e,
                     },
@@ -245,16 +245,16 @@ fn refused_for_its_content(e: &anyhow::Error) -> Option<String> {
 }
 
 /// Keeps a message that will never be taken, and why.
-async fn refuse(pool: &Pool, m: &jetstream::Message, why: &str) -> anyhow::Result<()> {
-    tracing::warn!(subject = %m.subject, reason = %why, "message refused");
+pub async fn refuse(pool: &Pool, subject: &str, why: &str, payload: &[u8]) -> anyhow::Result<()> {
+    tracing::warn!(%subject, reason = %why, "message refused");
     pool.get()
         .await?
         .execute(
             "INSERT INTO refused (subject, reason, body) VALUES ($1, $2, $3)",
             &[
-                &m.subject.as_str(),
+                &subject,
                 &why,
-                &String::from_utf8_lossy(&m.payload[..m.payload.len().min(4096)])
+                &String::from_utf8_lossy(&payload[..payload.len().min(4096)])
                     .replace('\0', "\\u0000"),
             ],
         )

@@ -4,6 +4,7 @@
 //! hall's answer kept: applied, or refused and why. A hall that is off
 //! gets its pushes when it is back; it applies each once.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -159,6 +160,16 @@ pub async fn create(
 
 /// The newest pushes, each with every hall's answer.
 pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<PushView>> {
+    views(pool, limit, None).await
+}
+
+/// One push, with every hall's answer.
+pub async fn one(pool: &Pool, id: i64) -> Result<Option<PushView>> {
+    Ok(views(pool, 1, Some(id)).await?.pop())
+}
+
+/// The newest `limit` pushes (or only push `only`), newest first.
+async fn views(pool: &Pool, limit: i64, only: Option<i64>) -> Result<Vec<PushView>> {
     let rows = pool
         .get()
         .await?
@@ -166,10 +177,10 @@ pub async fn recent(pool: &Pool, limit: i64) -> Result<Vec<PushView>> {
             "SELECT p.id, p.by, p.at, p.changes, \
                COALESCE(jsonb_agg(jsonb_build_object('hall', t.hall_id, 'state', t.state, 'reason', t.reason, \
                  'tries', t.tries, 'answered_at', t.answered_at) ORDER BY t.hall_id), '[]') \
-             FROM (SELECT * FROM pushes ORDER BY id DESC LIMIT $1) p \
+             FROM (SELECT * FROM pushes WHERE $2::bigint IS NULL OR id = $2 ORDER BY id DESC LIMIT $1) p \
              JOIN push_targets t ON t.push_id = p.id \
              GROUP BY p.id, p.by, p.at, p.changes ORDER BY p.id DESC",
-            &[&limit],
+            &[&limit, &only],
         )
         .await?;
     fn parse<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T> {
@@ -221,13 +232,31 @@ async fn send_pending(
             &[],
         )
         .await?;
-    let sends = rows.into_iter().map(|r| {
-        let (id, hall, by): (i64, String, String) = (r.get(0), r.get(1), r.get(2));
-        let changes: serde_json::Value = r.get(3);
-        async move {
-            let answer = ask(client, id, &hall, by, changes).await;
-            (id, hall, answer)
+    // A push's body is the same for every hall it names: encode it once.
+    let mut bodies: HashMap<i64, Option<bytes::Bytes>> = HashMap::new();
+    let mut targets = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id: i64 = r.get(0);
+        let body = bodies
+            .entry(id)
+            .or_insert_with(|| {
+                let changes: Vec<PushChange> = serde_json::from_value(r.get(3)).ok()?;
+                let push = Push {
+                    id,
+                    by: r.get(2),
+                    changes,
+                };
+                serde_json::to_vec(&push).ok().map(Into::into)
+            })
+            .clone();
+        match body {
+            Some(body) => targets.push((id, r.get::<_, String>(1), body)),
+            None => tracing::warn!(push = id, "a kept push cannot be encoded; not sent"),
         }
+    }
+    let sends = targets.into_iter().map(|(id, hall, body)| async move {
+        let answer = ask(client, id, &hall, body).await;
+        (id, hall, answer)
     });
     let mut answers = futures_util::stream::iter(sends).buffer_unordered(IN_FLIGHT);
     let (mut applied, mut refused, mut waiting) = (0, 0, 0);
@@ -267,16 +296,10 @@ async fn ask(
     client: &async_nats::Client,
     id: i64,
     hall: &str,
-    by: String,
-    changes: serde_json::Value,
+    body: bytes::Bytes,
 ) -> Option<PushAnswer> {
-    let changes: Vec<PushChange> = serde_json::from_value(changes).ok()?;
-    let body = serde_json::to_vec(&Push { id, by, changes }).ok()?;
-    let reply = tokio::time::timeout(
-        ANSWER_TIMEOUT,
-        client.request(push_subject(hall), body.into()),
-    )
-    .await;
+    let reply =
+        tokio::time::timeout(ANSWER_TIMEOUT, client.request(push_subject(hall), body)).await;
     match reply {
         Ok(Ok(m)) => match serde_json::from_slice::<PushAnswer>(&m.payload) {
             Ok(a) if a.id == id || !a.applied => Some(PushAnswer { id, ..a }),

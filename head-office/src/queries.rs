@@ -59,6 +59,22 @@ pub struct DeviceAttention {
     pub why: String,
 }
 
+/// The devices of a hall's status that need staff.
+pub fn needing_attention(status: &HallStatus) -> Vec<DeviceAttention> {
+    status
+        .devices
+        .iter()
+        .filter_map(|d| {
+            d.attention().map(|(health, why)| DeviceAttention {
+                name: d.name.clone(),
+                role: d.role.clone(),
+                health,
+                why,
+            })
+        })
+        .collect()
+}
+
 /// Every hall now, in hall id order. One statement: each hall's "today"
 /// is its own (time zone and day start from its profile).
 pub async fn halls_now(pool: &Pool) -> Result<Vec<HallNow>> {
@@ -144,18 +160,7 @@ pub async fn halls_now(pool: &Pool) -> Result<Vec<HallNow>> {
                 shipping_lag_s: last_event_at.zip(received_at).map(|(a, b)| secs(a, b)),
                 silent_s: heard_at.map(|at| secs(at, now)),
                 silent: heard_at.is_none_or(|at| secs(at, now) > f64::from(3 * STATUS_INTERVAL_S)),
-                devices: status
-                    .iter()
-                    .flat_map(|s| &s.devices)
-                    .filter_map(|d| {
-                        d.attention().map(|(health, why)| DeviceAttention {
-                            name: d.name.clone(),
-                            role: d.role.clone(),
-                            health,
-                            why,
-                        })
-                    })
-                    .collect(),
+                devices: status.as_ref().map(needing_attention).unwrap_or_default(),
                 out_of_order: r.get(7),
             }
         })

@@ -6,12 +6,10 @@ use std::collections::HashMap;
 
 use deadpool_postgres::Pool;
 use futures_util::StreamExt;
-use hall_api::DeviceHealth;
 use hall_api::head_office::{HallStatus, Shipped, parse_subject};
 use tokio::sync::broadcast;
 
-/// What needs attention in a hall, as compared between beats.
-type Attention = Vec<(String, DeviceHealth, String)>;
+use crate::queries::{DeviceAttention, needing_attention};
 
 /// Subscribes to every hall's status for good (the client resubscribes
 /// after a reconnect by itself).
@@ -25,12 +23,16 @@ pub async fn run(client: async_nats::Client, pool: Pool, changed: broadcast::Sen
             }
         }
     };
-    let mut seen: HashMap<String, Attention> = HashMap::new();
+    // What needed attention in each hall at its last beat.
+    let mut seen: HashMap<String, Vec<DeviceAttention>> = HashMap::new();
     while let Some(m) = subscription.next().await {
         let status = match read(&m.subject, &m.payload) {
             Ok(s) => s,
             Err(reason) => {
-                refuse(&pool, &m.subject, &reason, &m.payload).await;
+                if let Err(e) = crate::ingest::refuse(&pool, &m.subject, &reason, &m.payload).await
+                {
+                    tracing::warn!(error = %e, "cannot keep the refusal");
+                }
                 continue;
             }
         };
@@ -39,11 +41,7 @@ pub async fn run(client: async_nats::Client, pool: Pool, changed: broadcast::Sen
             tracing::warn!(error = %e, hall = %status.hall, "cannot keep a hall's status");
             continue;
         }
-        let attention: Attention = status
-            .devices
-            .iter()
-            .filter_map(|d| d.attention().map(|(h, why)| (d.name.clone(), h, why)))
-            .collect();
+        let attention = needing_attention(&status);
         if seen.get(&status.hall) != Some(&attention) {
             seen.insert(status.hall.clone(), attention);
             let _ = changed.send(vec![status.hall]);
@@ -78,24 +76,6 @@ async fn keep(pool: &Pool, status: &HallStatus) -> anyhow::Result<()> {
         )
         .await?;
     Ok(())
-}
-
-async fn refuse(pool: &Pool, subject: &str, reason: &str, payload: &[u8]) {
-    tracing::warn!(%subject, %reason, "refused a hall's status");
-    let body = String::from_utf8_lossy(payload);
-    let kept = async {
-        pool.get()
-            .await?
-            .execute(
-                "INSERT INTO refused (subject, reason, body) VALUES ($1, $2, $3)",
-                &[&subject, &reason, &body.as_ref()],
-            )
-            .await?;
-        anyhow::Ok(())
-    };
-    if let Err(e) = kept.await {
-        tracing::warn!(error = %e, "cannot keep the refusal");
-    }
 }
 
 #[cfg(test)]

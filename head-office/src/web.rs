@@ -285,10 +285,8 @@ async fn push_create(
     }
     let id = pushes::create(&st.pool, &user.name, &new.halls, &changes).await?;
     st.push_wake.notify_one();
-    let view = pushes::recent(&st.pool, 50)
+    let view = pushes::one(&st.pool, id)
         .await?
-        .into_iter()
-        .find(|p| p.id == id)
         .ok_or_else(|| Error::Internal(format!("push {id} was kept but cannot be read")))?;
     Ok((axum::http::StatusCode::CREATED, Json(view)))
 }
