@@ -30,6 +30,7 @@ pub mod report_page;
 pub mod rules;
 pub mod signin;
 pub mod store;
+pub mod time_sources;
 pub mod tls;
 pub mod tokens;
 pub mod webhooks;

@@ -49,6 +49,13 @@ enum Command {
         #[arg(long)]
         tokens: PathBuf,
     },
+    /// Write chrony's sources file (--out, for example
+    /// /etc/chrony/sources.d/hall-queue.sources) from [time] servers, when
+    /// it does not hold them already; the hall-queue-time unit runs this.
+    TimeSources {
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Print the token_sha256 for a device token, to keep tokens out of the config file.
     HashToken { token: String },
     /// Staff accounts (the manager's API does the same while the server runs).
@@ -175,6 +182,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 c.counters.len(),
                 c.devices.len()
             );
+            Ok(())
+        }
+        Some(Command::TimeSources { out }) => {
+            use queue_server::time_sources;
+            let c = load_config(cli.config.as_ref())?;
+            let text = time_sources::chrony_sources(&c.time_servers);
+            let wrote = time_sources::write_if_changed(&out, &text)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            let servers = match c.time_servers.len() {
+                0 => "no time servers of the hall's (chrony keeps its own)".to_string(),
+                n => format!("{n} time servers ({})", c.time_servers.join(", ")),
+            };
+            match wrote {
+                true => println!("wrote {}: {servers}", out.display()),
+                false => println!("{} is up to date: {servers}", out.display()),
+            }
             Ok(())
         }
         Some(Command::InitConfig { out, tokens }) => {

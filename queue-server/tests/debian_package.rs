@@ -60,6 +60,8 @@ async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
         "queue-server.service",
         "queue-server-backup.service",
         "queue-server-backup.timer",
+        "hall-queue-time.service",
+        "hall-queue-time.path",
     ] {
         assert!(
             root.path(&format!("/usr/lib/systemd/system/{unit}"))
@@ -77,6 +79,11 @@ async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
         "test",
         "-L",
         "/etc/systemd/system/timers.target.wants/queue-server-backup.timer"
+    ]));
+    assert!(root.succeeds(&[
+        "test",
+        "-L",
+        "/etc/systemd/system/multi-user.target.wants/hall-queue-time.path"
     ]));
     let conffiles = root.run(&["dpkg-query", "-W", "-f=${Conffiles}", "hall-queue-server"]);
     assert!(
@@ -102,6 +109,8 @@ async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
         "check-config of the generated configuration",
     );
     assert!(checked.contains("configuration OK"), "{checked}");
+
+    chrony_takes_the_halls_time_servers(&root);
 
     // The installed server answers, with the kiosk token from the installer's file.
     let token = device_token(&root, "kiosk-1");
@@ -156,12 +165,192 @@ async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
         "/var/lib/queue-server",
         "/etc/hall-queue",
         "/etc/systemd/journald@hall-queue.conf",
+        "/etc/chrony/sources.d/hall-queue.sources",
     ] {
         assert!(
             !root.succeeds(&["test", "-e", gone]),
             "{gone} is left after purge"
         );
     }
+}
+
+/// What the probe does inside the booted machine, as root: the checks of
+/// an installer at a real box, with systemd running the installed units.
+const PROBE: &str = r#"
+pid=$(systemctl show -p MainPID --value queue-server)
+say server "$(systemctl is-active queue-server)"
+say server_uid "$(awk '/^Uid:/ {print $2}' /proc/$pid/status)"
+say hall_queue_uid "$(id -u hall-queue)"
+token=$(sed -n 's/^kiosk-1 = "\(.*\)"$/\1/p' /etc/hall-queue/device-tokens.txt)
+issue() {
+    curl -sS -H "authorization: Bearer $token" -H 'content-type: application/json' \
+        -d "{\"service\":\"pay\",\"idempotency_key\":\"$1\"}" http://127.0.0.1:8080/api/v1/tickets
+}
+say first_ticket "$(issue vm-1)"
+
+# A broken edit: the reload is refused and the serving server stays.
+cp /etc/hall-queue/hall.toml /root/hall.toml.good
+echo 'this is not toml' >> /etc/hall-queue/hall.toml
+systemctl reload queue-server; say broken_reload_rc $?
+say pid_before "$pid"
+say pid_after_broken "$(systemctl show -p MainPID --value queue-server)"
+say broken_in_journal "$(journalctl --namespace hall-queue -u queue-server -o cat | grep -m1 'hall.toml:')"
+
+# The hall's time server: the path unit rewrites chrony's sources, chrony takes it.
+cp /root/hall.toml.good /etc/hall-queue/hall.toml
+printf '\n[time]\nservers = ["10.20.0.1"]\n' >> /etc/hall-queue/hall.toml
+for i in $(seq 100); do chronyc -n sources 2>/dev/null | grep -q 10.20.0.1 && break; sleep 0.1; done
+say sources "$(grep -v '^#' /etc/chrony/sources.d/hall-queue.sources)"
+say chrony_has_it "$(chronyc -n sources | grep -c 10.20.0.1)"
+
+# The mended edit: the reload restarts the server, and the day goes on.
+systemctl reload queue-server; say good_reload_rc $?
+for i in $(seq 100); do
+    new=$(systemctl show -p MainPID --value queue-server)
+    [ "$new" != "$pid" ] && [ "$new" != 0 ] && curl -sf http://127.0.0.1:8080/healthz >/dev/null && break
+    sleep 0.1
+done
+say pid_after_good "$(systemctl show -p MainPID --value queue-server)"
+say second_ticket "$(issue vm-2)"
+
+# The nightly backup, started as its timer would.
+say timer "$(systemctl is-enabled queue-server-backup.timer) $(systemctl is-active queue-server-backup.timer)"
+systemctl start queue-server-backup.service; say backup_rc $?
+say backups "$(ls /var/lib/queue-server/backups | wc -l)"
+
+# The hardening, as systemd rates the units it runs.
+for u in queue-server queue-server-backup hall-queue-time; do
+    say "security_$u" "$(systemd-analyze security --no-pager $u 2>&1 | tail -1)"
+done
+say failed "$(systemctl --failed --no-legend --plain 'queue-server*' 'hall-queue*' | tr '\n' ' ')"
+"#;
+
+/// The installed units under a real systemd, in a virtual machine booted
+/// from a Debian root with the package (`hall_testkit::machine`): the
+/// server starts as its user behind its hardening and serves; a broken
+/// edit is refused by `reload` while the server stays; the hall's time
+/// server reaches chrony through the path unit; a mended edit restarts it
+/// and numbering goes on; the backup runs as its timer would start it.
+#[test]
+fn the_installed_units_run_under_systemd() {
+    let out = tempfile::tempdir().unwrap();
+    let deb = package(out.path(), 1);
+    let root = DebianRoot::bootstrap();
+    let mut wanted = hall_testkit::machine::BOOTABLE.to_vec();
+    wanted.push("chrony");
+    root.apt_get_install(&wanted);
+    root.dpkg_install(&deb);
+    let boot = hall_testkit::machine::boot(&root, PROBE);
+    println!(
+        "booted, probed and powered off in {:.1} s (emulated)",
+        boot.took.as_secs_f64()
+    );
+    assert_eq!(boot.get("server"), "active", "{}", boot.console);
+    assert_eq!(boot.get("server_uid"), boot.get("hall_queue_uid"));
+    assert!(
+        boot.get("first_ticket").contains("\"number\":\"A001\""),
+        "{}",
+        boot.get("first_ticket")
+    );
+
+    assert_ne!(
+        boot.get("broken_reload_rc"),
+        "0",
+        "a broken edit must not reload"
+    );
+    assert_eq!(
+        boot.get("pid_after_broken"),
+        boot.get("pid_before"),
+        "the server stays"
+    );
+    let said = boot.get("broken_in_journal");
+    assert!(said.contains("/etc/hall-queue/hall.toml:"), "{said}");
+
+    assert_eq!(boot.get("sources"), "server 10.20.0.1 iburst");
+    assert_eq!(
+        boot.get("chrony_has_it"),
+        "1",
+        "chrony reloaded its sources"
+    );
+
+    assert_eq!(boot.get("good_reload_rc"), "0");
+    assert_ne!(
+        boot.get("pid_after_good"),
+        boot.get("pid_before"),
+        "restarted"
+    );
+    assert!(
+        boot.get("second_ticket").contains("\"number\":\"A002\""),
+        "{}",
+        boot.get("second_ticket")
+    );
+
+    assert_eq!(boot.get("timer"), "enabled active");
+    assert_eq!(boot.get("backup_rc"), "0");
+    assert_eq!(boot.get("backups"), "1");
+    for unit in ["queue-server", "queue-server-backup", "hall-queue-time"] {
+        let rating = boot.get(&format!("security_{unit}"));
+        println!("{rating}");
+        assert!(
+            rating.contains(" OK") || rating.contains(" SAFE"),
+            "{rating}"
+        );
+    }
+    assert_eq!(boot.get("failed"), "", "{}", boot.console);
+}
+
+/// chrony (the package recommends it) gets `[time] servers` of the hall
+/// configuration: through the package's trigger when chrony comes after
+/// it, then from the command of the installed `hall-queue-time` unit, run
+/// as after an edit, once the installer lists the hall's servers.
+fn chrony_takes_the_halls_time_servers(root: &DebianRoot) {
+    root.apt_get_install(&["chrony"]);
+    let chrony_conf = root.run(&["cat", "/etc/chrony/chrony.conf"]);
+    assert!(
+        chrony_conf
+            .lines()
+            .any(|l| l.trim() == "sourcedir /etc/chrony/sources.d"),
+        "Debian's chrony reads sources.d:\n{chrony_conf}"
+    );
+    let unit = root.run(&["cat", "/usr/lib/systemd/system/hall-queue-time.service"]);
+    let exec: Vec<&str> = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("the unit's ExecStart")
+        .split_whitespace()
+        .collect();
+    let sources = "/etc/chrony/sources.d/hall-queue.sources";
+    let servers_in = || {
+        let text = root.run(&["cat", sources]);
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // Installing chrony after the server triggered the package: the file
+    // is there at once, without the hall's servers yet.
+    assert!(servers_in().is_empty());
+    assert_eq!(root.stat(sources), "644 root root");
+    assert!(
+        root.run(&exec)
+            .contains("is up to date: no time servers of the hall's")
+    );
+
+    root.run(&[
+        "sh",
+        "-c",
+        "printf '\\n[time]\\nservers = [\"ntp.company.lan\", \"10.20.0.1\"]\\n' >> /etc/hall-queue/hall.toml",
+    ]);
+    let said = root.run(&exec);
+    assert!(
+        said.contains("wrote") && said.contains("2 time servers"),
+        "{said}"
+    );
+    assert_eq!(
+        servers_in(),
+        ["server ntp.company.lan iburst", "server 10.20.0.1 iburst"]
+    );
+    assert!(root.run(&exec).contains("is up to date"));
 }
 
 /// The Pi's package: its binary is an arm64 one, and it runs (under
@@ -233,12 +422,28 @@ fn the_arm64_package_runs_under_qemu() {
 /// writes a configuration, checks it, and serves a ticket over HTTP.
 #[tokio::test]
 async fn the_static_server_runs_alone_in_an_empty_root() {
-    const TARGET: &str = "x86_64-unknown-linux-musl";
+    static_server_runs_alone("x86_64-unknown-linux-musl", "amd64", None).await;
+}
+
+/// The same for arm64 (a Pi, or a domestic ARM platform with an old
+/// glibc), run under qemu-aarch64, which is itself static: the root holds
+/// only the tarball's folder and the emulator.
+#[tokio::test]
+async fn the_static_arm64_server_runs_alone_in_an_empty_root() {
+    static_server_runs_alone(
+        "aarch64-unknown-linux-musl",
+        "arm64",
+        Some("/usr/bin/qemu-aarch64-static"),
+    )
+    .await;
+}
+
+async fn static_server_runs_alone(target: &str, arch: &str, emulator: Option<&str>) {
     let out = tempfile::tempdir().unwrap();
-    package_with(out.path(), &["--target", TARGET]);
-    let name = format!("hall-queue-server-{}-{TARGET}", env!("CARGO_PKG_VERSION"));
+    package_with(out.path(), &["--target", target]);
+    let name = format!("hall-queue-server-{}-{target}", env!("CARGO_PKG_VERSION"));
     let deb = out.path().join(format!(
-        "hall-queue-server_{}-1_amd64.deb",
+        "hall-queue-server_{}-1_{arch}.deb",
         env!("CARGO_PKG_VERSION")
     ));
     let mut depends = Command::new("dpkg-deb");
@@ -261,18 +466,29 @@ async fn the_static_server_runs_alone_in_an_empty_root() {
         .arg(root.path().join(&name).join("queue-server"));
     let kind = run(file, "file");
     assert!(kind.contains("static"), "{kind}");
+    if arch == "arm64" {
+        assert!(kind.contains("ARM aarch64"), "{kind}");
+    }
     let everything: Vec<_> = std::fs::read_dir(root.path()).unwrap().collect();
     assert_eq!(
         everything.len(),
         1,
         "the root holds only the tarball's folder"
     );
+    if let Some(emulator) = emulator {
+        let mut file = Command::new("file");
+        file.arg("-b").arg(emulator);
+        assert!(run(file, "file").contains("static"), "{emulator}");
+        std::fs::copy(emulator, root.path().join("emulator")).unwrap();
+    }
 
     let inside = |args: &[&str]| {
         let mut c = hall_testkit::debian::as_root("chroot");
-        c.arg(root.path())
-            .arg(format!("/{name}/queue-server"))
-            .args(args);
+        c.arg(root.path());
+        if emulator.is_some() {
+            c.arg("/emulator");
+        }
+        c.arg(format!("/{name}/queue-server")).args(args);
         c
     };
     let version = run(inside(&["--version"]), "--version in an empty root");

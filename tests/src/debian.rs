@@ -60,7 +60,15 @@ impl DebianRoot {
             .arg(dir.path())
             .arg("http://deb.debian.org/debian");
         run(c, "debootstrap of Debian Bookworm (needs Debian's mirror)");
-        DebianRoot { dir }
+        let root = DebianRoot { dir };
+        // What is installed here never starts its services: a daemon started
+        // in a chroot runs on the test machine (chrony would set its clock).
+        root.run(&[
+            "sh",
+            "-c",
+            "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d",
+        ]);
+        root
     }
 
     pub fn path(&self, inside: &str) -> PathBuf {
@@ -89,6 +97,17 @@ impl DebianRoot {
             .success()
     }
 
+    /// Writes a file inside (root's, with `mode`, its folders made).
+    pub fn write(&self, inside: &str, text: &str, mode: &str) {
+        let tmp = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(tmp.path(), text).unwrap();
+        let mut c = as_root("install");
+        c.args(["-D", "-m", mode])
+            .arg(tmp.path())
+            .arg(self.path(inside));
+        run(c, &format!("writing {inside}"));
+    }
+
     /// `mode owner group` of a path inside.
     pub fn stat(&self, inside: &str) -> String {
         self.run(&["stat", "-c", "%a %U %G", inside])
@@ -115,8 +134,13 @@ impl DebianRoot {
     /// `apt install ./PACKAGE`: its dependencies come from Debian's mirror.
     pub fn apt_install(&self, deb: &Path) -> String {
         let inside = self.copy_in(deb);
+        self.apt_get_install(&[&inside])
+    }
+
+    /// `apt-get install` of packages (names or `/path.deb` inside) from Debian's mirror.
+    pub fn apt_get_install(&self, packages: &[&str]) -> String {
         self.run(&["apt-get", "update", "-qq"]);
-        self.run(&[
+        let mut args = vec![
             "env",
             "DEBIAN_FRONTEND=noninteractive",
             "apt-get",
@@ -124,8 +148,9 @@ impl DebianRoot {
             "-y",
             "-qq",
             "--no-install-recommends",
-            &inside,
-        ])
+        ];
+        args.extend_from_slice(packages);
+        self.run(&args)
     }
 
     /// The installed server, from its installed path, as its user.

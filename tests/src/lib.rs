@@ -12,6 +12,7 @@ use hall_api::client::HallClient;
 pub mod billing;
 pub mod browser;
 pub mod debian;
+pub mod machine;
 pub mod measure;
 pub mod office;
 #[cfg(feature = "slint")]

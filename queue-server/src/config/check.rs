@@ -535,6 +535,11 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         }
     };
 
+    let time_servers = match &raw.time {
+        None => Vec::new(),
+        Some(t) => time_servers(&c, &t.servers)?,
+    };
+
     let head_office = match raw.head_office {
         None => None,
         Some(h) => Some(head_office(&c, h)?),
@@ -687,6 +692,7 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         ratings,
         retention_days,
         backups_kept,
+        time_servers,
         head_office,
         tls,
         hall: HallConfig {
@@ -849,6 +855,61 @@ fn head_office(
         ca: h.ca.map(Into::into),
         accept,
     })
+}
+
+/// NTP servers as chrony takes them: 1 to 8 host names or IP addresses,
+/// each once (a name with a space or a quote would break chrony's file).
+fn time_servers(
+    c: &Checker,
+    servers: &toml::Spanned<Vec<toml::Spanned<String>>>,
+) -> Result<Vec<String>, ConfigError> {
+    const MOST: usize = 8;
+    let list = servers.get_ref();
+    if list.is_empty() || list.len() > MOST {
+        return c.err(
+            servers.span(),
+            format!("time.servers lists {} servers", list.len()),
+            "give the hall's NTP servers, 1 to 8 (leave [time] out to keep chrony's own)",
+        );
+    }
+    let mut seen = HashSet::new();
+    for s in list {
+        let name = s.get_ref();
+        if !is_host(name) {
+            return c.err(
+                s.span(),
+                format!("time server {name:?} is not a host name or an IP address"),
+                "give a name such as \"ntp.company.lan\" or an address such as \"10.20.0.1\"",
+            );
+        }
+        if !seen.insert(name.to_ascii_lowercase()) {
+            return c.err(
+                s.span(),
+                format!("time server {name:?} is listed twice"),
+                "list each server once",
+            );
+        }
+    }
+    Ok(list.iter().map(|s| s.get_ref().clone()).collect())
+}
+
+/// An IP address, or a DNS name: labels of letters, digits and '-' (not at
+/// either end), 1 to 63 characters each, 253 in all.
+fn is_host(name: &str) -> bool {
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let name = name.strip_suffix('.').unwrap_or(name);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 pub(super) struct Checker<'a> {

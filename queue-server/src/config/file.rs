@@ -35,6 +35,15 @@ pub(super) struct RawConfig {
     pub(super) backup: Option<RawBackup>,
     #[serde(default)]
     pub(super) head_office: Option<RawHeadOffice>,
+    #[serde(default)]
+    pub(super) time: Option<RawTime>,
+}
+
+/// The hall's own time servers, for the box's NTP client (chrony).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTime {
+    pub(super) servers: Spanned<Vec<Spanned<String>>>,
 }
 
 /// Shipping the hall's events to head office's NATS JetStream.

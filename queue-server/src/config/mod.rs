@@ -52,6 +52,9 @@ pub struct Config {
     pub remote: Option<RemoteConfig>,
     /// The newest nightly backups kept (within the retention period).
     pub backups_kept: u32,
+    /// The hall's own NTP servers (host names or addresses), for chrony;
+    /// empty leaves chrony with its own.
+    pub time_servers: Vec<String>,
     /// Shipping events to head office; `None`: the hall stands alone.
     pub head_office: Option<HeadOfficeConfig>,
 }

@@ -305,3 +305,39 @@ fn the_head_office_link_takes_a_hall_id_tls_and_a_private_key() {
     let e = error_of(&section("gz-01", "tls://ho:4222", &account)).to_string();
     assert!(e.contains("not a user's"), "{e}");
 }
+
+#[test]
+fn time_servers_are_host_names_or_addresses() {
+    let with = |list: &str| format!("{SPEC_EXAMPLE}\n[time]\nservers = {list}\n");
+    let c = Config::parse(
+        "hall.toml",
+        &with(r#"["ntp.company.lan", "10.20.0.1", "fd00::123"]"#),
+    )
+    .unwrap();
+    assert_eq!(
+        c.time_servers,
+        ["ntp.company.lan", "10.20.0.1", "fd00::123"]
+    );
+    assert!(
+        Config::parse("hall.toml", SPEC_EXAMPLE)
+            .unwrap()
+            .time_servers
+            .is_empty()
+    );
+    for (list, expect) in [
+        (r#"[]"#, "lists 0 servers"),
+        (r#"["ntp one.lan"]"#, "is not a host name"),
+        (r#"["ntp.lan\"; makestep"]"#, "is not a host name"),
+        (r#"["-ntp.lan"]"#, "is not a host name"),
+        (r#"["ntp.lan", "NTP.lan"]"#, "listed twice"),
+    ] {
+        let bad = with(list);
+        let e = error_of(&bad);
+        assert!(e.to_string().contains(expect), "{list} -> {e}");
+        assert_eq!(
+            e.line,
+            Some(line_of(&bad, bad.find("servers =").unwrap())),
+            "{list}"
+        );
+    }
+}
