@@ -51,6 +51,72 @@ pub fn push_subject(hall: &str) -> String {
     format!("office.{hall}.push")
 }
 
+/// Where head office relays a phone's request for one of the hall's public
+/// pages (request/reply over the hall's own outbound connection, so a
+/// phone on mobile data reaches a hall that opens no port). The request's
+/// method, path and client go in the NATS headers below, its body as the
+/// payload; the answer likewise.
+pub fn relay_subject(hall: &str) -> String {
+    format!("office.{hall}.public")
+}
+
+/// Where head office serves a hall's public pages: `/h/<hall_id>/t/<code>`
+/// is the hall's `/t/<code>`. A ticket's QR points here when the hall's
+/// `public_url` is head office's address followed by this.
+pub fn relay_prefix(hall: &str) -> String {
+    format!("/h/{hall}")
+}
+
+/// NATS headers of a relayed request and its answer.
+pub mod relay_header {
+    /// The request's method (`GET`, `POST`, `PUT`).
+    pub const METHOD: &str = "Hall-Method";
+    /// The path inside the hall, with its query: `/t/XK7P2Q?lang=en`.
+    pub const PATH: &str = "Hall-Path";
+    /// The phone's IP address, for the hall's per-client limits.
+    pub const CLIENT: &str = "Hall-Client";
+    /// The answer's HTTP status.
+    pub const STATUS: &str = "Hall-Status";
+    /// HTTP headers carried as they are, both ways (the hall's page
+    /// policy among them, so a relayed page is as locked down as at the hall).
+    pub const CARRIED: [&str; 7] = [
+        "Content-Type",
+        "Accept-Language",
+        "Cache-Control",
+        "Retry-After",
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+    ];
+}
+
+/// The largest body relayed either way: the public pages, their scripts
+/// and a booking's QR are far below it.
+pub const RELAY_BODY_MAX: usize = 256 * 1024;
+
+/// Whether a hall path may be reached through head office: the phone's
+/// pages (ticket, remote ticket, entrance, booking), their assets and the
+/// public API; never a staff page or an endpoint that needs a token.
+pub fn is_relayed_path(path: &str) -> bool {
+    const PAGES: [&str; 2] = ["/take", "/book"];
+    const UNDER: [&str; 4] = ["/t/", "/here/", "/booking/", "/api/v1/public/"];
+    const ASSETS: [&str; 6] = [
+        "/assets/style.css",
+        "/assets/ticket.js",
+        "/assets/rating.js",
+        "/assets/take.js",
+        "/assets/here.js",
+        "/assets/book.js",
+    ];
+    !path.contains("/../")
+        && !path.contains("//")
+        && (PAGES.contains(&path)
+            || ASSETS.contains(&path)
+            || UNDER
+                .iter()
+                .any(|p| path.strip_prefix(p).is_some_and(|rest| !rest.is_empty())))
+}
+
 /// One change head office sets for halls, applied by each with the same
 /// command and rules as its own manager's.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -252,5 +318,43 @@ mod tests {
         assert!(!valid_hall_id(&"a".repeat(33)));
         assert!(!valid_hall_id("-a"));
         assert!(valid_hall_id("hall-0042"));
+    }
+}
+
+#[cfg(test)]
+mod relay_tests {
+    use super::is_relayed_path;
+
+    #[test]
+    fn only_the_phones_pages_are_relayed() {
+        for yes in [
+            "/t/XK7P2Q",
+            "/take",
+            "/book",
+            "/booking/B1234",
+            "/here/ABC123",
+            "/assets/ticket.js",
+            "/api/v1/public/tickets/XK7P2Q",
+            "/api/v1/public/rating-setup",
+        ] {
+            assert!(is_relayed_path(yes), "{yes}");
+        }
+        for no in [
+            "/manager",
+            "/counter",
+            "/guide",
+            "/api/v1/hall",
+            "/api/v1/tickets",
+            "/api/v1/events",
+            "/metrics",
+            "/assets/manager.js",
+            "/t/",
+            "/takeover",
+            "/api/v1/public/../hall",
+            "/api/v1/public//x",
+            "",
+        ] {
+            assert!(!is_relayed_path(no), "{no}");
+        }
     }
 }

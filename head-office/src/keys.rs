@@ -5,17 +5,19 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use hall_api::head_office::{inbox_prefix, push_subject, valid_hall_id};
+use hall_api::head_office::{inbox_prefix, push_subject, relay_subject, valid_hall_id};
 
 /// nats-server's `authorization.users` entry for `hall`: publish only
-/// under its own subjects, read only its own inbox (JetStream's acks) and
-/// head office's pushes to it, and answer only the requests it received.
+/// under its own subjects, read only its own inbox (JetStream's acks),
+/// head office's pushes to it and the phones' requests it relays there,
+/// and answer only the requests it received.
 pub fn user_entry(hall: &str, public_key: &str) -> String {
     format!(
         "{{ nkey: {public_key}, permissions: {{ publish: {{ allow: [\"halls.{hall}.>\"] }}, \
-         subscribe: {{ allow: [\"{}.>\", \"{}\"] }}, allow_responses: true }} }}",
+         subscribe: {{ allow: [\"{}.>\", \"{}\", \"{}\"] }}, allow_responses: true }} }}",
         inbox_prefix(hall),
-        push_subject(hall)
+        push_subject(hall),
+        relay_subject(hall)
     )
 }
 

@@ -9,6 +9,7 @@
 //! - [`keys`]: a hall's NATS user key and its permissions;
 //! - [`pushes`]: changes pushed to halls, and their answers;
 //! - [`queries`]: every hall now, rankings, one hall's day;
+//! - [`relay`]: the halls' phone pages, relayed to each hall over NATS;
 //! - [`users`]: who may sign in, their sessions, the audit log;
 //! - [`signin`]: the sign-in, and the session every API route needs;
 //! - [`web`]: the page and the API.
@@ -20,6 +21,7 @@ pub mod ingest;
 pub mod keys;
 pub mod pushes;
 pub mod queries;
+pub mod relay;
 pub mod signin;
 pub mod status;
 pub mod users;
@@ -43,7 +45,7 @@ pub async fn serve(
     let consumer = tokio::spawn(ingest::run(js, pool.clone(), changed.clone()));
     let heartbeats = tokio::spawn(status::run(client.clone(), pool.clone(), changed.clone()));
     tracing::info!(listen = %listener.local_addr()?, nats = %cfg.nats.url, "head office ready");
-    let state = web::AppState::new(pool.clone(), changed);
+    let state = web::AppState::new(pool.clone(), changed, client.clone());
     let pusher = tokio::spawn(pushes::run(client, pool, state.push_wake.clone()));
     let app = web::router(state);
     axum::serve(

@@ -4,11 +4,12 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::{Json, Router, middleware};
 use deadpool_postgres::Pool;
 use futures_util::Stream;
@@ -19,7 +20,7 @@ use tokio::sync::broadcast;
 
 use crate::error::{Error, Result};
 use crate::queries::{self, HallNow, HallPeriod, Metric};
-use crate::{pushes, signin};
+use crate::{pushes, relay, signin};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,13 +33,20 @@ pub struct AppState {
     pub hasher: PinHasher,
     /// Wakes the pusher when a push is made.
     pub push_wake: Arc<tokio::sync::Notify>,
+    /// Relays the phones' pages to their halls.
+    pub nats: async_nats::Client,
 }
 
 impl AppState {
-    pub fn new(pool: Pool, changed: broadcast::Sender<Vec<String>>) -> AppState {
+    pub fn new(
+        pool: Pool,
+        changed: broadcast::Sender<Vec<String>>,
+        nats: async_nats::Client,
+    ) -> AppState {
         AppState {
             pool,
             changed,
+            nats,
             guard: Arc::default(),
             hasher: PinHasher::start(),
             push_wake: Arc::default(),
@@ -69,6 +77,11 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Html(PAGE) }))
         .route("/healthz", get(health))
         .route("/api/v1/sign-in", post(signin::sign_in))
+        // The halls' phone pages, for phones outside the halls' networks.
+        .route(
+            "/h/{hall}/{*rest}",
+            any(relay::relay).layer(DefaultBodyLimit::max(relay::REQUEST_BODY_MAX)),
+        )
         .merge(signed_in)
         .with_state(state)
 }

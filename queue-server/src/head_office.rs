@@ -14,7 +14,8 @@
 //! account may publish under `halls.<hall_id>.` and read only its inbox.
 //! Beside the events, the hall's status (its devices) goes every 30 s to
 //! `halls.<hall_id>.status`, so head office sees kiosks in fault and halls
-//! gone silent.
+//! gone silent. Head office's pushes (`Pushes`) and the phones' requests
+//! it relays (`crate::relay`) come back over the same connection.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -109,6 +110,8 @@ pub struct Shipping {
     pub connected: AtomicBool,
     pub shipped_through: AtomicI64,
     last_error: Mutex<Option<String>>,
+    /// The router phones' requests relayed by head office run through.
+    pub public: crate::relay::PublicRouter,
 }
 
 impl Shipping {
@@ -336,6 +339,14 @@ impl Shipper {
                 hall_id: self.cfg.hall_id.clone(),
                 accept: self.cfg.accept.clone(),
                 writer: self.writer.clone(),
+                shutdown: self.shutdown.clone(),
+            }
+            .run(client.clone()),
+        );
+        tokio::spawn(
+            crate::relay::Relay {
+                hall_id: self.cfg.hall_id.clone(),
+                router: self.state.public.clone(),
                 shutdown: self.shutdown.clone(),
             }
             .run(client.clone()),

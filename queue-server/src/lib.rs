@@ -26,6 +26,7 @@ pub mod head_office;
 pub mod http;
 pub mod load_test;
 pub mod metrics;
+pub mod relay;
 pub mod report_page;
 pub mod rules;
 pub mod signin;
@@ -225,13 +226,24 @@ pub async fn serve(
             tls: Some(t.acceptor()),
         });
     }
-    http::serve(listeners, api::router(state), async move {
+    let app = api::router(state.clone());
+    if let Some(shipping) = &state.shipping {
+        // Phones' requests relayed by head office take the same routes.
+        shipping.public.set(Some(app.clone()));
+    }
+    http::serve(listeners, app, async move {
         shutdown.await;
         tracing::info!("shutting down");
         // Ends the live event streams, so their connections can close.
         let _ = stop_tx.send(true);
     })
     .await;
+    if let Some(shipping) = &state.shipping {
+        // The router holds the writer's handle: the writer ends only once
+        // every handle is gone.
+        shipping.public.set(None);
+    }
+    drop(state);
     watchdog.abort();
     probe.abort();
     retention.abort();

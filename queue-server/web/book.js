@@ -22,7 +22,8 @@ let day = null;
 let slots = [];
 let booking = null;
 let message = "";
-const tracking = location.pathname.startsWith("/booking/") ? location.pathname.split("/").pop() : null;
+// The page is /booking/CODE in the hall, /h/HALL/booking/CODE at head office.
+const tracking = (location.pathname.match(/\/booking\/([^/]+)$/) || [])[1] || null;
 const t = (key, vars = {}) => TEXT[lang][key].replace(/\{(\w+)\}/g, (_, k) => vars[k]);
 const tz = () => (setup && setup.timezone) || (booking && booking.timezone) || undefined;
 const locale = () => (lang === "zh" ? "zh-CN" : "en-GB");
@@ -114,7 +115,7 @@ function renderBooking() {
   $("booked-box").classList.toggle("hidden", !open);
   $("booked-code-label").textContent = t("code");
   $("booked-code").textContent = booking.code;
-  $("booked-qr").src = `/api/v1/public/bookings/${booking.tracking_code}/qr`;
+  $("booked-qr").src = `api/v1/public/bookings/${booking.tracking_code}/qr`;
   $("booked-qr").alt = `QR ${booking.code}`;
   $("booked-how").textContent = t("how", { from: clock(booking.check_in_from), until: clock(booking.check_in_until) });
   const s = setup && setup.services.find((x) => x.id === booking.service);
@@ -156,13 +157,13 @@ function renderChangeSlots(open) {
 
 async function showChangeSlots() {
   const day = new Date(booking.slot_start).toLocaleDateString("en-CA", { timeZone: tz() });
-  const r = await fetch(`/api/v1/public/services/${encodeURIComponent(booking.service)}/slots?date=${day}`);
+  const r = await fetch(`api/v1/public/services/${encodeURIComponent(booking.service)}/slots?date=${day}`);
   changeSlots = r.ok ? await r.json() : [];
   render();
 }
 
 async function moveTo(start) {
-  const r = await fetch(`/api/v1/public/bookings/${encodeURIComponent(tracking)}`, {
+  const r = await fetch(`api/v1/public/bookings/${encodeURIComponent(tracking)}`, {
     method: "PUT",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ slot_start: start }),
@@ -177,7 +178,7 @@ async function loadSlots() {
   message = "";
   if (!day) day = setup.today;
   try {
-    const r = await fetch(`/api/v1/public/services/${encodeURIComponent(service)}/slots?date=${day}`);
+    const r = await fetch(`api/v1/public/services/${encodeURIComponent(service)}/slots?date=${day}`);
     slots = r.ok ? await r.json() : [];
   } catch (e) { message = t("offline"); }
   render();
@@ -193,7 +194,7 @@ async function book(start) {
   const key = sessionStorage.getItem("book-key") || newKey();
   sessionStorage.setItem("book-key", key);
   try {
-    const r = await fetch("/api/v1/public/bookings", {
+    const r = await fetch("api/v1/public/bookings", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ service, slot_start: start, idempotency_key: key, lang }),
@@ -206,7 +207,7 @@ async function book(start) {
       await loadSlots();
       return;
     }
-    location.href = `/booking/${body.tracking_code}`;
+    location.href = `booking/${body.tracking_code}`;
   } catch (e) {
     message = t("offline");
     render();
@@ -215,7 +216,7 @@ async function book(start) {
 
 async function loadBooking() {
   try {
-    const r = await fetch(`/api/v1/public/bookings/${encodeURIComponent(tracking)}`);
+    const r = await fetch(`api/v1/public/bookings/${encodeURIComponent(tracking)}`);
     if (r.status === 404) { message = t("not_found"); render(); return; }
     booking = await r.json();
   } catch (e) { message = t("offline"); }
@@ -223,7 +224,7 @@ async function loadBooking() {
 }
 
 $("cancel").addEventListener("click", async () => {
-  const r = await fetch(`/api/v1/public/bookings/${encodeURIComponent(tracking)}/cancel`, { method: "POST" });
+  const r = await fetch(`api/v1/public/bookings/${encodeURIComponent(tracking)}/cancel`, { method: "POST" });
   const body = await r.json();
   message = r.ok ? "" : t("refused", { why: body.error ? body.error.message : r.statusText });
   if (r.ok) booking = body;
@@ -231,6 +232,6 @@ $("cancel").addEventListener("click", async () => {
 });
 $("change").addEventListener("click", showChangeSlots);
 $("lang-toggle").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("lang", lang); render(); });
-fetch("/api/v1/public/booking-setup").then((r) => r.json()).then((s) => { setup = s; render(); }).catch(() => { message = t("offline"); render(); });
+fetch("api/v1/public/booking-setup").then((r) => r.json()).then((s) => { setup = s; render(); }).catch(() => { message = t("offline"); render(); });
 if (tracking) { loadBooking(); setInterval(loadBooking, 10000); }
 render();

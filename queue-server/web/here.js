@@ -27,7 +27,7 @@ async function checkIn() {
   let why = null;
   for (const code of mine) {
     try {
-      const response = await fetch(`/api/v1/public/tickets/${encodeURIComponent(code)}/check-in`, {
+      const response = await fetch(`api/v1/public/tickets/${encodeURIComponent(code)}/check-in`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ place }),
@@ -44,7 +44,7 @@ async function checkIn() {
     }
   }
   if (first) {
-    location.replace(`/t/${first}`);
+    location.replace(`t/${first}`);
   } else {
     status.textContent = t("failed", { why: why || "" });
   }

@@ -85,7 +85,7 @@ async function take(service) {
   error = "busy";
   render();
   try {
-    const response = await fetch("/api/v1/public/remote-tickets", {
+    const response = await fetch("api/v1/public/remote-tickets", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ service, idempotency_key: keyFor(service), lang }),
@@ -104,7 +104,7 @@ async function take(service) {
     const mine = JSON.parse(localStorage.getItem("remote-tickets") || "[]");
     if (!mine.includes(body.tracking_code)) mine.push(body.tracking_code);
     localStorage.setItem("remote-tickets", JSON.stringify(mine.slice(-5)));
-    location.href = `/t/${body.tracking_code}`;
+    location.href = `t/${body.tracking_code}`;
   } catch (e) {
     error = "offline";
     render();
@@ -113,7 +113,7 @@ async function take(service) {
 
 async function load() {
   try {
-    const response = await fetch("/api/v1/public/remote-setup");
+    const response = await fetch("api/v1/public/remote-setup");
     if (response.status === 404) { error = "none"; render(); return; }
     if (!response.ok) throw new Error(response.statusText);
     setup = await response.json();

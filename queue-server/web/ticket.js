@@ -5,7 +5,7 @@ const TEXT = {
   zh: { waiting: "等候中", called: "请到 {counter} 办理", serving: "正在办理", held: "业务暂挂，请留在 {counter} 附近", done: "已办结", no_show: "已过号",
         cancelled: "已取消", transferred: "已转办", ahead: "前面还有", wait: "预计等候", people: "{n} 人",
         minutes: "约 {n} 分钟", soon: "马上", unknown: "暂无窗口办理", not_found: "找不到这张票，请核对二维码。",
-        offline: "暂时无法更新，稍后自动重试。", updated: "更新于 {time}", lang: "English",
+        offline: "暂时无法更新，稍后自动重试。", unreachable: "营业厅暂时无法连接，您的号码仍然有效；稍后自动重试。", updated: "更新于 {time}", lang: "English",
         rate: "请对本次服务进行评价", why: "请告诉我们原因", send: "提交", rated: "感谢您的评价：{level}",
         bring: "请携带：{items}", on_the_way: "请到厅签到", expired: "已作废：未在 {time} 前签到",
         check_in_by: "请在 {time} 前到厅签到，签到码", check_in_how: "在取号机输入签到码，或扫描大厅门口的二维码。签到前不会叫到您的号，但位置为您保留。",
@@ -14,7 +14,7 @@ const TEXT = {
   en: { waiting: "Waiting", called: "Please go to {counter}", serving: "Being served", held: "On hold: please stay near {counter}", done: "Done", no_show: "Missed",
         cancelled: "Cancelled", transferred: "Transferred", ahead: "Ahead of you", wait: "Estimated wait", people: "{n}",
         minutes: "about {n} min", soon: "very soon", unknown: "no counter open now", not_found: "No ticket has this code; check the QR code.",
-        offline: "Cannot update right now; retrying.", updated: "Updated {time}", lang: "中文",
+        offline: "Cannot update right now; retrying.", unreachable: "The hall cannot be reached right now; your ticket is still valid. Retrying.", updated: "Updated {time}", lang: "中文",
         rate: "Please rate this service", why: "What went wrong?", send: "Send", rated: "Thank you for rating: {level}",
         bring: "Please bring: {items}", on_the_way: "Check in when you arrive", expired: "Expired: not checked in by {time}",
         check_in_by: "Check in at the hall by {time} with the code", check_in_how: "Type it at a kiosk, or scan the QR code at the entrance. Until you check in your number is not called, but it keeps its place.",
@@ -120,7 +120,7 @@ function choose(choice) {
 }
 
 async function send(level, reasons) {
-  const response = await fetch(`/api/v1/public/tickets/${encodeURIComponent(code)}/rating`, {
+  const response = await fetch(`api/v1/public/tickets/${encodeURIComponent(code)}/rating`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ level, reasons }),
@@ -142,8 +142,10 @@ function remember(tracking) {
 
 async function poll() {
   try {
-    const response = await fetch(`/api/v1/public/tickets/${encodeURIComponent(code)}`);
+    const response = await fetch(`api/v1/public/tickets/${encodeURIComponent(code)}`);
     if (response.status === 404) { $("number").textContent = "—"; $("status").textContent = t("not_found"); return; }
+    // Head office relays this page; 503 is its word for a hall it cannot reach.
+    if (response.status === 503) { $("updated").textContent = t("unreachable"); return; }
     if (!response.ok) throw new Error(response.statusText);
     ticket = await response.json();
     if (ticket.remote) remember(code);
@@ -156,6 +158,6 @@ async function poll() {
 $("lang-toggle").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("lang", lang); render(); });
 $("rate-send").addEventListener("click", () => send(bad, [...chosen]));
 render();
-fetch("/api/v1/public/rating-setup").then((r) => r.json()).then((s) => { setup = s; render(); }).catch(() => {});
+fetch("api/v1/public/rating-setup").then((r) => r.json()).then((s) => { setup = s; render(); }).catch(() => {});
 poll();
 setInterval(poll, 3000);

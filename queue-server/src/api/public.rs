@@ -40,11 +40,13 @@ const CHART_JS: &str = include_str!("../../web/vendor/chart.umd.min.js");
 
 /// The pages load only their own scripts, styles and API, and no other
 /// site may frame them (so no page can dress up the counter's buttons).
+/// `base-uri 'self'`: the phone's pages name everything from a `<base>` of
+/// this site, which head office moves under the hall's prefix.
 pub const PAGE_POLICY: [(header::HeaderName, &str); 3] = [
     (
         header::CONTENT_SECURITY_POLICY,
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+         connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     ),
     (header::X_FRAME_OPTIONS, "DENY"),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
