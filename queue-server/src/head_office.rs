@@ -406,11 +406,29 @@ impl Shipper {
                     (250 * 2u64.saturating_pow(attempts.min(7) as u32)).min(30_000),
                 )
             });
-        if let Some(ca) = &self.cfg.ca {
-            options = options.add_root_certificates(ca.clone());
+        let mut url = self.cfg.url.clone();
+        match &self.cfg.proxy {
+            None => {
+                if let Some(ca) = &self.cfg.ca {
+                    options = options.add_root_certificates(ca.clone());
+                }
+            }
+            Some(proxy) => {
+                // The client dials the tunnel's loopback port, and the
+                // tunnel goes through the proxy to head office.
+                let target = url.trim_start_matches("tls://").to_string();
+                let host = target.rsplit_once(':').map_or(&*target, |(h, _)| h);
+                let tls = crate::proxy_tunnel::tls_for(host, self.cfg.ca.as_deref())?;
+                let local =
+                    crate::proxy_tunnel::open(proxy.clone(), target.clone(), self.shutdown.clone())
+                        .await?;
+                tracing::info!(%proxy, "the link to head office goes through the proxy");
+                options = options.tls_client_config(tls).ignore_discovered_servers();
+                url = format!("tls://{local}");
+            }
         }
         options
-            .connect(self.cfg.url.as_str())
+            .connect(url.as_str())
             .await
             .map_err(|e| format!("cannot set up the connection to {}: {e}", self.cfg.url))
     }

@@ -26,6 +26,7 @@ pub mod head_office;
 pub mod http;
 pub mod load_test;
 pub mod metrics;
+pub mod proxy_tunnel;
 pub mod relay;
 pub mod report_page;
 pub mod rules;

@@ -191,6 +191,86 @@ impl Drop for NatsServer {
     }
 }
 
+/// An HTTP proxy (Debian's tinyproxy) on loopback, as a branch network's
+/// way out: it opens CONNECT tunnels and logs each one.
+pub struct HttpProxy {
+    pub addr: SocketAddr,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl HttpProxy {
+    pub fn start(dir: &Path) -> HttpProxy {
+        let dir = dir.join("proxy");
+        std::fs::create_dir_all(&dir).expect("the proxy's directory");
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let log = dir.join("tinyproxy.log");
+        std::fs::write(&log, "").expect("the proxy's log");
+        // tinyproxy drops root for nobody, who must still write its log.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).unwrap();
+        // No ConnectPort line: CONNECT to any port (NATS is not 443).
+        let config = format!(
+            "User nobody\nGroup nogroup\nPort {port}\nListen 127.0.0.1\nAllow 127.0.0.1\n\
+             Timeout 600\nMaxClients 20\nLogFile \"{log}\"\nLogLevel Connect\n",
+            port = addr.port(),
+            log = log.display()
+        );
+        std::fs::write(dir.join("tinyproxy.conf"), config).expect("tinyproxy.conf");
+        let mut proxy = HttpProxy {
+            addr,
+            dir,
+            child: None,
+        };
+        proxy.launch();
+        proxy
+    }
+
+    fn launch(&mut self) {
+        let child = Command::new("tinyproxy")
+            .arg("-d")
+            .arg("-c")
+            .arg(self.dir.join("tinyproxy.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tinyproxy (Debian's tinyproxy package; scripts/setup installs it)");
+        self.child = Some(child);
+        wait_for_port(self.addr, "tinyproxy", || self.log());
+    }
+
+    /// `http://127.0.0.1:PORT`, as a hall's `[head_office] proxy`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("tinyproxy.log")).unwrap_or_default()
+    }
+
+    /// Stops it: every tunnel through it is cut.
+    pub fn stop(&mut self) {
+        if let Some(child) = self.child.take() {
+            stop_child(child, "tinyproxy");
+        }
+    }
+
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "tinyproxy is still running");
+        self.launch();
+    }
+}
+
+impl Drop for HttpProxy {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 fn stop_child(mut child: Child, what: &str) {
     // SAFETY: kill(2) on our own child's pid.
     unsafe {

@@ -822,6 +822,30 @@ fn head_office(
             "write it like \"tls://office.example.com:4222\"",
         );
     }
+    let proxy = match &h.proxy {
+        None => None,
+        Some(p) => {
+            let given = p.get_ref();
+            let hostport = given
+                .strip_prefix("http://")
+                .map(|r| r.trim_end_matches('/'))
+                .filter(|r| {
+                    r.rsplit_once(':').is_some_and(|(host, port)| {
+                        !host.is_empty()
+                            && !host.contains(['/', '@', ' '])
+                            && port.parse::<u16>().is_ok_and(|p| p > 0)
+                    })
+                });
+            let Some(hostport) = hostport else {
+                return c.err(
+                    p.span(),
+                    format!("head_office.proxy \"{given}\" is not an http://host:port address"),
+                    "write the proxy like \"http://proxy.company.lan:3128\" (the link to head office stays TLS inside it)",
+                );
+            };
+            Some(hostport.to_string())
+        }
+    };
     let seed_file = h.nkey_seed_file.get_ref();
     if let Err(problem) = crate::head_office::read_seed(std::path::Path::new(seed_file)) {
         return c.err(
@@ -854,6 +878,7 @@ fn head_office(
         nkey_seed_file: seed_file.into(),
         ca: h.ca.map(Into::into),
         accept,
+        proxy,
     })
 }
 

@@ -58,6 +58,8 @@ pub(super) struct RawHeadOffice {
     pub(super) ca: Option<String>,
     /// The kinds of change head office may push here; all if absent.
     pub(super) accept: Option<Spanned<Vec<String>>>,
+    /// An HTTP proxy the hall's network requires for going out (CONNECT).
+    pub(super) proxy: Option<Spanned<String>>,
 }
 
 /// The nightly backups.

@@ -70,6 +70,8 @@ pub struct HeadOfficeConfig {
     pub ca: Option<std::path::PathBuf>,
     /// The kinds of change head office may push (`hall_api::head_office::PUSH_KINDS`).
     pub accept: Vec<String>,
+    /// `host:port` of the HTTP proxy the link goes through (CONNECT), if any.
+    pub proxy: Option<String>,
 }
 
 /// HTTPS on the hall's network.

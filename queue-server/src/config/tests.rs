@@ -286,6 +286,28 @@ fn the_head_office_link_takes_a_hall_id_tls_and_a_private_key() {
         "{e}"
     );
 
+    let c = Config::parse(
+        "hall.toml",
+        &format!("{base}proxy = \"http://proxy.company.lan:3128\"\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        c.head_office.unwrap().proxy.as_deref(),
+        Some("proxy.company.lan:3128")
+    );
+    for bad in [
+        "socks5://proxy:1080",
+        "http://proxy.lan",
+        "http://user:pw@proxy:3128",
+        "http://proxy:0",
+    ] {
+        let e = error_of(&format!("{base}proxy = \"{bad}\"\n")).to_string();
+        assert!(
+            e.contains("is not an http://host:port address"),
+            "{bad}: {e}"
+        );
+    }
+
     let e = error_of(&section("gz.01", "tls://ho:4222", &seed)).to_string();
     assert!(e.contains("cannot be a hall id"), "{e}");
     let e = error_of(&section("gz-01", "nats://ho:4222", &seed)).to_string();
