@@ -229,6 +229,52 @@ impl Status {
     }
 }
 
+/// Head office's requests on one subject, each with where to answer it,
+/// until shutdown.
+pub(crate) struct Requests {
+    subscription: async_nats::Subscriber,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Requests {
+    /// Subscribes to `subject`, trying again while the link is not up yet.
+    pub(crate) async fn take(
+        client: &async_nats::Client,
+        subject: String,
+        what: &str,
+        shutdown: watch::Receiver<bool>,
+    ) -> Requests {
+        loop {
+            match client.subscribe(subject.clone()).await {
+                Ok(subscription) => {
+                    return Requests {
+                        subscription,
+                        shutdown,
+                    };
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot take {what} yet; retrying");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            }
+        }
+    }
+
+    /// The next request and its reply subject; `None` at shutdown.
+    pub(crate) async fn next(&mut self) -> Option<(async_nats::Message, async_nats::Subject)> {
+        use futures_util::StreamExt;
+        loop {
+            let m = tokio::select! {
+                m = self.subscription.next() => m?,
+                _ = self.shutdown.wait_for(|&stop| stop) => return None,
+            };
+            if let Some(reply) = m.reply.clone() {
+                return Some((m, reply));
+            }
+        }
+    }
+}
+
 /// Takes head office's pushes (`office.<hall_id>.push`, request/reply)
 /// and answers each: applied, or refused and why.
 struct Pushes {
@@ -241,28 +287,14 @@ struct Pushes {
 
 impl Pushes {
     async fn run(self, client: async_nats::Client) {
-        use futures_util::StreamExt;
-        let mut requests = loop {
-            match client.subscribe(push_subject(&self.hall_id)).await {
-                Ok(s) => break s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot take head office's pushes yet; retrying");
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                }
-            }
-        };
-        let mut shutdown = self.shutdown.clone();
-        loop {
-            let m = tokio::select! {
-                m = requests.next() => match m {
-                    Some(m) => m,
-                    None => return,
-                },
-                _ = shutdown.wait_for(|&stop| stop) => return,
-            };
-            let Some(reply) = m.reply.clone() else {
-                continue;
-            };
+        let mut requests = Requests::take(
+            &client,
+            push_subject(&self.hall_id),
+            "head office's pushes",
+            self.shutdown.clone(),
+        )
+        .await;
+        while let Some((m, reply)) = requests.next().await {
             let answer = match serde_json::from_slice::<Push>(&m.payload) {
                 Err(e) => PushAnswer {
                     id: 0,

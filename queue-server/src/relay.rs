@@ -50,29 +50,15 @@ pub struct Relay {
 
 impl Relay {
     pub async fn run(self, client: async_nats::Client) {
-        use futures_util::StreamExt;
-        let mut requests = loop {
-            match client.subscribe(relay_subject(&self.hall_id)).await {
-                Ok(s) => break s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot take phones' requests from head office yet; retrying");
-                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                }
-            }
-        };
+        let mut requests = crate::head_office::Requests::take(
+            &client,
+            relay_subject(&self.hall_id),
+            "phones' requests from head office",
+            self.shutdown.clone(),
+        )
+        .await;
         let turns = Arc::new(Semaphore::new(IN_FLIGHT));
-        let mut shutdown = self.shutdown.clone();
-        loop {
-            let m = tokio::select! {
-                m = requests.next() => match m {
-                    Some(m) => m,
-                    None => return,
-                },
-                _ = shutdown.wait_for(|&stop| stop) => return,
-            };
-            let Some(reply) = m.reply.clone() else {
-                continue;
-            };
+        while let Some((m, reply)) = requests.next().await {
             let Ok(turn) = turns.clone().acquire_owned().await else {
                 return;
             };
