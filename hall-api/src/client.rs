@@ -89,18 +89,24 @@ pub fn trusting_system_roots(
     }
 }
 
-/// rustls trusting only the certificates in `ca_pem`.
-pub fn pinned_tls(ca_pem: &[u8]) -> Result<rustls::ClientConfig, ClientError> {
+/// The certificates of a PEM file as rustls roots; `what` names the file
+/// in the messages. May be empty: the caller says what an empty file means.
+pub fn pem_roots(pem: &[u8], what: &str) -> Result<rustls::RootCertStore, String> {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_pem) {
-        let cert =
-            cert.map_err(|e| ClientError::Tls(format!("the hall CA file is not PEM: {e}")))?;
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert = cert.map_err(|e| format!("{what} is not PEM: {e}"))?;
         roots
             .add(cert)
-            .map_err(|e| ClientError::Tls(format!("the hall CA certificate is unusable: {e}")))?;
+            .map_err(|e| format!("{what} holds an unusable certificate: {e}"))?;
     }
+    Ok(roots)
+}
+
+/// rustls trusting only the certificates in `ca_pem`.
+pub fn pinned_tls(ca_pem: &[u8]) -> Result<rustls::ClientConfig, ClientError> {
+    let roots = pem_roots(ca_pem, "the hall CA file").map_err(ClientError::Tls)?;
     if roots.is_empty() {
         return Err(ClientError::Tls(
             "the hall CA file holds no certificate; copy ca.crt from the queue server".into(),

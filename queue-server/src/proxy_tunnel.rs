@@ -116,23 +116,20 @@ async fn read_head(from: &mut BufReader<TcpStream>) -> Result<String, String> {
 /// certificate must be valid for `host`, signed by `ca` (a PEM file) or,
 /// without one, by the system's CAs.
 pub fn tls_for(host: &str, ca: Option<&Path>) -> Result<rustls::ClientConfig, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    match ca {
+    let roots = match ca {
         Some(path) => {
-            use rustls::pki_types::pem::PemObject;
             let pem = std::fs::read(path)
                 .map_err(|e| format!("cannot read head office's CA {}: {e}", path.display()))?;
-            for cert in CertificateDer::pem_slice_iter(&pem) {
-                let cert = cert.map_err(|e| format!("{} is not PEM: {e}", path.display()))?;
-                roots.add(cert).map_err(|e| e.to_string())?;
-            }
+            hall_api::client::pem_roots(&pem, &path.display().to_string())?
         }
         None => {
+            let mut roots = rustls::RootCertStore::empty();
             for cert in rustls_native_certs::load_native_certs().certs {
                 let _ = roots.add(cert);
             }
+            roots
         }
-    }
+    };
     if roots.is_empty() {
         return Err("no CA to check head office's certificate with: give [head_office] ca or install ca-certificates".into());
     }
