@@ -80,6 +80,22 @@ pub fn default_db_path() -> PathBuf {
     data.join("queue-server").join("hall.db")
 }
 
+/// Plain HTTP on the LAN would carry tokens, PINs and account numbers in
+/// the clear: with TLS on, it stays on loopback. Checked before binding, so
+/// a refused address is never taken, and again by [`serve`].
+pub fn refuse_plain_http_on_the_network(
+    hall: &Config,
+    plain: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    if hall.tls.is_some() && !plain.ip().is_loopback() {
+        anyhow::bail!(
+            "plain HTTP would listen on {plain}, on the network, while [tls] is on; \
+             give --listen 127.0.0.1:PORT and let the LAN use tls.listen"
+        );
+    }
+    Ok(())
+}
+
 /// Runs the server on `listener` until `shutdown` completes, then lets the
 /// writer finish what it has and closes the database.
 pub async fn serve(
@@ -88,15 +104,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    // Plain HTTP on the LAN would carry tokens, PINs and account numbers
-    // in the clear: with TLS on, it stays on loopback.
-    let plain = listener.local_addr()?;
-    if hall.tls.is_some() && !plain.ip().is_loopback() {
-        anyhow::bail!(
-            "plain HTTP would listen on {plain}, on the network, while [tls] is on; \
-             give --listen 127.0.0.1:PORT and let the LAN use tls.listen"
-        );
-    }
+    refuse_plain_http_on_the_network(&hall, listener.local_addr()?)?;
     let tls = match &hall.tls {
         Some(cfg) => {
             let dir = cfg.dir.clone().unwrap_or_else(|| {

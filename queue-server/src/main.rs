@@ -293,6 +293,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .enable_all()
                 .max_blocking_threads(queue_server::READ_CONNECTIONS)
                 .build()?;
+            queue_server::refuse_plain_http_on_the_network(&hall, cli.listen)?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(cli.listen)
                     .await

@@ -7,9 +7,8 @@ use std::process::Command;
 
 use hall_api::IssueTicket;
 use hall_api::client::HallClient;
-use hall_testkit::debian::{
-    DebianRoot, InstalledServer, device_token, free_port, package, package_with, run,
-};
+use hall_testkit::debian::{DebianRoot, InstalledServer, device_token, package, package_with, run};
+use hall_testkit::free_port;
 
 #[tokio::test]
 async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {

@@ -257,15 +257,6 @@ impl Drop for InstalledServer {
     }
 }
 
-/// A free port on loopback.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The server's package of the test suite's own binary, at `revision`.
 pub fn package(out: &Path, revision: u32) -> PathBuf {
     package_with(

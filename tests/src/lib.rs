@@ -150,12 +150,35 @@ pub fn libfaketime() -> PathBuf {
         .expect("libfaketime is missing: apt-get install faketime (scripts/test installs it)")
 }
 
-/// A free port on 127.0.0.1 (the OS picks it; the server binds it next).
+/// A free port on 127.0.0.1 for a server the test starts next.
+///
+/// Taken below Linux's ephemeral range (32768–60999): a port the OS picks
+/// there can be handed to some client's outgoing connection before the
+/// server binds it. Each test process starts at its own offset, and a port
+/// is returned only once it binds on every address.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7_919) % COUNT,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    for _ in 0..COUNT {
+        let port = (FIRST + NEXT.fetch_add(1, Ordering::Relaxed) % COUNT) as u16;
+        if TcpListener::bind(("0.0.0.0", port)).is_ok()
+            && TcpListener::bind(("127.0.0.1", port)).is_ok()
+        {
+            return port;
+        }
+    }
+    panic!(
+        "no free port on 127.0.0.1 between {FIRST} and {}",
+        FIRST + COUNT
+    )
 }
 
 /// How to start the server.
