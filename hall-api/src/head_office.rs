@@ -134,10 +134,14 @@ pub enum PushChange {
     },
     /// A member of staff who left: signed out and refused from now on.
     StaffDisable { number: String },
+    /// A year's public holidays and extra working days (调休), as a holiday
+    /// file (the README's format): it takes the place of that year in the
+    /// hall's own files.
+    Holidays { year: i16, file: String },
 }
 
 /// The kinds of [`PushChange`], as a hall's configuration names those it accepts.
-pub const PUSH_KINDS: [&str; 3] = ["notice", "closure", "staff"];
+pub const PUSH_KINDS: [&str; 4] = ["notice", "closure", "staff", "calendar"];
 
 impl PushChange {
     pub fn kind(&self) -> &'static str {
@@ -145,6 +149,7 @@ impl PushChange {
             PushChange::Notice { .. } => "notice",
             PushChange::Closure { .. } => "closure",
             PushChange::Staff { .. } | PushChange::StaffDisable { .. } => "staff",
+            PushChange::Holidays { .. } => "calendar",
         }
     }
 }

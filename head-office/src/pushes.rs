@@ -1,5 +1,5 @@
 //! Changes head office sets once and pushes to the halls it names (the
-//! boards' notice, closures): kept in PostgreSQL with who set them and
+//! boards' notice, closures, staff, a year's holidays): kept in PostgreSQL with who set them and
 //! when, sent to each hall as a NATS request until it answers, and each
 //! hall's answer kept: applied, or refused and why. A hall that is off
 //! gets its pushes when it is back; it applies each once.
@@ -51,6 +51,11 @@ pub enum NewChange {
     StaffDisable {
         number: String,
     },
+    /// A year's holiday file, in the halls' own format.
+    Holidays {
+        year: i16,
+        file: String,
+    },
 }
 
 impl NewChange {
@@ -70,6 +75,13 @@ impl NewChange {
                 }
             }
             NewChange::StaffDisable { number } => PushChange::StaffDisable { number },
+            NewChange::Holidays { year, file } => {
+                // Read as each hall will read it, so a mistake is told
+                // now and not by every hall's refusal.
+                queue_server::config::holiday_year(year, &file)
+                    .map_err(|e| Error::BadRequest(e.to_string()))?;
+                PushChange::Holidays { year, file }
+            }
         })
     }
 }

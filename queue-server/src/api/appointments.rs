@@ -129,8 +129,9 @@ pub async fn service_slots(
     let list = st
         .reads
         .run(move |conn| {
+            let holidays = queries::holidays(conn, &hall)?;
             let closures = queries::closures_for(conn, &cfg.id, ms(now))?;
-            let cal = hall.calendar(&cfg, &closures);
+            let cal = hall.calendar(&cfg, &holidays, &closures);
             let starts = slots(&cal, date, &rules);
             let (Some(first), Some(last)) = (starts.first(), starts.last()) else {
                 return Ok(Vec::new());

@@ -194,7 +194,8 @@ pub async fn ticket(
             // Said while the ticket still waits for its service.
             let shut = match hall.service(&t.service) {
                 Some(s) if !t.status.is_final() => {
-                    queries::calendar_closed(conn, &hall, s, queries::ts(now))?
+                    let holidays = queries::holidays(conn, &hall)?;
+                    queries::calendar_closed(conn, &hall, &holidays, s, queries::ts(now))?
                 }
                 _ => None,
             };

@@ -158,6 +158,38 @@ impl Checker<'_> {
     }
 }
 
+/// A year's holiday file as head office sends it: read as the hall reads
+/// its own, and every date in `year`; messages name it `holidays-YEAR.toml`.
+pub fn holiday_year(year: i16, text: &str) -> Result<Holidays, ConfigError> {
+    let name = &format!("holidays-{year}.toml");
+    /// A year's file is ~2 KiB.
+    const LARGEST: usize = 64 * 1024;
+    if !(2000..=2100).contains(&year) {
+        return Err(ConfigError::in_file(
+            name,
+            format!("{year} is not a year a hall keeps a calendar for"),
+            "give a year from 2000 to 2100",
+        ));
+    }
+    if text.len() > LARGEST {
+        return Err(ConfigError::in_file(
+            name,
+            format!("the file is {} bytes, more than {LARGEST}", text.len()),
+            "send one year's [[holiday]] and [[workday]] entries only",
+        ));
+    }
+    let mut days = Holidays::default();
+    read_holiday_file(name, text, &mut days)?;
+    if let Some(other) = days.days.keys().find(|d| d.year() != year) {
+        return Err(ConfigError::in_file(
+            name,
+            format!("{other} is not in {year}"),
+            "send each year's schedule as a file of its own",
+        ));
+    }
+    Ok(days)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawHolidayFile {

@@ -685,7 +685,7 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
 
     Ok(Config {
         appointments,
-        holidays,
+        filed_holidays: holidays,
         remote,
         webhooks,
         billing,

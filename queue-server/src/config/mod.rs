@@ -15,12 +15,13 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use crate::rules::calendar::{Calendar, Closure};
+use crate::rules::calendar::{Calendar, Closure, Holidays};
 use crate::rules::numbering;
 use crate::rules::policy::ServedService;
 use crate::tokens::sha256;
 
 mod calendar;
+pub use calendar::holiday_year;
 mod check;
 mod file;
 pub mod generate;
@@ -44,8 +45,10 @@ pub struct Config {
     pub retention_days: u32,
     /// HTTPS on the hall network; `None`: plain HTTP only.
     pub tls: Option<TlsConfig>,
-    /// Public holidays and extra working days, from the yearly files.
-    pub holidays: crate::rules::calendar::Holidays,
+    /// Public holidays and extra working days as the hall's yearly files
+    /// say; the calendar reads them with head office's years in their
+    /// place (`store::queries::holidays`).
+    pub filed_holidays: crate::rules::calendar::Holidays,
     /// The check-in window and priority of every appointment.
     pub appointments: AppointmentsConfig,
     /// Tickets taken before arriving; `None`: not offered.
@@ -303,28 +306,34 @@ impl Config {
             .collect()
     }
 
-    /// The calendar as `service` sees it: its week, the hall's holidays,
-    /// and `closures` (those that apply to it). The one place opening time
+    /// The calendar as `service` sees it: its week, the hall's `holidays`
+    /// (`store::queries::holidays`), and `closures` (those that apply to it). The one place opening time
     /// is read: the issue command refuses by it, the snapshot greys the
     /// kiosk's button by it, the estimate waits through its breaks.
     pub fn calendar<'a>(
         &'a self,
         service: &'a ServiceConfig,
+        holidays: &'a Holidays,
         closures: &'a [Closure],
     ) -> Calendar<'a> {
         Calendar {
             tz: &self.hall.timezone,
             week: service.week.as_ref().unwrap_or(&ALL_HOURS),
-            holidays: &self.holidays,
+            holidays,
             closures,
         }
     }
 
     /// `service`'s hours on `date` as the kiosk shows them,
     /// "08:30-12:00, 13:30-17:00"; `None` when it has no hours of its own.
-    pub fn hours_text(&self, service: &ServiceConfig, date: Date) -> Option<String> {
+    pub fn hours_text(
+        &self,
+        service: &ServiceConfig,
+        holidays: &Holidays,
+        date: Date,
+    ) -> Option<String> {
         service.week.as_ref()?;
-        let spans = self.calendar(service, &[]).hours_of(date).clone();
+        let spans = self.calendar(service, holidays, &[]).hours_of(date).clone();
         Some(
             spans
                 .iter()
@@ -338,7 +347,7 @@ impl Config {
     /// else an hour after the last service stops handing out tickets, else
     /// when the next business day starts. Counters still open then are
     /// closed and the day's report is made.
-    pub fn day_ends(&self, date: Date) -> Result<Timestamp, String> {
+    pub fn day_ends(&self, holidays: &Holidays, date: Date) -> Result<Timestamp, String> {
         let (start, next) = self.hall.day_window(date)?;
         let local = match self.hall.closes_at {
             Some(t) => t,
@@ -346,7 +355,12 @@ impl Config {
                 .services
                 .iter()
                 .filter(|s| s.week.is_some())
-                .filter_map(|s| self.calendar(s, &[]).hours_of(date).last().map(|h| h.until))
+                .filter_map(|s| {
+                    self.calendar(s, holidays, &[])
+                        .hours_of(date)
+                        .last()
+                        .map(|h| h.until)
+                })
                 .max()
             {
                 Some(last) => last

@@ -103,7 +103,7 @@ fn opening_hours_are_checked_and_inherited() {
     assert!(
         c.services
             .iter()
-            .all(|s| c.hours_text(s, monday).as_deref() == Some("08:30-17:00"))
+            .all(|s| c.hours_text(s, &c.filed_holidays, monday).as_deref() == Some("08:30-17:00"))
     );
 
     for bad in [
@@ -157,23 +157,63 @@ date = "2027-05-08"
     let day = |d| jiff::civil::date(2027, 5, d);
     // Monday 2027-05-10, Saturday the 15th, the worked Saturday the 8th.
     assert_eq!(
-        c.hours_text(pay, day(10)).unwrap(),
+        c.hours_text(pay, &c.filed_holidays, day(10)).unwrap(),
         "08:30-12:00, 13:30-17:00"
     );
-    assert_eq!(c.hours_text(pay, day(15)).unwrap(), "09:00-12:00");
     assert_eq!(
-        c.hours_text(vip, day(15)).unwrap(),
+        c.hours_text(pay, &c.filed_holidays, day(15)).unwrap(),
+        "09:00-12:00"
+    );
+    assert_eq!(
+        c.hours_text(vip, &c.filed_holidays, day(15)).unwrap(),
         "",
         "VIP closed on Saturdays"
     );
-    assert_eq!(c.hours_text(pay, day(16)).unwrap(), "", "closed on Sundays");
-    assert_eq!(c.hours_text(pay, day(3)).unwrap(), "", "Labour Day");
     assert_eq!(
-        c.hours_text(vip, day(8)).unwrap(),
+        c.hours_text(pay, &c.filed_holidays, day(16)).unwrap(),
+        "",
+        "closed on Sundays"
+    );
+    assert_eq!(
+        c.hours_text(pay, &c.filed_holidays, day(3)).unwrap(),
+        "",
+        "Labour Day"
+    );
+    assert_eq!(
+        c.hours_text(vip, &c.filed_holidays, day(8)).unwrap(),
         "08:30-12:00, 13:30-17:00",
         "a worked Saturday keeps Monday's hours"
     );
-    assert!(crate::rules::calendar::is_working_day(&c.holidays, day(8)));
+    assert!(crate::rules::calendar::is_working_day(
+        &c.filed_holidays,
+        day(8)
+    ));
+
+    // Head office's schedule of 2027 takes that year's place in the file:
+    // Labour Day moved to the 10th, no Saturday worked.
+    let sent = crate::config::holiday_year(
+        2027,
+        "[[holiday]]\nname = { zh = \"劳动节\", en = \"Labour Day\" }\ndate = \"2027-05-10\"\n",
+    )
+    .unwrap();
+    let merged = c
+        .filed_holidays
+        .with_years(&std::collections::BTreeMap::from([(2027, sent)]));
+    assert_eq!(
+        c.hours_text(pay, &merged, day(3)).unwrap(),
+        "08:30-12:00, 13:30-17:00"
+    );
+    assert_eq!(c.hours_text(pay, &merged, day(10)).unwrap(), "");
+    assert_eq!(c.hours_text(pay, &merged, day(8)).unwrap(), "09:00-12:00");
+    assert!(!crate::rules::calendar::is_working_day(&merged, day(8)));
+    // A year's file with a date of another year is refused, saying which.
+    let e = crate::config::holiday_year(
+        2027,
+        "[[workday]]\nname = { zh = \"调休\", en = \"Worked\" }\ndate = \"2028-01-02\"\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("2028-01-02 is not in 2027"), "{e}");
 
     // A bad date in the holiday file is named by its own file and line.
     std::fs::write(
@@ -274,7 +314,7 @@ fn the_head_office_link_takes_a_hall_id_tls_and_a_private_key() {
     );
     assert_eq!(
         h.accept,
-        ["notice", "closure", "staff"],
+        ["notice", "closure", "staff", "calendar"],
         "all kinds by default"
     );
     let base = section("gz-01", "tls://ho:4222", &seed);

@@ -67,6 +67,31 @@ pub struct Holidays {
     pub days: BTreeMap<Date, Special>,
 }
 
+impl Holidays {
+    /// How many of the days are public holidays (the rest are extra working days).
+    pub fn holidays(&self) -> usize {
+        self.days
+            .values()
+            .filter(|s| matches!(s, Special::Holiday(_)))
+            .count()
+    }
+
+    /// This schedule with the years in `sent` replaced by theirs: head
+    /// office's schedule of a year takes the place of the hall's file.
+    pub fn with_years(&self, sent: &BTreeMap<i16, Holidays>) -> Holidays {
+        let mut days: BTreeMap<Date, Special> = self
+            .days
+            .iter()
+            .filter(|(d, _)| !sent.contains_key(&d.year()))
+            .map(|(d, s)| (*d, s.clone()))
+            .collect();
+        for year in sent.values() {
+            days.extend(year.days.iter().map(|(d, s)| (*d, s.clone())));
+        }
+        Holidays { days }
+    }
+}
+
 /// The hall (or some services) closed from `from` until `until`, with the
 /// reason customers are shown.
 #[derive(Debug, Clone, PartialEq, Eq)]

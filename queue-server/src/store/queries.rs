@@ -1,17 +1,17 @@
 //! Queries shared by the writer (inside its transaction) and the readers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use hall_api::{
-    Call, CounterState, CounterView, Event, FollowUp, Lang, Rating, RatingChannel, RatingLevel,
-    ServiceView, StaffRef, Ticket, TicketStatus, TicketSummary, Unavailable,
+    Call, CounterState, CounterView, Event, FollowUp, I18nText, Lang, Rating, RatingChannel,
+    RatingLevel, ServiceView, StaffRef, Ticket, TicketStatus, TicketSummary, Unavailable,
 };
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::rules::calendar::{ClosedWhy, Closure, Openness};
+use crate::rules::calendar::{ClosedWhy, Closure, Holidays, Openness, Special};
 use crate::rules::estimate::{self, OpenCounter};
 use crate::rules::policy::{Candidate, QueueRank};
 
@@ -231,6 +231,49 @@ fn closure_row(r: &Row<'_>) -> rusqlite::Result<Closure> {
     })
 }
 
+/// The hall's holiday schedule: its own files', each year head office
+/// sent in that year's place. The one place the calendar's holidays are read.
+pub fn holidays(conn: &Connection, hall: &Config) -> Result<Holidays> {
+    let mut stmt =
+        conn.prepare_cached("SELECT year, day, kind, name_zh, name_en FROM holiday_days")?;
+    let mut sent: BTreeMap<i16, Holidays> = BTreeMap::new();
+    for row in stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i16>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            I18nText {
+                zh: r.get(3)?,
+                en: r.get(4)?,
+            },
+        ))
+    })? {
+        let (year, day, kind, name) = row?;
+        let day: jiff::civil::Date = day
+            .parse()
+            .map_err(|e| Error::Internal(format!("a kept holiday {day} does not parse: {e}")))?;
+        let special = if kind == "workday" {
+            Special::Workday(name)
+        } else {
+            Special::Holiday(name)
+        };
+        sent.entry(year).or_default().days.insert(day, special);
+    }
+    for (year, ..) in holiday_years(conn)? {
+        // A year sent with no special days at all still replaces the file's.
+        sent.entry(year).or_default();
+    }
+    Ok(hall.filed_holidays.with_years(&sent))
+}
+
+/// The years whose schedule head office sent, with who and when.
+pub fn holiday_years(conn: &Connection) -> Result<Vec<(i16, String, Timestamp)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT year, set_by, set_at FROM holiday_years ORDER BY year")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, ts(r.get(2)?))))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The closures in force now or later that apply to `service`.
 pub fn closures_for(conn: &Connection, service: &str, now_ms: i64) -> Result<Vec<Closure>> {
     let mut stmt = conn.prepare_cached(
@@ -445,8 +488,9 @@ impl HallLoad {
         let Some(mut open_s) = estimate::wait_seconds(ahead, per, &counters) else {
             return Ok(None);
         };
+        let holidays = holidays(conn, hall)?;
         let closures = closures_for(conn, service, ms(now))?;
-        let cal = hall.calendar(cfg, &closures);
+        let cal = hall.calendar(cfg, &holidays, &closures);
         // Appointments due before this wait ends go first: count them in.
         if cfg.slots.is_some() {
             let end = cal.after_open_time(now, open_s).unwrap_or(now);
@@ -563,11 +607,12 @@ pub struct CalendarClosed {
 pub fn calendar_closed(
     conn: &Connection,
     hall: &Config,
+    holidays: &Holidays,
     service: &crate::config::ServiceConfig,
     now: Timestamp,
 ) -> Result<Option<CalendarClosed>> {
     let closures = closures_for(conn, &service.id, ms(now))?;
-    let Openness::Closed { why, next } = hall.calendar(service, &closures).at(now) else {
+    let Openness::Closed { why, next } = hall.calendar(service, holidays, &closures).at(now) else {
         return Ok(None);
     };
     let (why, reason) = match why {
@@ -588,6 +633,7 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
     let oldest = oldest_waiting(conn)?;
     let closed =
         crate::store::managers::services_closed_on(conn, &hall.hall.business_day(now).to_string())?;
+    let holidays = holidays(conn, hall)?;
     hall.services
         .iter()
         .map(|s| {
@@ -596,7 +642,7 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
             let (mut opens_at, mut closed_reason) = (None, None);
             let unavailable = if closed.contains(&s.id) {
                 Some(Unavailable::ClosedToday)
-            } else if let Some(shut) = calendar_closed(conn, hall, s, now)? {
+            } else if let Some(shut) = calendar_closed(conn, hall, &holidays, s, now)? {
                 (opens_at, closed_reason) = (shut.opens_at, shut.reason);
                 Some(shut.why)
             } else if open_counters == 0 {
@@ -617,7 +663,7 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
                 longest_wait_s: oldest
                     .get(&s.id)
                     .map(|&issued| ((ms(now) - issued).max(0) / 1000) as u32),
-                hours: hall.hours_text(s, hall.hall.business_day(now)),
+                hours: hall.hours_text(s, &holidays, hall.hall.business_day(now)),
                 unavailable,
                 bring: s.bring.clone(),
                 opens_at,

@@ -365,6 +365,23 @@ const MIGRATIONS: &[&str] = &[
         at          INTEGER NOT NULL
     );
     "#,
+    // 17: a year's holiday schedule as head office sent it, in place of
+    // that year in the hall's own files: the file as sent, and its days.
+    r#"
+    CREATE TABLE holiday_years (
+        year        INTEGER PRIMARY KEY,
+        file        TEXT NOT NULL,
+        set_by      TEXT NOT NULL,
+        set_at      INTEGER NOT NULL
+    );
+    CREATE TABLE holiday_days (
+        day         TEXT PRIMARY KEY,
+        year        INTEGER NOT NULL REFERENCES holiday_years(year) ON DELETE CASCADE,
+        kind        TEXT NOT NULL CHECK (kind IN ('holiday', 'workday')),
+        name_zh     TEXT NOT NULL,
+        name_en     TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this server migrates databases to.

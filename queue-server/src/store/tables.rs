@@ -321,6 +321,38 @@ impl<'c> Tables<'c> {
         Ok(())
     }
 
+    /// Keeps `year`'s holiday schedule from head office in place of any
+    /// sent before.
+    pub fn replace_holiday_year(
+        &self,
+        year: i16,
+        file: &str,
+        days: &crate::rules::calendar::Holidays,
+        by: &str,
+        at: i64,
+    ) -> Result<()> {
+        use crate::rules::calendar::Special;
+        self.conn
+            .prepare_cached("DELETE FROM holiday_years WHERE year = ?1")?
+            .execute([year])?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO holiday_years (year, file, set_by, set_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![year, file, by, at])?;
+        let mut insert = self.conn.prepare_cached(
+            "INSERT INTO holiday_days (day, year, kind, name_zh, name_en) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (day, special) in &days.days {
+            let (kind, name) = match special {
+                Special::Holiday(n) => ("holiday", n),
+                Special::Workday(n) => ("workday", n),
+            };
+            insert.execute(params![day.to_string(), year, kind, name.zh, name.en])?;
+        }
+        Ok(())
+    }
+
     /// Rewrites the health probe's one row.
     pub fn probe(&self, at: i64) -> Result<()> {
         self.conn
