@@ -52,14 +52,51 @@ pub struct DebianRoot {
     dir: tempfile::TempDir,
 }
 
-impl DebianRoot {
-    pub fn bootstrap() -> DebianRoot {
-        let dir = tempfile::tempdir().unwrap();
+/// A fresh minimal Bookworm root as a tarball, made once for every test
+/// that needs one (debootstrap takes half a minute; unpacking, one second)
+/// and made again after a week, so the roots stay near Debian's.
+fn pristine_root() -> PathBuf {
+    const FRESH_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
+    let dir = Path::new(WORKSPACE).join("target/debian-root");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Tests run as processes of their own: the lock makes one of them
+    // bootstrap while the others wait for its tarball.
+    let lock = std::fs::File::create(dir.join("lock")).unwrap();
+    lock.lock().unwrap();
+    let tar = dir.join("bookworm-minbase.tar");
+    let fresh = std::fs::metadata(&tar)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age < FRESH_FOR));
+    if !fresh {
+        let made = tempfile::tempdir().unwrap();
         let mut c = as_root("debootstrap");
         c.args(["--variant=minbase", "bookworm"])
-            .arg(dir.path())
+            .arg(made.path())
             .arg("http://deb.debian.org/debian");
         run(c, "debootstrap of Debian Bookworm (needs Debian's mirror)");
+        let partial = dir.join("bookworm-minbase.tar.partial");
+        let mut c = as_root("tar");
+        c.arg("-C")
+            .arg(made.path())
+            .arg("-cf")
+            .arg(&partial)
+            .arg(".");
+        run(c, "packing the Debian root");
+        std::fs::rename(&partial, &tar).unwrap();
+        let mut c = as_root("rm");
+        c.arg("-rf").arg(made.path());
+        run(c, "removing the packed root");
+    }
+    tar
+}
+
+impl DebianRoot {
+    pub fn bootstrap() -> DebianRoot {
+        let tar = pristine_root();
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = as_root("tar");
+        c.arg("-C").arg(dir.path()).arg("-xf").arg(&tar);
+        run(c, "unpacking a Debian root");
         let root = DebianRoot { dir };
         // What is installed here never starts its services: a daemon started
         // in a chroot runs on the test machine (chrony would set its clock).
