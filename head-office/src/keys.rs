@@ -1,5 +1,6 @@
-//! A hall's NATS user: an nkey pair whose seed goes to the hall and whose
-//! public key, with what it may do, goes into nats-server's configuration.
+//! NATS users as nkey pairs: a hall's, whose seed goes to the hall and
+//! whose public key, with what it may do, goes into nats-server's
+//! configuration; and head office's own.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -27,6 +28,18 @@ pub fn hall_key(hall: &str, seed_out: &Path) -> anyhow::Result<String> {
     if !valid_hall_id(hall) {
         anyhow::bail!("\"{hall}\" cannot be a hall id: give 1 to 32 of a-z, 0-9 and -");
     }
+    Ok(user_entry(hall, &new_key(seed_out)?))
+}
+
+/// Makes head office's own key as [`hall_key`] does a hall's, answering
+/// its entry for nats-server: it may do anything (take every hall's
+/// events, run JetStream, push and relay to every hall).
+pub fn office_key(seed_out: &Path) -> anyhow::Result<String> {
+    Ok(format!("{{ nkey: {} }}", new_key(seed_out)?))
+}
+
+/// A new user key pair: its seed into `seed_out`, its public key answered.
+fn new_key(seed_out: &Path) -> anyhow::Result<String> {
     let pair = nkeys::KeyPair::new_user();
     let seed = pair
         .seed()
@@ -44,7 +57,7 @@ pub fn hall_key(hall: &str, seed_out: &Path) -> anyhow::Result<String> {
         })?;
     f.write_all(format!("{seed}\n").as_bytes())?;
     f.sync_all()?;
-    Ok(user_entry(hall, &pair.public_key()))
+    Ok(pair.public_key())
 }
 
 #[cfg(test)]
@@ -67,5 +80,10 @@ mod tests {
                 .contains("never overwritten")
         );
         assert!(hall_key("East.1", &dir.path().join("x")).is_err());
+        let own = dir.path().join("office.nk");
+        let entry = office_key(&own).unwrap();
+        let seed = queue_server::head_office::read_seed(&own).unwrap();
+        let public = nkeys::KeyPair::from_seed(&seed).unwrap().public_key();
+        assert_eq!(entry, format!("{{ nkey: {public} }}"));
     }
 }

@@ -6,7 +6,7 @@
 //! - [`ingest`]: the durable consumer, idempotent on (hall, event id),
 //!   and the rollups it keeps;
 //! - [`status`]: the halls' heartbeats, with their devices;
-//! - [`keys`]: a hall's NATS user key and its permissions;
+//! - [`keys`]: the NATS user keys of halls (with their permissions) and head office;
 //! - [`pushes`]: changes pushed to halls, and their answers;
 //! - [`queries`]: every hall now, rankings, one hall's day;
 //! - [`relay`]: the halls' phone pages, relayed to each hall over NATS;
@@ -48,12 +48,16 @@ pub async fn serve(
     let state = web::AppState::new(pool.clone(), changed, client.clone());
     let pusher = tokio::spawn(pushes::run(client, pool, state.push_wake.clone()));
     let app = web::router(state);
+    // systemd (Type=notify) counts head office started once PostgreSQL
+    // and NATS answered and it listens.
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     consumer.abort();
     heartbeats.abort();
     pusher.abort();

@@ -30,6 +30,12 @@ enum Command {
         #[arg(long)]
         seed_out: PathBuf,
     },
+    /// Makes head office's own NATS user key: its seed into SEED_OUT (mode
+    /// 600, never overwritten), and prints its entry for nats-server.
+    OfficeKey {
+        #[arg(long)]
+        seed_out: PathBuf,
+    },
     /// Who may sign in to head office's page (needs --config).
     #[command(subcommand)]
     User(UserCommand),
@@ -99,6 +105,10 @@ async fn main() -> anyhow::Result<()> {
     if let Some(Command::HallKey { hall_id, seed_out }) = cli.command {
         let entry = head_office::keys::hall_key(&hall_id, &seed_out)?;
         println!("{entry}");
+        return Ok(());
+    }
+    if let Some(Command::OfficeKey { seed_out }) = cli.command {
+        println!("{}", head_office::keys::office_key(&seed_out)?);
         return Ok(());
     }
     if let Some(Command::User(command)) = cli.command {

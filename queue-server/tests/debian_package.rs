@@ -15,21 +15,7 @@ async fn the_server_package_installs_upgrades_keeps_the_day_and_purges() {
     let out = tempfile::tempdir().unwrap();
     let first = package(out.path(), 1);
     let second = package(out.path(), 2);
-    let lint = Command::new("lintian")
-        .args([
-            "--fail-on",
-            "error",
-            "--suppress-tags",
-            "initial-upload-closes-no-bugs",
-        ])
-        .arg(&first)
-        .output()
-        .unwrap();
-    assert!(
-        lint.status.success(),
-        "lintian reports errors:\n{}",
-        String::from_utf8_lossy(&lint.stdout)
-    );
+    hall_testkit::debian::assert_lintian_clean(&first);
 
     let root = DebianRoot::bootstrap();
     let said = root.dpkg_install(&first);

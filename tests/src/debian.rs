@@ -12,8 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hall_api::client::HallClient;
-
 const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 pub fn is_root() -> bool {
@@ -207,12 +205,13 @@ impl DebianRoot {
     }
 }
 
-/// A server started in a root by `command`, which must end in
-/// `--listen 127.0.0.1:PORT`. Stopped when dropped, so a failing test
-/// leaves no server behind.
+/// A server started in a root by `command`, answering `/healthz` on
+/// 127.0.0.1:PORT. Stopped when dropped, so a failing test leaves no
+/// server behind.
 pub struct InstalledServer {
     child: Option<Child>,
-    listen: String,
+    /// How `pkill -f` finds it when it runs under sudo (the end of its command line).
+    found_by: String,
     /// Its stderr: a file rather than a pipe nobody drains, which would
     /// stop the server once full.
     log: tempfile::NamedTempFile,
@@ -221,7 +220,13 @@ pub struct InstalledServer {
 }
 
 impl InstalledServer {
-    pub fn start(mut command: Command, port: u16) -> InstalledServer {
+    /// `command` must end in `--listen 127.0.0.1:PORT`.
+    pub fn start(command: Command, port: u16) -> InstalledServer {
+        Self::start_found_by(command, port, &format!("--listen 127.0.0.1:{port}$"))
+    }
+
+    /// `command`'s line ends as the `found_by` pattern says.
+    pub fn start_found_by(mut command: Command, port: u16, found_by: &str) -> InstalledServer {
         let log = tempfile::NamedTempFile::new().unwrap();
         let child = command
             .stdin(Stdio::null())
@@ -231,16 +236,19 @@ impl InstalledServer {
             .unwrap();
         InstalledServer {
             child: Some(child),
-            listen: format!("127.0.0.1:{port}"),
+            found_by: found_by.to_string(),
             log,
             base: format!("http://127.0.0.1:{port}"),
         }
     }
 
     pub async fn wait_ready(&mut self) {
-        let c = HallClient::new(self.base.clone(), "");
+        let health = format!("{}/healthz", self.base);
         let deadline = Instant::now() + Duration::from_secs(20);
-        while c.health().await.is_err() {
+        while !reqwest::get(&health)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             let child = self.child.as_mut().expect("the server was started");
             if let Some(status) = child.try_wait().unwrap() {
                 let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
@@ -264,7 +272,7 @@ impl InstalledServer {
         } else {
             let mut c = as_root("pkill");
             c.arg(format!("-{signal}"))
-                .args(["-f", "--", &format!("--listen {}$", self.listen)]);
+                .args(["-f", "--", &self.found_by]);
             let _ = c.status();
         }
     }
@@ -292,6 +300,26 @@ impl Drop for InstalledServer {
             let _ = child.wait();
         }
     }
+}
+
+/// Fails when lintian finds errors in `deb` (its warnings are printed).
+pub fn assert_lintian_clean(deb: &Path) {
+    let lint = Command::new("lintian")
+        .args([
+            "--fail-on",
+            "error",
+            "--suppress-tags",
+            "initial-upload-closes-no-bugs",
+        ])
+        .arg(deb)
+        .output()
+        .expect("lintian (scripts/setup installs it)");
+    println!("{}", String::from_utf8_lossy(&lint.stdout));
+    assert!(
+        lint.status.success(),
+        "lintian reports errors:\n{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
 }
 
 /// The server's package of the test suite's own binary, at `revision`.

@@ -588,32 +588,7 @@ impl HeadOffice {
 
     /// Signs `name` in through the API, as the page does.
     pub async fn sign_in(&self, name: &str, password: &str) -> Result<OfficeClient, String> {
-        let http = reqwest::Client::new();
-        let r = http
-            .post(format!("{}/api/v1/sign-in", self.base_url()))
-            .json(&serde_json::json!({ "name": name, "password": password }))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if !r.status().is_success() {
-            return Err(format!(
-                "{}: {}",
-                r.status(),
-                r.text().await.unwrap_or_default()
-            ));
-        }
-        let set = r
-            .headers()
-            .get(reqwest::header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .expect("a session cookie")
-            .to_string();
-        let cookie = set.split(';').next().unwrap_or_default().to_string();
-        Ok(OfficeClient {
-            base: self.base_url(),
-            cookie,
-            http,
-        })
+        OfficeClient::sign_in(&self.base_url(), name, password).await
     }
 
     /// The company user every test kit head office starts with.
@@ -655,6 +630,36 @@ pub struct OfficeClient {
 }
 
 impl OfficeClient {
+    /// Signs `name` in to the head office at `base` (`http://HOST:PORT`).
+    pub async fn sign_in(base: &str, name: &str, password: &str) -> Result<OfficeClient, String> {
+        let http = reqwest::Client::new();
+        let r = http
+            .post(format!("{base}/api/v1/sign-in"))
+            .json(&serde_json::json!({ "name": name, "password": password }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !r.status().is_success() {
+            return Err(format!(
+                "{}: {}",
+                r.status(),
+                r.text().await.unwrap_or_default()
+            ));
+        }
+        let set = r
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("a session cookie")
+            .to_string();
+        let cookie = set.split(';').next().unwrap_or_default().to_string();
+        Ok(OfficeClient {
+            base: base.to_string(),
+            cookie,
+            http,
+        })
+    }
+
     /// GET `path` with the session.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
