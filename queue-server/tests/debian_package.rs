@@ -443,7 +443,12 @@ async fn static_server_runs_alone(target: &str, arch: &str, emulator: Option<&st
         .arg("-xzf")
         .arg(out.path().join(format!("{name}.tar.gz")));
     run(untar, "tar -x");
-    for unit in ["queue-server.service", "queue-server-backup.timer"] {
+    for unit in [
+        "queue-server.service",
+        "queue-server-backup.timer",
+        "hall-queue-time.service",
+        "hall-queue-time.path",
+    ] {
         assert!(root.path().join(&name).join("systemd").join(unit).exists());
     }
     let mut file = Command::new("file");
