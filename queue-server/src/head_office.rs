@@ -46,8 +46,9 @@ const IDLE_RECHECK: Duration = Duration::from_secs(5);
 /// The longest wait between attempts while head office is unreachable.
 const RETRY_MAX: Duration = Duration::from_secs(30);
 
-/// Reads the hall's nkey seed, refusing a file others may read.
-pub fn read_seed(path: &Path) -> Result<String, String> {
+/// Reads a secret the hall sends (its seed, the proxy's password),
+/// refusing a file others may read.
+pub fn read_private(path: &Path) -> Result<String, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     #[cfg(unix)]
@@ -62,9 +63,12 @@ pub fn read_seed(path: &Path) -> Result<String, String> {
             ));
         }
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let seed = text.trim().to_string();
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Reads the hall's nkey seed, refusing a file others may read.
+pub fn read_seed(path: &Path) -> Result<String, String> {
+    let seed = read_private(path)?.trim().to_string();
     let pair = nkeys::KeyPair::from_seed(&seed)
         .map_err(|e| format!("{} holds no nkey seed: {e}", path.display()))?;
     if !pair.public_key().starts_with('U') {
@@ -110,6 +114,9 @@ pub struct Shipping {
     pub connected: AtomicBool,
     pub shipped_through: AtomicI64,
     last_error: Mutex<Option<String>>,
+    /// Why the proxy last failed to open the way, until it next does: the
+    /// cause a person can act on, behind the client's own error.
+    proxy_error: Mutex<Option<String>>,
     /// The router phones' requests relayed by head office run through.
     pub public: crate::relay::PublicRouter,
 }
@@ -117,6 +124,10 @@ pub struct Shipping {
 impl Shipping {
     fn set_error(&self, error: Option<String>) {
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
+    pub(crate) fn set_proxy_error(&self, error: Option<String>) {
+        *self.proxy_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
     }
 
     pub fn status(&self, cfg: &HeadOfficeConfig, last_event_id: i64) -> ShippingStatus {
@@ -128,10 +139,16 @@ impl Shipping {
             shipped_through: through,
             backlog: (last_event_id - through).max(0),
             last_error: self
-                .last_error
+                .proxy_error
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .clone(),
+                .clone()
+                .or_else(|| {
+                    self.last_error
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .clone()
+                }),
         }
     }
 }
@@ -451,10 +468,14 @@ impl Shipper {
                 let target = url.trim_start_matches("tls://").to_string();
                 let host = target.rsplit_once(':').map_or(&*target, |(h, _)| h);
                 let tls = crate::proxy_tunnel::tls_for(host, self.cfg.ca.as_deref())?;
-                let local =
-                    crate::proxy_tunnel::open(proxy.clone(), target.clone(), self.shutdown.clone())
-                        .await?;
-                tracing::info!(%proxy, "the link to head office goes through the proxy");
+                let local = crate::proxy_tunnel::open(
+                    proxy.clone(),
+                    target.clone(),
+                    self.state.clone(),
+                    self.shutdown.clone(),
+                )
+                .await?;
+                tracing::info!(proxy = %proxy.addr, "the link to head office goes through the proxy");
                 options = options.tls_client_config(tls).ignore_discovered_servers();
                 url = format!("tls://{local}");
             }

@@ -18,17 +18,22 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::config::Proxy;
+use crate::head_office::Shipping;
+
 /// How long the proxy may take to open the way.
 const PROXY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest proxy answer head taken (a real one is a few lines).
 const HEAD_MAX: usize = 8 * 1024;
 
 /// Listens on a loopback port for the NATS client; each connection there
-/// goes through `proxy` (`host:port`) to `target` (`host:port`). Returns
-/// the port's address; the listener stops at shutdown.
+/// goes through `proxy` to `target` (`host:port`), and `shipping` hears
+/// why the proxy refused. Returns the port's address; the listener stops
+/// at shutdown.
 pub async fn open(
-    proxy: String,
+    proxy: Proxy,
     target: String,
+    shipping: Arc<Shipping>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<SocketAddr, String> {
     let listener = TcpListener::bind(("127.0.0.1", 0))
@@ -49,10 +54,11 @@ pub async fn open(
                     continue;
                 }
             };
-            let (proxy, target) = (proxy.clone(), target.clone());
+            let (proxy, target, shipping) = (proxy.clone(), target.clone(), shipping.clone());
             tokio::spawn(async move {
-                if let Err(e) = carry(inbound, &proxy, &target).await {
-                    tracing::warn!(%proxy, error = %e, "the link to head office through the proxy failed; retrying");
+                if let Err(e) = carry(inbound, &proxy, &target, &shipping).await {
+                    tracing::warn!(proxy = %proxy.addr, error = %e, "the link to head office through the proxy failed; retrying");
+                    shipping.set_proxy_error(Some(e));
                 }
             });
         }
@@ -61,13 +67,24 @@ pub async fn open(
 }
 
 /// One connection: the way opened through the proxy, then bytes both ways.
-async fn carry(mut inbound: TcpStream, proxy: &str, target: &str) -> Result<(), String> {
-    let outbound = tokio::time::timeout(PROXY_TIMEOUT, TcpStream::connect(proxy))
+async fn carry(
+    mut inbound: TcpStream,
+    proxy: &Proxy,
+    target: &str,
+    shipping: &Shipping,
+) -> Result<(), String> {
+    let addr = &proxy.addr;
+    let outbound = tokio::time::timeout(PROXY_TIMEOUT, TcpStream::connect(addr))
         .await
-        .map_err(|_| format!("the proxy {proxy} did not answer in time"))?
-        .map_err(|e| format!("cannot reach the proxy {proxy}: {e}"))?;
+        .map_err(|_| format!("the proxy {addr} did not answer in time"))?
+        .map_err(|e| format!("cannot reach the proxy {addr}: {e}"))?;
     let mut outbound = BufReader::new(outbound);
-    let ask = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n");
+    let credentials = proxy
+        .authorization
+        .as_ref()
+        .map(|a| format!("Proxy-Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    let ask = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{credentials}\r\n");
     outbound
         .get_mut()
         .write_all(ask.as_bytes())
@@ -75,14 +92,26 @@ async fn carry(mut inbound: TcpStream, proxy: &str, target: &str) -> Result<(), 
         .map_err(|e| e.to_string())?;
     let answer = tokio::time::timeout(PROXY_TIMEOUT, read_head(&mut outbound))
         .await
-        .map_err(|_| format!("the proxy {proxy} did not open the way in time"))??;
+        .map_err(|_| format!("the proxy {addr} did not open the way in time"))??;
     let status = answer.lines().next().unwrap_or_default();
     let code = status.split_whitespace().nth(1).unwrap_or_default();
+    // 407 as RFC 9110 says; tinyproxy answers a CONNECT with 401.
+    if code == "407" || code == "401" {
+        return Err(match proxy.authorization {
+            None => format!(
+                "the proxy {addr} asks for a password (\"{status}\"); give head_office.proxy_credentials_file"
+            ),
+            Some(_) => format!(
+                "the proxy {addr} refused this hall's credentials (\"{status}\"); check head_office.proxy_credentials_file"
+            ),
+        });
+    }
     if !status.starts_with("HTTP/1.") || code != "200" {
         return Err(format!(
             "the proxy refused the way to {target}: \"{status}\" (does it allow CONNECT to that port?)"
         ));
     }
+    shipping.set_proxy_error(None);
     // Whatever head office said already came in with the proxy's answer.
     let early = outbound.buffer().to_vec();
     inbound.write_all(&early).await.map_err(|e| e.to_string())?;

@@ -201,6 +201,11 @@ pub struct HttpProxy {
 
 impl HttpProxy {
     pub fn start(dir: &Path) -> HttpProxy {
+        Self::start_asking(dir, None)
+    }
+
+    /// A proxy that lets through only requests with these Basic credentials.
+    pub fn start_asking(dir: &Path, credentials: Option<(&str, &str)>) -> HttpProxy {
         let dir = dir.join("proxy");
         std::fs::create_dir_all(&dir).expect("the proxy's directory");
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
@@ -210,12 +215,15 @@ impl HttpProxy {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o666)).unwrap();
         // No ConnectPort line: CONNECT to any port (NATS is not 443).
-        let config = format!(
+        let mut config = format!(
             "User nobody\nGroup nogroup\nPort {port}\nListen 127.0.0.1\nAllow 127.0.0.1\n\
              Timeout 600\nMaxClients 20\nLogFile \"{log}\"\nLogLevel Connect\n",
             port = addr.port(),
             log = log.display()
         );
+        if let Some((user, password)) = credentials {
+            config.push_str(&format!("BasicAuth {user} {password}\n"));
+        }
         std::fs::write(dir.join("tinyproxy.conf"), config).expect("tinyproxy.conf");
         let mut proxy = HttpProxy {
             addr,

@@ -843,9 +843,29 @@ fn head_office(
                     "write the proxy like \"http://proxy.company.lan:3128\" (the link to head office stays TLS inside it)",
                 );
             };
-            Some(hostport.to_string())
+            let authorization = match &h.proxy_credentials_file {
+                None => None,
+                Some(file) => Some(proxy_authorization(file.get_ref()).or_else(|problem| {
+                    c.err(
+                        file.span(),
+                        format!("head_office.proxy_credentials_file: {problem}"),
+                        "one line user:password, in a file readable by the queue-server user only (chmod 600)",
+                    )
+                })?),
+            };
+            Some(super::Proxy {
+                addr: hostport.to_string(),
+                authorization,
+            })
         }
     };
+    if let (None, Some(file)) = (&h.proxy, &h.proxy_credentials_file) {
+        return c.err(
+            file.span(),
+            "head_office.proxy_credentials_file is given without a proxy".into(),
+            "give head_office.proxy too, or leave the credentials out",
+        );
+    }
     let seed_file = h.nkey_seed_file.get_ref();
     if let Err(problem) = crate::head_office::read_seed(std::path::Path::new(seed_file)) {
         return c.err(
@@ -880,6 +900,24 @@ fn head_office(
         accept,
         proxy,
     })
+}
+
+/// `Basic <base64 of user:password>` (RFC 7617) from a private file.
+fn proxy_authorization(file: &str) -> Result<String, String> {
+    use base64::Engine;
+    let text = crate::head_office::read_private(std::path::Path::new(file))?;
+    let line = text.trim_end_matches(['\r', '\n']);
+    match line.split_once(':') {
+        Some((user, password))
+            if !user.is_empty() && !password.is_empty() && !line.contains('\n') =>
+        {
+            Ok(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(line)
+            ))
+        }
+        _ => Err(format!("{file} does not hold one line user:password")),
+    }
 }
 
 /// NTP servers as chrony takes them: 1 to 8 host names or IP addresses,

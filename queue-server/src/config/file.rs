@@ -60,6 +60,8 @@ pub(super) struct RawHeadOffice {
     pub(super) accept: Option<Spanned<Vec<String>>>,
     /// An HTTP proxy the hall's network requires for going out (CONNECT).
     pub(super) proxy: Option<Spanned<String>>,
+    /// `user:password` for a proxy that asks for one, in a file only the service reads.
+    pub(super) proxy_credentials_file: Option<Spanned<String>>,
 }
 
 /// The nightly backups.

@@ -73,8 +73,34 @@ pub struct HeadOfficeConfig {
     pub ca: Option<std::path::PathBuf>,
     /// The kinds of change head office may push (`hall_api::head_office::PUSH_KINDS`).
     pub accept: Vec<String>,
-    /// `host:port` of the HTTP proxy the link goes through (CONNECT), if any.
-    pub proxy: Option<String>,
+    /// The HTTP proxy the link goes through (CONNECT), if any.
+    pub proxy: Option<Proxy>,
+}
+
+/// An HTTP proxy on the hall's way out.
+#[derive(Clone)]
+pub struct Proxy {
+    /// `host:port`.
+    pub addr: String,
+    /// The `Proxy-Authorization` value (`Basic …`) for a proxy that asks
+    /// for a password, from `proxy_credentials_file`.
+    pub authorization: Option<String>,
+}
+
+/// Never the password, should a configuration be logged.
+impl std::fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxy")
+            .field("addr", &self.addr)
+            .field(
+                "authorization",
+                &self
+                    .authorization
+                    .as_ref()
+                    .map(|_| "(from the credentials file)"),
+            )
+            .finish()
+    }
 }
 
 /// HTTPS on the hall's network.

@@ -331,10 +331,42 @@ fn the_head_office_link_takes_a_hall_id_tls_and_a_private_key() {
         &format!("{base}proxy = \"http://proxy.company.lan:3128\"\n"),
     )
     .unwrap();
-    assert_eq!(
-        c.head_office.unwrap().proxy.as_deref(),
-        Some("proxy.company.lan:3128")
+    let proxy = c.head_office.unwrap().proxy.unwrap();
+    assert_eq!(proxy.addr, "proxy.company.lan:3128");
+    assert!(proxy.authorization.is_none());
+    // A proxy that asks for a password: Basic credentials from a private
+    // file, never shown in the configuration's Debug.
+    let credentials = dir.path().join("proxy-credentials");
+    std::fs::write(&credentials, "hall-gz01:s3cret pass\n").unwrap();
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let with_credentials = format!(
+        "{base}proxy = \"http://proxy.company.lan:3128\"\nproxy_credentials_file = \"{}\"\n",
+        credentials.display()
     );
+    let proxy = Config::parse("hall.toml", &with_credentials)
+        .unwrap()
+        .head_office
+        .unwrap()
+        .proxy
+        .unwrap();
+    assert_eq!(
+        proxy.authorization.as_deref(),
+        Some("Basic aGFsbC1nejAxOnMzY3JldCBwYXNz")
+    );
+    assert!(!format!("{proxy:?}").contains("aGFsbC1"));
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let e = error_of(&with_credentials).to_string();
+    assert!(e.contains("may be read by others (mode 640)"), "{e}");
+    std::fs::write(&credentials, "no colon here\n").unwrap();
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let e = error_of(&with_credentials).to_string();
+    assert!(e.contains("does not hold one line user:password"), "{e}");
+    let e = error_of(&format!(
+        "{base}proxy_credentials_file = \"{}\"\n",
+        credentials.display()
+    ))
+    .to_string();
+    assert!(e.contains("without a proxy"), "{e}");
     for bad in [
         "socks5://proxy:1080",
         "http://proxy.lan",
