@@ -15,6 +15,9 @@ pub struct Config {
     pub nats: NatsConfig,
     /// A libpq connection string (`host=/run/postgresql dbname=head_office`).
     pub postgres: String,
+    /// The company's reverse proxies in front of head office, whose
+    /// `X-Forwarded-For` names the client (`client_addr`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone)]
@@ -31,6 +34,8 @@ pub struct NatsConfig {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     listen: Spanned<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<Spanned<String>>,
     nats: RawNats,
     postgres: RawPostgres,
 }
@@ -101,8 +106,22 @@ impl Config {
                 "give head office's own user seed (SU…), readable by its service user only",
             ));
         }
+        let trusted_proxies = raw
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.get_ref().parse().map_err(|_| {
+                    err(
+                        p.span(),
+                        format!("trusted_proxies: \"{}\" is not an IP address", p.get_ref()),
+                        "list the addresses head office sees its reverse proxies connect from, like \"10.0.0.5\"",
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Config {
             listen,
+            trusted_proxies,
             nats: NatsConfig {
                 url: url.clone(),
                 nkey_seed_file: seed_file.into(),
@@ -110,5 +129,33 @@ impl Config {
             },
             postgres: raw.postgres.url,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let seed = dir.path().join("office.nk");
+        crate::keys::office_key(&seed).unwrap();
+        let text = |proxies: &str| {
+            format!(
+                "listen = \"127.0.0.1:8090\"\ntrusted_proxies = {proxies}\n\n[nats]\n\
+                 url = \"tls://nats:4222\"\nnkey_seed_file = \"{}\"\n\n[postgres]\nurl = \"host=/run/postgresql\"\n",
+                seed.display()
+            )
+        };
+        let c = Config::parse("head-office.toml", &text("[\"10.0.0.5\", \"::1\"]")).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        let e = Config::parse("head-office.toml", &text("[\"nginx\"]"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("head-office.toml:2:") && e.contains("\"nginx\" is not an IP address"),
+            "{e}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! and the company's view of its halls.
 //!
 //! - [`config`]: the TOML configuration;
+//! - [`client_addr`]: the client's address, behind the company's reverse proxies;
 //! - [`db`]: the PostgreSQL schema and pool;
 //! - [`ingest`]: the durable consumer, idempotent on (hall, event id),
 //!   and the rollups it keeps;
@@ -14,6 +15,7 @@
 //! - [`signin`]: the sign-in, and the session every API route needs;
 //! - [`web`]: the page and the API.
 
+pub mod client_addr;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -45,7 +47,7 @@ pub async fn serve(
     let consumer = tokio::spawn(ingest::run(js, pool.clone(), changed.clone()));
     let heartbeats = tokio::spawn(status::run(client.clone(), pool.clone(), changed.clone()));
     tracing::info!(listen = %listener.local_addr()?, nats = %cfg.nats.url, "head office ready");
-    let state = web::AppState::new(pool.clone(), changed, client.clone());
+    let state = web::AppState::new(pool.clone(), changed, client.clone(), cfg.trusted_proxies);
     let pusher = tokio::spawn(pushes::run(client, pool, state.push_wake.clone()));
     let app = web::router(state);
     // systemd (Type=notify) counts head office started once PostgreSQL

@@ -4,18 +4,18 @@
 //! data reaches head office, never the hall's network; the hall opens no
 //! port. When the hall does not answer, the phone is told so plainly.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_nats::HeaderMap;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use hall_api::head_office::{
     RELAY_BODY_MAX, is_relayed_path, relay_header, relay_prefix, relay_subject, valid_hall_id,
 };
 
+use crate::client_addr::ClientAddr;
 use crate::web::AppState;
 
 /// How long a phone waits for its hall before it is told the hall cannot
@@ -25,7 +25,7 @@ const WAIT_FOR_HALL: Duration = Duration::from_secs(8);
 pub async fn relay(
     State(st): State<AppState>,
     Path((hall, rest)): Path<(String, String)>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     method: Method,
     uri: Uri,
     headers: axum::http::HeaderMap,
@@ -55,7 +55,7 @@ pub async fn relay(
         None => path.clone(),
     };
     out.insert(relay_header::PATH, with_query.as_str());
-    out.insert(relay_header::CLIENT, peer.ip().to_string().as_str());
+    out.insert(relay_header::CLIENT, client.to_string().as_str());
     for name in relay_header::CARRIED {
         if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
             out.insert(name, v);

@@ -2,10 +2,8 @@
 //! session cookie, as at the manager console. Every API route but the
 //! sign-in itself needs the cookie; a change also needs the page's header.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +11,7 @@ use hall_api::{ManagerSession, ManagerSignIn};
 use queue_server::signin::PinOf;
 use queue_server::tokens::{random_hex, sha256};
 
+use crate::client_addr::ClientAddr;
 use crate::error::{Error, Result};
 use crate::users::{self, LOCK, User, WRONG_BEFORE_LOCK};
 use crate::web::AppState;
@@ -56,15 +55,15 @@ fn locked(name: &str, until: jiff::Timestamp) -> Error {
 /// one address are slowed before that.
 pub async fn sign_in(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(peer): ClientAddr,
     Json(req): Json<ManagerSignIn>,
 ) -> Result<Response> {
     if req.name.is_empty() || req.password.is_empty() || req.password.len() > 512 {
         return Err(Error::BadRequest("give your name and password".into()));
     }
     let whose = PinOf::Manager(req.name.clone());
-    let attempt = st.guard.begin(whose, peer.ip()).inspect_err(|e| {
-        tracing::warn!(target: "security", event = "sign_in_refused", who = %req.name, peer = %peer.ip(), "{e}");
+    let attempt = st.guard.begin(whose, peer).inspect_err(|e| {
+        tracing::warn!(target: "security", event = "sign_in_refused", who = %req.name, peer = %peer, "{e}");
     })?;
     let account = users::account(&st.pool, &req.name).await?;
     if let Some(until) = account.as_ref().and_then(|a| a.locked_until) {
@@ -74,7 +73,7 @@ pub async fn sign_in(
     let hash = account.as_ref().map(|a| a.password_hash.clone());
     let right = st.hasher.verify(req.password, hash).await?;
     if !right {
-        tracing::warn!(target: "security", event = "sign_in_failed", who = %req.name, peer = %peer.ip(), "wrong password");
+        tracing::warn!(target: "security", event = "sign_in_failed", who = %req.name, peer = %peer, "wrong password");
         if let Some(until) = users::wrong_password(&st.pool, &req.name).await? {
             // From now on the lock answers; once a new password lifts it,
             // its owner may sign in at once.
@@ -93,7 +92,7 @@ pub async fn sign_in(
     }
     let token = random_hex::<32>("session")?;
     let expires_at = users::open_session(&st.pool, &req.name, &sha256(&token), SESSION).await?;
-    tracing::info!(target: "security", event = "signed_in", who = %req.name, peer = %peer.ip(), "signed in");
+    tracing::info!(target: "security", event = "signed_in", who = %req.name, peer = %peer, "signed in");
     let mut resp = Json(ManagerSession {
         name: req.name,
         expires_at,

@@ -35,6 +35,8 @@ pub struct AppState {
     pub push_wake: Arc<tokio::sync::Notify>,
     /// Relays the phones' pages to their halls.
     pub nats: async_nats::Client,
+    /// The company's reverse proxies, whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 impl AppState {
@@ -42,11 +44,13 @@ impl AppState {
         pool: Pool,
         changed: broadcast::Sender<Vec<String>>,
         nats: async_nats::Client,
+        trusted_proxies: Vec<std::net::IpAddr>,
     ) -> AppState {
         AppState {
             pool,
             changed,
             nats,
+            trusted_proxies: trusted_proxies.into(),
             guard: Arc::default(),
             hasher: PinHasher::start(),
             push_wake: Arc::default(),

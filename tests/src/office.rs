@@ -522,8 +522,10 @@ impl HeadOffice {
         let dir = dir.join("head-office");
         std::fs::create_dir_all(&dir).expect("head office's directory");
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        // As behind the company's reverse proxy on the same machine: a
+        // request without X-Forwarded-For is still the peer's own.
         let config = format!(
-            "listen = \"{addr}\"\n\n[nats]\nurl = \"{}\"\nnkey_seed_file = \"{}\"\nca = \"{}\"\n\n[postgres]\nurl = \"{}\"\n",
+            "listen = \"{addr}\"\ntrusted_proxies = [\"127.0.0.1\"]\n\n[nats]\nurl = \"{}\"\nnkey_seed_file = \"{}\"\nca = \"{}\"\n\n[postgres]\nurl = \"{}\"\n",
             nats.url(),
             user.seed_file.display(),
             ca.ca.display(),
