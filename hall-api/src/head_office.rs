@@ -138,10 +138,20 @@ pub enum PushChange {
     /// file (the README's format): it takes the place of that year in the
     /// hall's own files.
     Holidays { year: i16, file: String },
+    /// A service's opening hours, as a service of the hall's configuration
+    /// gives them (`hours` for every day, `week` for the days that differ,
+    /// `""` closed), taking the place of its own; neither: its own again.
+    ServiceHours {
+        service: String,
+        #[serde(default)]
+        hours: Option<String>,
+        #[serde(default)]
+        week: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// The kinds of [`PushChange`], as a hall's configuration names those it accepts.
-pub const PUSH_KINDS: [&str; 4] = ["notice", "closure", "staff", "calendar"];
+pub const PUSH_KINDS: [&str; 5] = ["notice", "closure", "staff", "calendar", "hours"];
 
 impl PushChange {
     pub fn kind(&self) -> &'static str {
@@ -150,6 +160,7 @@ impl PushChange {
             PushChange::Closure { .. } => "closure",
             PushChange::Staff { .. } | PushChange::StaffDisable { .. } => "staff",
             PushChange::Holidays { .. } => "calendar",
+            PushChange::ServiceHours { .. } => "hours",
         }
     }
 }

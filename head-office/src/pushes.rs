@@ -1,5 +1,5 @@
 //! Changes head office sets once and pushes to the halls it names (the
-//! boards' notice, closures, staff, a year's holidays): kept in PostgreSQL with who set them and
+//! boards' notice, closures, staff, a year's holidays, a service's hours): kept in PostgreSQL with who set them and
 //! when, sent to each hall as a NATS request until it answers, and each
 //! hall's answer kept: applied, or refused and why. A hall that is off
 //! gets its pushes when it is back; it applies each once.
@@ -56,6 +56,15 @@ pub enum NewChange {
         year: i16,
         file: String,
     },
+    /// A service's hours, as a hall's configuration gives them; neither
+    /// `hours` nor `week`: the service's own hours again.
+    ServiceHours {
+        service: String,
+        #[serde(default)]
+        hours: Option<String>,
+        #[serde(default)]
+        week: std::collections::BTreeMap<String, String>,
+    },
 }
 
 impl NewChange {
@@ -81,6 +90,24 @@ impl NewChange {
                 queue_server::config::holiday_year(year, &file)
                     .map_err(|e| Error::BadRequest(e.to_string()))?;
                 PushChange::Holidays { year, file }
+            }
+            NewChange::ServiceHours {
+                service,
+                hours,
+                week,
+            } => {
+                // Read as each hall will (which service it is, only the hall knows).
+                queue_server::config::sent_week(
+                    hours.as_deref(),
+                    &week,
+                    jiff::civil::Weekday::Monday,
+                )
+                .map_err(|e| Error::BadRequest(format!("the hours of {service}: {e}")))?;
+                PushChange::ServiceHours {
+                    service,
+                    hours,
+                    week,
+                }
             }
         })
     }

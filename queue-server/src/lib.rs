@@ -451,14 +451,14 @@ async fn keep_end_of_day(
         let yesterday = today.yesterday().ok();
         settled.retain(|d| Some(*d) >= yesterday);
         let of = hall.clone();
-        let Ok(holidays) = reads
-            .run(move |conn| store::queries::holidays(conn, &of))
+        let Ok(held) = reads
+            .run(move |conn| store::queries::held_calendar(conn, &of))
             .await
         else {
             continue;
         };
         for day in [yesterday, Some(today)].into_iter().flatten() {
-            let Ok(ends) = hall.day_ends(&holidays, day) else {
+            let Ok(ends) = hall.day_ends(&held, day) else {
                 continue;
             };
             if reading.at < ends || settled.contains(&day) {

@@ -129,9 +129,9 @@ pub async fn service_slots(
     let list = st
         .reads
         .run(move |conn| {
-            let holidays = queries::holidays(conn, &hall)?;
+            let held = queries::held_calendar(conn, &hall)?;
             let closures = queries::closures_for(conn, &cfg.id, ms(now))?;
-            let cal = hall.calendar(&cfg, &holidays, &closures);
+            let cal = hall.calendar(&cfg, &held, &closures);
             let starts = slots(&cal, date, &rules);
             let (Some(first), Some(last)) = (starts.first(), starts.last()) else {
                 return Ok(Vec::new());

@@ -194,8 +194,8 @@ pub async fn ticket(
             // Said while the ticket still waits for its service.
             let shut = match hall.service(&t.service) {
                 Some(s) if !t.status.is_final() => {
-                    let holidays = queries::holidays(conn, &hall)?;
-                    queries::calendar_closed(conn, &hall, &holidays, s, queries::ts(now))?
+                    let held = queries::held_calendar(conn, &hall)?;
+                    queries::calendar_closed(conn, &hall, &held, s, queries::ts(now))?
                 }
                 _ => None,
             };

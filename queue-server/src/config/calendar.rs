@@ -2,6 +2,7 @@
 //! week of them, and the yearly holiday files (read here, with `FILE:LINE`
 //! messages of their own).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hall_api::I18nText;
@@ -12,6 +13,71 @@ use toml::Spanned;
 
 use super::check::Checker;
 use crate::rules::calendar::{DayHours, Holidays, Span, Special, Week};
+
+const HOURS_FIX: &str = "write \"HH:MM-HH:MM\" in 24-hour local time, several separated by commas for a break \
+     (\"08:30-12:00, 13:30-17:00\"), or \"\" for closed";
+
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// A day's hours: "HH:MM-HH:MM", several separated by commas, in order
+/// and apart; "" closed. `Err` when they are not.
+fn day_hours(text: &str) -> Result<DayHours, ()> {
+    let text = text.trim();
+    let mut spans: DayHours = Vec::new();
+    if text.is_empty() {
+        return Ok(spans);
+    }
+    for part in text.split(',') {
+        let span = part
+            .trim()
+            .split_once('-')
+            .and_then(|(a, b)| {
+                Some(Span {
+                    from: parse_hh_mm(a.trim())?,
+                    until: parse_hh_mm(b.trim())?,
+                })
+            })
+            .filter(|s| s.from < s.until && spans.last().is_none_or(|prev| prev.until <= s.from))
+            .ok_or(())?;
+        spans.push(span);
+    }
+    Ok(spans)
+}
+
+/// A service's week as head office sends it: `hours` for every day and
+/// `week` for the days that differ, every day said; neither: `None` (the
+/// service's own hours again). An extra working day opens like `extra`.
+pub fn sent_week(
+    hours: Option<&str>,
+    week: &BTreeMap<String, String>,
+    extra: Weekday,
+) -> Result<Option<Week>, String> {
+    if hours.is_none() && week.is_empty() {
+        return Ok(None);
+    }
+    if let Some(bad) = week.keys().find(|k| !WEEKDAYS.contains(&k.as_str())) {
+        return Err(format!(
+            "\"{bad}\" is not a weekday; write mon, tue, wed, thu, fri, sat or sun"
+        ));
+    }
+    let mut days: [DayHours; 7] = Default::default();
+    for (day, name) in days.iter_mut().zip(WEEKDAYS) {
+        let Some(text) = week.get(name).map(String::as_str).or(hours) else {
+            return Err(format!(
+                "the hours say nothing of {name}; give hours for every day, and week for the days that differ (\"\" closes a day)"
+            ));
+        };
+        *day = day_hours(text).map_err(|()| {
+            format!(
+                "hours \"{text}\" are not opening and later closing times in order; {HOURS_FIX}"
+            )
+        })?;
+    }
+    Ok(Some(Week {
+        days,
+        extra_workday_like: extra,
+    }))
+}
 
 /// `week = { mon = "…", …, sun = "" }`: a weekday's own hours ("" closed).
 #[derive(Deserialize, Default, Clone)]
@@ -44,37 +110,16 @@ impl Checker<'_> {
     /// "HH:MM-HH:MM", or several separated by commas (a break between):
     /// "08:30-12:00, 13:30-17:00"; "" is closed all day.
     pub(super) fn day_hours(&self, h: &Spanned<String>) -> Result<DayHours, ConfigError> {
-        let text = h.get_ref().trim();
-        if text.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut spans: DayHours = Vec::new();
-        for part in text.split(',') {
-            let span = part.trim().split_once('-').and_then(|(a, b)| {
-                Some(Span {
-                    from: parse_hh_mm(a.trim())?,
-                    until: parse_hh_mm(b.trim())?,
-                })
-            });
-            let ok = span.filter(|s| {
-                s.from < s.until && spans.last().is_none_or(|prev| prev.until <= s.from)
-            });
-            match ok {
-                Some(s) => spans.push(s),
-                None => {
-                    return self.err(
-                        h.span(),
-                        format!(
-                            "hours \"{}\" are not opening and later closing times in order",
-                            h.get_ref()
-                        ),
-                        "write \"HH:MM-HH:MM\" in 24-hour local time, several separated by commas for a break \
-                         (\"08:30-12:00, 13:30-17:00\"), or \"\" for closed",
-                    );
-                }
-            }
-        }
-        Ok(spans)
+        day_hours(h.get_ref()).or_else(|_| {
+            self.err(
+                h.span(),
+                format!(
+                    "hours \"{}\" are not opening and later closing times in order",
+                    h.get_ref()
+                ),
+                HOURS_FIX,
+            )
+        })
     }
 
     /// A service's week: for each weekday the first of the service's own

@@ -696,6 +696,7 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
         head_office,
         tls,
         hall: HallConfig {
+            extra_workday_like,
             name: raw.hall.name,
             timezone_name: tz_name,
             timezone,

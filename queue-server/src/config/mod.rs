@@ -15,13 +15,13 @@ use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use crate::rules::calendar::{Calendar, Closure, Holidays};
+use crate::rules::calendar::{Calendar, Closure, HeldCalendar};
 use crate::rules::numbering;
 use crate::rules::policy::ServedService;
 use crate::tokens::sha256;
 
 mod calendar;
-pub use calendar::holiday_year;
+pub use calendar::{holiday_year, sent_week};
 mod check;
 mod file;
 pub mod generate;
@@ -47,7 +47,7 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// Public holidays and extra working days as the hall's yearly files
     /// say; the calendar reads them with head office's years in their
-    /// place (`store::queries::holidays`).
+    /// place (`store::queries::held_calendar`).
     pub filed_holidays: crate::rules::calendar::Holidays,
     /// The check-in window and priority of every appointment.
     pub appointments: AppointmentsConfig,
@@ -224,6 +224,8 @@ pub struct HallConfig {
     pub priority_reasons: Vec<hall_api::PriorityReason>,
     /// When the day ends (counters closed, report made); see [`Config::day_ends`].
     pub closes_at: Option<Time>,
+    /// Whose hours an extra working day (调休) keeps (`extra_workday_hours`).
+    pub extra_workday_like: jiff::civil::Weekday,
     /// The share of customers to call within their target wait (0–1).
     pub service_level_target: f64,
 }
@@ -332,20 +334,25 @@ impl Config {
             .collect()
     }
 
-    /// The calendar as `service` sees it: its week, the hall's `holidays`
-    /// (`store::queries::holidays`), and `closures` (those that apply to it). The one place opening time
+    /// The calendar as `service` sees it: its week (head office's in place
+    /// of its own, from `held`), the hall's holidays (`held`, read by
+    /// `store::queries::held_calendar`), and `closures` (those that apply to it). The one place opening time
     /// is read: the issue command refuses by it, the snapshot greys the
     /// kiosk's button by it, the estimate waits through its breaks.
     pub fn calendar<'a>(
         &'a self,
         service: &'a ServiceConfig,
-        holidays: &'a Holidays,
+        held: &'a HeldCalendar,
         closures: &'a [Closure],
     ) -> Calendar<'a> {
         Calendar {
             tz: &self.hall.timezone,
-            week: service.week.as_ref().unwrap_or(&ALL_HOURS),
-            holidays,
+            week: held
+                .weeks
+                .get(&service.id)
+                .or(service.week.as_ref())
+                .unwrap_or(&ALL_HOURS),
+            holidays: &held.holidays,
             closures,
         }
     }
@@ -355,11 +362,13 @@ impl Config {
     pub fn hours_text(
         &self,
         service: &ServiceConfig,
-        holidays: &Holidays,
+        held: &HeldCalendar,
         date: Date,
     ) -> Option<String> {
-        service.week.as_ref()?;
-        let spans = self.calendar(service, holidays, &[]).hours_of(date).clone();
+        if !held.weeks.contains_key(&service.id) {
+            service.week.as_ref()?;
+        }
+        let spans = self.calendar(service, held, &[]).hours_of(date).clone();
         Some(
             spans
                 .iter()
@@ -373,16 +382,16 @@ impl Config {
     /// else an hour after the last service stops handing out tickets, else
     /// when the next business day starts. Counters still open then are
     /// closed and the day's report is made.
-    pub fn day_ends(&self, holidays: &Holidays, date: Date) -> Result<Timestamp, String> {
+    pub fn day_ends(&self, held: &HeldCalendar, date: Date) -> Result<Timestamp, String> {
         let (start, next) = self.hall.day_window(date)?;
         let local = match self.hall.closes_at {
             Some(t) => t,
             None => match self
                 .services
                 .iter()
-                .filter(|s| s.week.is_some())
+                .filter(|s| s.week.is_some() || held.weeks.contains_key(&s.id))
                 .filter_map(|s| {
-                    self.calendar(s, holidays, &[])
+                    self.calendar(s, held, &[])
                         .hours_of(date)
                         .last()
                         .map(|h| h.until)

@@ -99,11 +99,12 @@ fn opening_hours_are_checked_and_inherited() {
         "timezone = \"Asia/Shanghai\"\nhours = \"08:30-17:00\"",
     );
     let c = Config::parse("hall.toml", &with_hours).unwrap();
+    let filed = filed(&c);
     let monday = jiff::civil::date(2027, 3, 1);
     assert!(
         c.services
             .iter()
-            .all(|s| c.hours_text(s, &c.filed_holidays, monday).as_deref() == Some("08:30-17:00"))
+            .all(|s| c.hours_text(s, &filed, monday).as_deref() == Some("08:30-17:00"))
     );
 
     for bad in [
@@ -120,6 +121,14 @@ fn opening_hours_are_checked_and_inherited() {
             e.contains("hall.toml:5:") && e.contains("\"HH:MM-HH:MM\""),
             "{bad}: {e}"
         );
+    }
+}
+
+/// The calendar of the configuration alone: nothing sent by head office.
+fn filed(c: &Config) -> HeldCalendar {
+    HeldCalendar {
+        holidays: c.filed_holidays.clone(),
+        weeks: Default::default(),
     }
 }
 
@@ -154,33 +163,27 @@ date = "2027-05-08"
     std::fs::write(&file, &text).unwrap();
     let c = Config::load(&file).unwrap();
     let (pay, vip) = (c.service("pay").unwrap(), c.service("vip").unwrap());
+    let filed = filed(&c);
     let day = |d| jiff::civil::date(2027, 5, d);
     // Monday 2027-05-10, Saturday the 15th, the worked Saturday the 8th.
     assert_eq!(
-        c.hours_text(pay, &c.filed_holidays, day(10)).unwrap(),
+        c.hours_text(pay, &filed, day(10)).unwrap(),
         "08:30-12:00, 13:30-17:00"
     );
+    assert_eq!(c.hours_text(pay, &filed, day(15)).unwrap(), "09:00-12:00");
     assert_eq!(
-        c.hours_text(pay, &c.filed_holidays, day(15)).unwrap(),
-        "09:00-12:00"
-    );
-    assert_eq!(
-        c.hours_text(vip, &c.filed_holidays, day(15)).unwrap(),
+        c.hours_text(vip, &filed, day(15)).unwrap(),
         "",
         "VIP closed on Saturdays"
     );
     assert_eq!(
-        c.hours_text(pay, &c.filed_holidays, day(16)).unwrap(),
+        c.hours_text(pay, &filed, day(16)).unwrap(),
         "",
         "closed on Sundays"
     );
+    assert_eq!(c.hours_text(pay, &filed, day(3)).unwrap(), "", "Labour Day");
     assert_eq!(
-        c.hours_text(pay, &c.filed_holidays, day(3)).unwrap(),
-        "",
-        "Labour Day"
-    );
-    assert_eq!(
-        c.hours_text(vip, &c.filed_holidays, day(8)).unwrap(),
+        c.hours_text(vip, &filed, day(8)).unwrap(),
         "08:30-12:00, 13:30-17:00",
         "a worked Saturday keeps Monday's hours"
     );
@@ -196,16 +199,22 @@ date = "2027-05-08"
         "[[holiday]]\nname = { zh = \"劳动节\", en = \"Labour Day\" }\ndate = \"2027-05-10\"\n",
     )
     .unwrap();
-    let merged = c
-        .filed_holidays
-        .with_years(&std::collections::BTreeMap::from([(2027, sent)]));
+    let merged = HeldCalendar {
+        holidays: c
+            .filed_holidays
+            .with_years(&std::collections::BTreeMap::from([(2027, sent)])),
+        weeks: Default::default(),
+    };
     assert_eq!(
         c.hours_text(pay, &merged, day(3)).unwrap(),
         "08:30-12:00, 13:30-17:00"
     );
     assert_eq!(c.hours_text(pay, &merged, day(10)).unwrap(), "");
     assert_eq!(c.hours_text(pay, &merged, day(8)).unwrap(), "09:00-12:00");
-    assert!(!crate::rules::calendar::is_working_day(&merged, day(8)));
+    assert!(!crate::rules::calendar::is_working_day(
+        &merged.holidays,
+        day(8)
+    ));
     // A year's file with a date of another year is refused, saying which.
     let e = crate::config::holiday_year(
         2027,
@@ -214,6 +223,65 @@ date = "2027-05-08"
     .unwrap_err()
     .to_string();
     assert!(e.contains("2028-01-02 is not in 2027"), "{e}");
+
+    // Head office's hours for pay take the place of its own: summer hours
+    // every day, Sunday closed; none sent: its own again.
+    let summer = crate::config::sent_week(
+        Some("08:30-12:00, 14:30-18:00"),
+        &std::collections::BTreeMap::from([("sun".to_string(), String::new())]),
+        jiff::civil::Weekday::Monday,
+    )
+    .unwrap()
+    .unwrap();
+    let sent = HeldCalendar {
+        holidays: c.filed_holidays.clone(),
+        weeks: std::collections::BTreeMap::from([("pay".to_string(), summer)]),
+    };
+    assert_eq!(
+        c.hours_text(pay, &sent, day(10)).unwrap(),
+        "08:30-12:00, 14:30-18:00"
+    );
+    assert_eq!(
+        c.hours_text(pay, &sent, day(15)).unwrap(),
+        "08:30-12:00, 14:30-18:00"
+    );
+    assert_eq!(c.hours_text(pay, &sent, day(16)).unwrap(), "");
+    assert_eq!(
+        c.hours_text(pay, &sent, day(3)).unwrap(),
+        "",
+        "still Labour Day"
+    );
+    assert_eq!(
+        c.hours_text(vip, &sent, day(10)).unwrap(),
+        "08:30-12:00, 13:30-17:00",
+        "other services keep theirs"
+    );
+    let none = std::collections::BTreeMap::new();
+    assert!(
+        crate::config::sent_week(None, &none, jiff::civil::Weekday::Monday)
+            .unwrap()
+            .is_none()
+    );
+    for (hours, week, says) in [
+        (None, &[("sat", "09:00-12:00")][..], "say nothing of mon"),
+        (
+            Some("17:00-08:30"),
+            &[][..],
+            "not opening and later closing",
+        ),
+        (
+            Some("08:30-17:00"),
+            &[("saturday", "")][..],
+            "\"saturday\" is not a weekday",
+        ),
+    ] {
+        let week = week
+            .iter()
+            .map(|(d, h)| (d.to_string(), h.to_string()))
+            .collect();
+        let e = crate::config::sent_week(hours, &week, jiff::civil::Weekday::Monday).unwrap_err();
+        assert!(e.contains(says), "{e}");
+    }
 
     // A bad date in the holiday file is named by its own file and line.
     std::fs::write(
@@ -314,7 +382,7 @@ fn the_head_office_link_takes_a_hall_id_tls_and_a_private_key() {
     );
     assert_eq!(
         h.accept,
-        ["notice", "closure", "staff", "calendar"],
+        ["notice", "closure", "staff", "calendar", "hours"],
         "all kinds by default"
     );
     let base = section("gz-01", "tls://ho:4222", &seed);

@@ -40,9 +40,9 @@ impl Hall<'_> {
     /// Checks `slot` of `service` can take one more booking now.
     fn check_slot(&self, service: &str, slot: jiff::Timestamp) -> Result<String> {
         let (cfg, rules) = self.slot_rules(service)?;
-        let holidays = queries::holidays(self.tables.conn(), self.config)?;
+        let held = queries::held_calendar(self.tables.conn(), self.config)?;
         let closures = queries::closures_for(self.tables.conn(), service, self.at_ms())?;
-        let cal = self.config.calendar(cfg, &holidays, &closures);
+        let cal = self.config.calendar(cfg, &held, &closures);
         let today = self.config.hall.business_day(self.now.at);
         bookable(&cal, &rules, self.now.at, today, slot).map_err(|why| {
             Error::Conflict(format!("the slot at {slot} {why}; choose another slot"))

@@ -3,7 +3,7 @@
 //! - [`tickets`]: issue and cancel;
 //! - [`appointments`]: bookings of a service's slots, their check-in and no-shows;
 //! - [`closures`]: the hall or some services closed for a time, with a reason;
-//! - [`holidays`]: a year's holiday schedule sent by head office;
+//! - [`calendar`]: a year's holidays and a service's hours sent by head office;
 //! - [`counters`]: call next, recall, start, complete, no-show, transfer,
 //!   and a counter's open / pause / resume / close;
 //! - [`sessions`]: counter PINs and the sessions a sign-in opens;
@@ -36,12 +36,12 @@ use crate::store::queries::{TicketRow, ms};
 use crate::store::tables::{NewEvent, Tables};
 
 pub mod appointments;
+pub mod calendar;
 pub mod closures;
 pub mod counters;
 pub mod deliveries;
 pub mod end_of_day;
 pub mod guide;
-pub mod holidays;
 pub mod managers;
 pub mod privacy;
 pub mod pushes;

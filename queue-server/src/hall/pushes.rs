@@ -1,5 +1,5 @@
 //! Changes head office pushes to the hall: each is the hall's own command
-//! (the notice, a closure, staff accounts, a year's holidays) under the same rules as the manager's, all of a
+//! (the notice, a closure, staff accounts, a year's holidays, a service's hours) under the same rules as the manager's, all of a
 //! push in one transaction. The hall's configuration says which kinds it
 //! accepts; what it refuses leaves it running on what it had.
 
@@ -51,6 +51,17 @@ impl Hall<'_> {
                 }
                 PushChange::StaffDisable { number } => self.disable_staff(number),
                 PushChange::Holidays { year, file } => self.set_holiday_year(*year, file),
+                PushChange::ServiceHours {
+                    service,
+                    hours,
+                    week,
+                } => self.set_service_hours(
+                    service,
+                    &crate::store::queries::SentHours {
+                        hours: hours.clone(),
+                        week: week.clone(),
+                    },
+                ),
             };
             applied.map_err(|e| match e {
                 Error::BadRequest(why) | Error::Conflict(why) | Error::NotFound(why) => {

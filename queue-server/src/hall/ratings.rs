@@ -55,7 +55,7 @@ impl Hall<'_> {
         if req.level.is_bad() {
             let today = self.config.hall.business_day(self.now.at);
             let due = add_working_days(
-                &queries::holidays(self.tables.conn(), self.config)?,
+                &queries::held_calendar(self.tables.conn(), self.config)?.holidays,
                 today,
                 self.config.ratings.follow_up_working_days,
             );

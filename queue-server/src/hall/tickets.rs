@@ -120,13 +120,13 @@ impl Hall<'_> {
             ))
         })?;
         // Nobody should wait through a break, a holiday or a closure.
-        let holidays = queries::holidays(self.tables.conn(), self.config)?;
+        let held = queries::held_calendar(self.tables.conn(), self.config)?;
         let closures = queries::closures_for(self.tables.conn(), &service.id, self.at_ms())?;
         // A booking checked in for a slot right after a break waits through it.
         if let (false, Openness::Closed { why, next }) = (
             how.appointment,
             self.config
-                .calendar(service, &holidays, &closures)
+                .calendar(service, &held, &closures)
                 .at(self.now.at),
         ) {
             return Err(Error::Conflict(format!(

@@ -92,6 +92,17 @@ impl Holidays {
     }
 }
 
+/// The calendar's parts the hall keeps in its database, beside its
+/// configuration: the holiday schedule (its files, with each year head
+/// office sent in that year's place) and the services' hours head office
+/// set in place of their own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeldCalendar {
+    pub holidays: Holidays,
+    /// By service id.
+    pub weeks: BTreeMap<String, Week>,
+}
+
 /// The hall (or some services) closed from `from` until `until`, with the
 /// reason customers are shown.
 #[derive(Debug, Clone, PartialEq, Eq)]

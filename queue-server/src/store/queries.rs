@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::rules::calendar::{ClosedWhy, Closure, Holidays, Openness, Special};
+use crate::rules::calendar::{ClosedWhy, Closure, HeldCalendar, Holidays, Openness, Special};
 use crate::rules::estimate::{self, OpenCounter};
 use crate::rules::policy::{Candidate, QueueRank};
 
@@ -231,9 +231,42 @@ fn closure_row(r: &Row<'_>) -> rusqlite::Result<Closure> {
     })
 }
 
+/// What the database holds of the calendar ([`HeldCalendar`]): the one
+/// place the calendar's holidays and head office's hours are read.
+pub fn held_calendar(conn: &Connection, hall: &Config) -> Result<HeldCalendar> {
+    let mut weeks = BTreeMap::new();
+    let mut stmt = conn.prepare_cached("SELECT service, hours FROM service_hours")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (service, kept) = row?;
+        let sent: SentHours = serde_json::from_str(&kept).map_err(|e| {
+            Error::Internal(format!("the kept hours of {service} do not parse: {e}"))
+        })?;
+        if let Some(week) = crate::config::sent_week(
+            sent.hours.as_deref(),
+            &sent.week,
+            hall.hall.extra_workday_like,
+        )
+        .map_err(Error::Internal)?
+        {
+            weeks.insert(service, week);
+        }
+    }
+    Ok(HeldCalendar {
+        holidays: holidays(conn, hall)?,
+        weeks,
+    })
+}
+
+/// A service's hours as head office sent them, kept as sent.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct SentHours {
+    pub hours: Option<String>,
+    pub week: BTreeMap<String, String>,
+}
+
 /// The hall's holiday schedule: its own files', each year head office
-/// sent in that year's place. The one place the calendar's holidays are read.
-pub fn holidays(conn: &Connection, hall: &Config) -> Result<Holidays> {
+/// sent in that year's place.
+fn holidays(conn: &Connection, hall: &Config) -> Result<Holidays> {
     let mut stmt =
         conn.prepare_cached("SELECT year, day, kind, name_zh, name_en FROM holiday_days")?;
     let mut sent: BTreeMap<i16, Holidays> = BTreeMap::new();
@@ -488,9 +521,9 @@ impl HallLoad {
         let Some(mut open_s) = estimate::wait_seconds(ahead, per, &counters) else {
             return Ok(None);
         };
-        let holidays = holidays(conn, hall)?;
+        let held = held_calendar(conn, hall)?;
         let closures = closures_for(conn, service, ms(now))?;
-        let cal = hall.calendar(cfg, &holidays, &closures);
+        let cal = hall.calendar(cfg, &held, &closures);
         // Appointments due before this wait ends go first: count them in.
         if cfg.slots.is_some() {
             let end = cal.after_open_time(now, open_s).unwrap_or(now);
@@ -607,12 +640,12 @@ pub struct CalendarClosed {
 pub fn calendar_closed(
     conn: &Connection,
     hall: &Config,
-    holidays: &Holidays,
+    held: &HeldCalendar,
     service: &crate::config::ServiceConfig,
     now: Timestamp,
 ) -> Result<Option<CalendarClosed>> {
     let closures = closures_for(conn, &service.id, ms(now))?;
-    let Openness::Closed { why, next } = hall.calendar(service, holidays, &closures).at(now) else {
+    let Openness::Closed { why, next } = hall.calendar(service, held, &closures).at(now) else {
         return Ok(None);
     };
     let (why, reason) = match why {
@@ -633,7 +666,7 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
     let oldest = oldest_waiting(conn)?;
     let closed =
         crate::store::managers::services_closed_on(conn, &hall.hall.business_day(now).to_string())?;
-    let holidays = holidays(conn, hall)?;
+    let held = held_calendar(conn, hall)?;
     hall.services
         .iter()
         .map(|s| {
@@ -642,7 +675,7 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
             let (mut opens_at, mut closed_reason) = (None, None);
             let unavailable = if closed.contains(&s.id) {
                 Some(Unavailable::ClosedToday)
-            } else if let Some(shut) = calendar_closed(conn, hall, &holidays, s, now)? {
+            } else if let Some(shut) = calendar_closed(conn, hall, &held, s, now)? {
                 (opens_at, closed_reason) = (shut.opens_at, shut.reason);
                 Some(shut.why)
             } else if open_counters == 0 {
@@ -663,7 +696,7 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
                 longest_wait_s: oldest
                     .get(&s.id)
                     .map(|&issued| ((ms(now) - issued).max(0) / 1000) as u32),
-                hours: hall.hours_text(s, &holidays, hall.hall.business_day(now)),
+                hours: hall.hours_text(s, &held, hall.hall.business_day(now)),
                 unavailable,
                 bring: s.bring.clone(),
                 opens_at,

@@ -94,19 +94,16 @@ fn appointment_facts(
     })?;
     let bookings = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     let mut places = 0u32;
-    let holidays = crate::store::queries::holidays(conn, hall)?;
+    let held = crate::store::queries::held_calendar(conn, hall)?;
     for s in hall.services.iter().filter(|s| s.slots.is_some()) {
         let rules = s.slots.expect("filtered on slots");
         let mut day = first;
         while day <= last {
             let (from, to) = hall.hall.day_window(day).map_err(Error::Internal)?;
             let closures = crate::store::queries::closures_during(conn, &s.id, ms(from), ms(to))?;
-            let count = crate::rules::appointments::slots(
-                &hall.calendar(s, &holidays, &closures),
-                day,
-                &rules,
-            )
-            .len();
+            let count =
+                crate::rules::appointments::slots(&hall.calendar(s, &held, &closures), day, &rules)
+                    .len();
             places =
                 places.saturating_add(u32::try_from(count).unwrap_or(u32::MAX) * rules.per_slot);
             let Ok(next) = day.tomorrow() else { break };

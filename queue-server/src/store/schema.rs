@@ -365,8 +365,9 @@ const MIGRATIONS: &[&str] = &[
         at          INTEGER NOT NULL
     );
     "#,
-    // 17: a year's holiday schedule as head office sent it, in place of
-    // that year in the hall's own files: the file as sent, and its days.
+    // 17: the calendar as head office sent it: a year's holiday schedule
+    // in place of that year in the hall's own files (the file as sent, and
+    // its days), and a service's hours in place of its configuration's.
     r#"
     CREATE TABLE holiday_years (
         year        INTEGER PRIMARY KEY,
@@ -380,6 +381,12 @@ const MIGRATIONS: &[&str] = &[
         kind        TEXT NOT NULL CHECK (kind IN ('holiday', 'workday')),
         name_zh     TEXT NOT NULL,
         name_en     TEXT NOT NULL
+    );
+    CREATE TABLE service_hours (
+        service     TEXT PRIMARY KEY,
+        hours       TEXT NOT NULL,
+        set_by      TEXT NOT NULL,
+        set_at      INTEGER NOT NULL
     );
     "#,
 ];

@@ -353,6 +353,25 @@ impl<'c> Tables<'c> {
         Ok(())
     }
 
+    /// Keeps a service's hours from head office (as sent) in place of any before.
+    pub fn set_service_hours(&self, service: &str, hours: &str, by: &str, at: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO service_hours (service, hours, set_by, set_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (service) DO UPDATE SET hours = ?2, set_by = ?3, set_at = ?4",
+            )?
+            .execute(params![service, hours, by, at])?;
+        Ok(())
+    }
+
+    /// The service's own hours again.
+    pub fn clear_service_hours(&self, service: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM service_hours WHERE service = ?1")?
+            .execute([service])?;
+        Ok(())
+    }
+
     /// Rewrites the health probe's one row.
     pub fn probe(&self, at: i64) -> Result<()> {
         self.conn
