@@ -138,16 +138,24 @@ pub enum PushChange {
     /// file (the README's format): it takes the place of that year in the
     /// hall's own files.
     Holidays { year: i16, file: String },
-    /// A service's opening hours, as a service of the hall's configuration
-    /// gives them (`hours` for every day, `week` for the days that differ,
-    /// `""` closed), taking the place of its own; neither: its own again.
+    /// A service's opening hours in place of its own; none: its own again.
     ServiceHours {
         service: String,
         #[serde(default)]
-        hours: Option<String>,
-        #[serde(default)]
-        week: std::collections::BTreeMap<String, String>,
+        hours: Option<ServiceHours>,
     },
+}
+
+/// A service's opening hours in the words of a hall's configuration:
+/// `every_day` ("08:30-12:00, 14:30-18:00"), `week` for the days that
+/// differ (`{"sun": ""}`, "" closed); every day must be said.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceHours {
+    #[serde(default)]
+    pub every_day: Option<String>,
+    #[serde(default)]
+    pub week: std::collections::BTreeMap<String, String>,
 }
 
 /// The kinds of [`PushChange`], as a hall's configuration names those it accepts.

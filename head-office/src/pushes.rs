@@ -56,14 +56,11 @@ pub enum NewChange {
         year: i16,
         file: String,
     },
-    /// A service's hours, as a hall's configuration gives them; neither
-    /// `hours` nor `week`: the service's own hours again.
+    /// A service's hours; none: the service's own hours again.
     ServiceHours {
         service: String,
         #[serde(default)]
-        hours: Option<String>,
-        #[serde(default)]
-        week: std::collections::BTreeMap<String, String>,
+        hours: Option<hall_api::head_office::ServiceHours>,
     },
 }
 
@@ -91,23 +88,13 @@ impl NewChange {
                     .map_err(|e| Error::BadRequest(e.to_string()))?;
                 PushChange::Holidays { year, file }
             }
-            NewChange::ServiceHours {
-                service,
-                hours,
-                week,
-            } => {
+            NewChange::ServiceHours { service, hours } => {
                 // Read as each hall will (which service it is, only the hall knows).
-                queue_server::config::sent_week(
-                    hours.as_deref(),
-                    &week,
-                    jiff::civil::Weekday::Monday,
-                )
-                .map_err(|e| Error::BadRequest(format!("the hours of {service}: {e}")))?;
-                PushChange::ServiceHours {
-                    service,
-                    hours,
-                    week,
+                if let Some(h) = &hours {
+                    queue_server::config::sent_week(h, jiff::civil::Weekday::Monday)
+                        .map_err(|e| Error::BadRequest(format!("the hours of {service}: {e}")))?;
                 }
+                PushChange::ServiceHours { service, hours }
             }
         })
     }

@@ -2,11 +2,11 @@
 //! week of them, and the yearly holiday files (read here, with `FILE:LINE`
 //! messages of their own).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hall_api::I18nText;
 use hall_api::config_error::ConfigError;
+use hall_api::head_office::ServiceHours;
 use jiff::civil::{Date, Time, Weekday};
 use serde::Deserialize;
 use toml::Spanned;
@@ -44,17 +44,11 @@ fn day_hours(text: &str) -> Result<DayHours, ()> {
     Ok(spans)
 }
 
-/// A service's week as head office sends it: `hours` for every day and
-/// `week` for the days that differ, every day said; neither: `None` (the
-/// service's own hours again). An extra working day opens like `extra`.
-pub fn sent_week(
-    hours: Option<&str>,
-    week: &BTreeMap<String, String>,
-    extra: Weekday,
-) -> Result<Option<Week>, String> {
-    if hours.is_none() && week.is_empty() {
-        return Ok(None);
-    }
+/// A service's week as head office sends it: `every_day`, and `week` for
+/// the days that differ, every day said. An extra working day opens like
+/// `extra`.
+pub fn sent_week(sent: &ServiceHours, extra: Weekday) -> Result<Week, String> {
+    let (hours, week) = (sent.every_day.as_deref(), &sent.week);
     if let Some(bad) = week.keys().find(|k| !WEEKDAYS.contains(&k.as_str())) {
         return Err(format!(
             "\"{bad}\" is not a weekday; write mon, tue, wed, thu, fri, sat or sun"
@@ -64,7 +58,7 @@ pub fn sent_week(
     for (day, name) in days.iter_mut().zip(WEEKDAYS) {
         let Some(text) = week.get(name).map(String::as_str).or(hours) else {
             return Err(format!(
-                "the hours say nothing of {name}; give hours for every day, and week for the days that differ (\"\" closes a day)"
+                "the hours say nothing of {name}; give every_day, and week for the days that differ (\"\" closes a day)"
             ));
         };
         *day = day_hours(text).map_err(|()| {
@@ -73,10 +67,10 @@ pub fn sent_week(
             )
         })?;
     }
-    Ok(Some(Week {
+    Ok(Week {
         days,
         extra_workday_like: extra,
-    }))
+    })
 }
 
 /// `week = { mon = "…", …, sun = "" }`: a weekday's own hours ("" closed).

@@ -225,13 +225,14 @@ date = "2027-05-08"
     assert!(e.contains("2028-01-02 is not in 2027"), "{e}");
 
     // Head office's hours for pay take the place of its own: summer hours
-    // every day, Sunday closed; none sent: its own again.
+    // every day, Sunday closed.
     let summer = crate::config::sent_week(
-        Some("08:30-12:00, 14:30-18:00"),
-        &std::collections::BTreeMap::from([("sun".to_string(), String::new())]),
+        &hall_api::head_office::ServiceHours {
+            every_day: Some("08:30-12:00, 14:30-18:00".into()),
+            week: std::collections::BTreeMap::from([("sun".to_string(), String::new())]),
+        },
         jiff::civil::Weekday::Monday,
     )
-    .unwrap()
     .unwrap();
     let sent = HeldCalendar {
         holidays: c.filed_holidays.clone(),
@@ -256,12 +257,6 @@ date = "2027-05-08"
         "08:30-12:00, 13:30-17:00",
         "other services keep theirs"
     );
-    let none = std::collections::BTreeMap::new();
-    assert!(
-        crate::config::sent_week(None, &none, jiff::civil::Weekday::Monday)
-            .unwrap()
-            .is_none()
-    );
     for (hours, week, says) in [
         (None, &[("sat", "09:00-12:00")][..], "say nothing of mon"),
         (
@@ -279,7 +274,11 @@ date = "2027-05-08"
             .iter()
             .map(|(d, h)| (d.to_string(), h.to_string()))
             .collect();
-        let e = crate::config::sent_week(hours, &week, jiff::civil::Weekday::Monday).unwrap_err();
+        let sent = hall_api::head_office::ServiceHours {
+            every_day: hours.map(str::to_string),
+            week,
+        };
+        let e = crate::config::sent_week(&sent, jiff::civil::Weekday::Monday).unwrap_err();
         assert!(e.contains(says), "{e}");
     }
 

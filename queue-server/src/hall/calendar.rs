@@ -5,7 +5,7 @@
 
 use super::Hall;
 use crate::error::{Error, Result};
-use crate::store::queries::SentHours;
+use hall_api::head_office::ServiceHours;
 
 impl Hall<'_> {
     /// Keeps `file` as `year`'s public holidays and extra working days.
@@ -26,27 +26,23 @@ impl Hall<'_> {
     }
 
     /// Keeps `hours` as `service`'s opening hours in place of its own;
-    /// none given: its own again.
-    pub fn set_service_hours(&mut self, service: &str, hours: &SentHours) -> Result<()> {
+    /// none: its own again.
+    pub fn set_service_hours(&mut self, service: &str, hours: Option<&ServiceHours>) -> Result<()> {
         self.config.service(service).ok_or_else(|| {
             Error::BadRequest(format!(
                 "unknown service \"{service}\"; known services: {}",
                 self.config.service_ids()
             ))
         })?;
-        let week = crate::config::sent_week(
-            hours.hours.as_deref(),
-            &hours.week,
-            self.config.hall.extra_workday_like,
-        )
-        .map_err(Error::BadRequest)?;
         let (by, at) = (self.actor.name.clone(), self.at_ms());
-        match week {
+        match hours {
             None => {
                 self.tables.clear_service_hours(service)?;
                 self.audit("hours.set", &format!("{service} keeps its own hours again"))
             }
-            Some(_) => {
+            Some(hours) => {
+                crate::config::sent_week(hours, self.config.hall.extra_workday_like)
+                    .map_err(Error::BadRequest)?;
                 let kept =
                     serde_json::to_string(hours).map_err(|e| Error::Internal(e.to_string()))?;
                 self.tables.set_service_hours(service, &kept, &by, at)?;
@@ -54,7 +50,7 @@ impl Hall<'_> {
                     "hours.set",
                     &format!(
                         "{service}'s hours from head office: {} (week {:?})",
-                        hours.hours.as_deref().unwrap_or("-"),
+                        hours.every_day.as_deref().unwrap_or("-"),
                         hours.week
                     ),
                 )

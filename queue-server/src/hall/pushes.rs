@@ -51,17 +51,9 @@ impl Hall<'_> {
                 }
                 PushChange::StaffDisable { number } => self.disable_staff(number),
                 PushChange::Holidays { year, file } => self.set_holiday_year(*year, file),
-                PushChange::ServiceHours {
-                    service,
-                    hours,
-                    week,
-                } => self.set_service_hours(
-                    service,
-                    &crate::store::queries::SentHours {
-                        hours: hours.clone(),
-                        week: week.clone(),
-                    },
-                ),
+                PushChange::ServiceHours { service, hours } => {
+                    self.set_service_hours(service, hours.as_ref())
+                }
             };
             applied.map_err(|e| match e {
                 Error::BadRequest(why) | Error::Conflict(why) | Error::NotFound(why) => {

@@ -238,30 +238,18 @@ pub fn held_calendar(conn: &Connection, hall: &Config) -> Result<HeldCalendar> {
     let mut stmt = conn.prepare_cached("SELECT service, hours FROM service_hours")?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
         let (service, kept) = row?;
-        let sent: SentHours = serde_json::from_str(&kept).map_err(|e| {
-            Error::Internal(format!("the kept hours of {service} do not parse: {e}"))
-        })?;
-        if let Some(week) = crate::config::sent_week(
-            sent.hours.as_deref(),
-            &sent.week,
-            hall.hall.extra_workday_like,
-        )
-        .map_err(Error::Internal)?
-        {
-            weeks.insert(service, week);
-        }
+        let sent: hall_api::head_office::ServiceHours =
+            serde_json::from_str(&kept).map_err(|e| {
+                Error::Internal(format!("the kept hours of {service} do not parse: {e}"))
+            })?;
+        let week = crate::config::sent_week(&sent, hall.hall.extra_workday_like)
+            .map_err(Error::Internal)?;
+        weeks.insert(service, week);
     }
     Ok(HeldCalendar {
         holidays: holidays(conn, hall)?,
         weeks,
     })
-}
-
-/// A service's hours as head office sent them, kept as sent.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct SentHours {
-    pub hours: Option<String>,
-    pub week: BTreeMap<String, String>,
 }
 
 /// The hall's holiday schedule: its own files', each year head office
