@@ -117,12 +117,23 @@ fn with_base(page: &[u8], hall: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// Whether head office ever heard from `hall`. A hall once known stays
+/// known, so each is looked up in PostgreSQL once, not for every file of
+/// every phone's page; an unknown one is asked again (it may be new).
 async fn known_hall(st: &AppState, hall: &str) -> Result<bool, crate::error::Error> {
+    let lock = || st.known_halls.lock().unwrap_or_else(|p| p.into_inner());
+    if lock().contains(hall) {
+        return Ok(true);
+    }
     let db = st.pool.get().await?;
-    Ok(db
+    let known = db
         .query_opt("SELECT 1 FROM halls WHERE hall_id = $1", &[&hall])
         .await?
-        .is_some())
+        .is_some();
+    if known {
+        lock().insert(hall.to_string());
+    }
+    Ok(known)
 }
 
 /// A page a person reads on a phone, in both languages.

@@ -37,6 +37,8 @@ pub struct AppState {
     pub nats: async_nats::Client,
     /// The company's reverse proxies, whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// Halls the relay found in PostgreSQL (`relay::known_hall`).
+    pub known_halls: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             changed,
             nats,
             trusted_proxies: trusted_proxies.into(),
+            known_halls: Arc::default(),
             guard: Arc::default(),
             hasher: PinHasher::start(),
             push_wake: Arc::default(),
