@@ -308,6 +308,22 @@ pub struct ShippingStatus {
     pub backlog: i64,
     /// Why the last attempt failed, while it keeps failing.
     pub last_error: Option<String>,
+    /// What head office set in place of the hall's configuration, newest first.
+    #[serde(default)]
+    pub set_by_office: Vec<OfficeSetting>,
+}
+
+/// A part of the hall's calendar head office set in place of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OfficeSetting {
+    /// `holidays` (the year's schedule, `of` the year) or `hours` (`of` the service).
+    pub kind: String,
+    pub of: String,
+    /// Who at head office (as the hall records a push: `head office (user)`).
+    pub by: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: jiff::Timestamp,
 }
 
 #[cfg(test)]

@@ -130,7 +130,12 @@ impl Shipping {
         *self.proxy_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
     }
 
-    pub fn status(&self, cfg: &HeadOfficeConfig, last_event_id: i64) -> ShippingStatus {
+    pub fn status(
+        &self,
+        cfg: &HeadOfficeConfig,
+        last_event_id: i64,
+        set_by_office: Vec<hall_api::head_office::OfficeSetting>,
+    ) -> ShippingStatus {
         let through = self.shipped_through.load(Ordering::Relaxed);
         ShippingStatus {
             hall_id: cfg.hall_id.clone(),
@@ -149,6 +154,7 @@ impl Shipping {
                         .unwrap_or_else(|p| p.into_inner())
                         .clone()
                 }),
+            set_by_office,
         }
     }
 }

@@ -32,7 +32,8 @@ pub async fn webhooks(
 }
 
 /// Shipping to head office: connected, how far, the backlog and why it
-/// fails while it does; `null` for a hall that stands alone.
+/// fails while it does, and what head office set of the calendar; `null`
+/// for a hall that stands alone.
 #[utoipa::path(get, path = "/api/v1/head-office",
     responses((status = 200, body = Option<hall_api::head_office::ShippingStatus>), (status = 403, body = ErrorBody)),
     security(("bearer" = [])), tag = "billing")]
@@ -51,11 +52,16 @@ pub async fn shipping_status(
     let (Some(shipping), Some(cfg)) = (&st.shipping, &st.hall.head_office) else {
         return Ok(None);
     };
-    let last = st
+    let (last, set) = st
         .reads
-        .run(|conn| Ok(crate::store::queries::last_event(conn)?.map_or(0, |(id, _)| id)))
+        .run(|conn| {
+            Ok((
+                crate::store::queries::last_event(conn)?.map_or(0, |(id, _)| id),
+                crate::store::queries::set_by_office(conn)?,
+            ))
+        })
         .await?;
-    Ok(Some(shipping.status(cfg, last)))
+    Ok(Some(shipping.status(cfg, last, set)))
 }
 
 /// Ask the billing system about an account (masked name, amount due). When it

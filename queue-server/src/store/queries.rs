@@ -252,6 +252,25 @@ pub fn held_calendar(conn: &Connection, hall: &Config) -> Result<HeldCalendar> {
     })
 }
 
+/// What head office set of the calendar in place of the configuration's,
+/// newest first.
+pub fn set_by_office(conn: &Connection) -> Result<Vec<hall_api::head_office::OfficeSetting>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT 'holidays', CAST(year AS TEXT), set_by, set_at FROM holiday_years \
+         UNION ALL SELECT 'hours', service, set_by, set_at FROM service_hours \
+         ORDER BY 4 DESC",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(hall_api::head_office::OfficeSetting {
+            kind: r.get(0)?,
+            of: r.get(1)?,
+            by: r.get(2)?,
+            at: ts(r.get(3)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The hall's holiday schedule: its own files', each year head office
 /// sent in that year's place.
 fn holidays(conn: &Connection, hall: &Config) -> Result<Holidays> {
