@@ -34,7 +34,6 @@ impl Hall<'_> {
                 self.config.service_ids()
             ))
         })?;
-        let (by, at) = (self.actor.name.clone(), self.at_ms());
         match hours {
             None => {
                 self.tables.clear_service_hours(service)?;
@@ -45,6 +44,7 @@ impl Hall<'_> {
                     .map_err(Error::BadRequest)?;
                 let kept =
                     serde_json::to_string(hours).map_err(|e| Error::Internal(e.to_string()))?;
+                let (by, at) = (self.actor.name.clone(), self.at_ms());
                 self.tables.set_service_hours(service, &kept, &by, at)?;
                 self.audit(
                     "hours.set",

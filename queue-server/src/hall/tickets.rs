@@ -188,6 +188,7 @@ impl Hall<'_> {
         let estimate = load.estimate(
             self.tables.conn(),
             self.config,
+            &held,
             &service.id,
             ahead,
             self.now.at,

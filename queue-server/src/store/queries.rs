@@ -281,44 +281,39 @@ pub fn set_by_office(conn: &Connection) -> Result<Vec<hall_api::head_office::Off
 /// The hall's holiday schedule: its own files', each year head office
 /// sent in that year's place.
 fn holidays(conn: &Connection, hall: &Config) -> Result<Holidays> {
-    let mut stmt =
-        conn.prepare_cached("SELECT year, day, kind, name_zh, name_en FROM holiday_days")?;
+    // Every year sent, with its days: a year with none at all still
+    // replaces the file's.
+    let mut stmt = conn.prepare_cached(
+        "SELECT y.year, d.day, d.kind, d.name_zh, d.name_en \
+         FROM holiday_years y LEFT JOIN holiday_days d ON d.year = y.year",
+    )?;
     let mut sent: BTreeMap<i16, Holidays> = BTreeMap::new();
     for row in stmt.query_map([], |r| {
         Ok((
             r.get::<_, i16>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            I18nText {
-                zh: r.get(3)?,
-                en: r.get(4)?,
-            },
+            r.get::<_, Option<String>>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
         ))
     })? {
-        let (year, day, kind, name) = row?;
+        let (year, day, kind, zh, en) = row?;
+        let days = &mut sent.entry(year).or_default().days;
+        let (Some(day), Some(kind), Some(zh), Some(en)) = (day, kind, zh, en) else {
+            continue;
+        };
         let day: jiff::civil::Date = day
             .parse()
             .map_err(|e| Error::Internal(format!("a kept holiday {day} does not parse: {e}")))?;
+        let name = I18nText { zh, en };
         let special = if kind == "workday" {
             Special::Workday(name)
         } else {
             Special::Holiday(name)
         };
-        sent.entry(year).or_default().days.insert(day, special);
-    }
-    for (year, ..) in holiday_years(conn)? {
-        // A year sent with no special days at all still replaces the file's.
-        sent.entry(year).or_default();
+        days.insert(day, special);
     }
     Ok(hall.filed_holidays.with_years(&sent))
-}
-
-/// The years whose schedule head office sent, with who and when.
-pub fn holiday_years(conn: &Connection) -> Result<Vec<(i16, String, Timestamp)>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT year, set_by, set_at FROM holiday_years ORDER BY year")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, ts(r.get(2)?))))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The closures in force now or later that apply to `service`.
@@ -519,6 +514,7 @@ impl HallLoad {
         &self,
         conn: &Connection,
         hall: &Config,
+        held: &HeldCalendar,
         service: &str,
         ahead: u32,
         now: Timestamp,
@@ -535,9 +531,8 @@ impl HallLoad {
         let Some(mut open_s) = estimate::wait_seconds(ahead, per, &counters) else {
             return Ok(None);
         };
-        let held = held_calendar(conn, hall)?;
         let closures = closures_for(conn, service, ms(now))?;
-        let cal = hall.calendar(cfg, &held, &closures);
+        let cal = hall.calendar(cfg, held, &closures);
         // Appointments due before this wait ends go first: count them in.
         if cfg.slots.is_some() {
             let end = cal.after_open_time(now, open_s).unwrap_or(now);
@@ -570,7 +565,8 @@ pub fn ticket_view(
         return Ok(row.to_ticket(None));
     }
     let ahead = ahead_of(conn, row)?;
-    let est = HallLoad::read(conn)?.estimate(conn, hall, &row.service, ahead, now)?;
+    let held = held_calendar(conn, hall)?;
+    let est = HallLoad::read(conn)?.estimate(conn, hall, &held, &row.service, ahead, now)?;
     Ok(row.to_ticket(Some((ahead, est))))
 }
 
@@ -705,7 +701,7 @@ pub fn service_views(conn: &Connection, hall: &Config, now: Timestamp) -> Result
                 target_wait_min: s.target_wait_min,
                 ask_account: s.ask_account,
                 waiting,
-                estimated_wait_s: load.estimate(conn, hall, &s.id, waiting, now)?,
+                estimated_wait_s: load.estimate(conn, hall, &held, &s.id, waiting, now)?,
                 open_counters,
                 longest_wait_s: oldest
                     .get(&s.id)
