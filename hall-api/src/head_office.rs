@@ -144,6 +144,28 @@ pub enum PushChange {
         #[serde(default)]
         hours: Option<ServiceHours>,
     },
+    /// What a service is called, what it promises and what to bring, in
+    /// place of the hall's own; none: its own again.
+    Service {
+        service: String,
+        #[serde(default)]
+        settings: Option<ServiceSettings>,
+    },
+}
+
+/// How head office names a service, the wait it promises and the papers
+/// customers bring. A field left out keeps the hall's own. Which services
+/// a hall has, their prefixes and counters stay the hall's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSettings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<I18nText>,
+    /// Minutes within which a customer should be called (the service level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_wait_min: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bring: Option<I18nText>,
 }
 
 /// A service's opening hours in the words of a hall's configuration:
@@ -159,7 +181,9 @@ pub struct ServiceHours {
 }
 
 /// The kinds of [`PushChange`], as a hall's configuration names those it accepts.
-pub const PUSH_KINDS: [&str; 5] = ["notice", "closure", "staff", "calendar", "hours"];
+pub const PUSH_KINDS: [&str; 6] = [
+    "notice", "closure", "staff", "calendar", "hours", "services",
+];
 
 impl PushChange {
     pub fn kind(&self) -> &'static str {
@@ -169,6 +193,7 @@ impl PushChange {
             PushChange::Staff { .. } | PushChange::StaffDisable { .. } => "staff",
             PushChange::Holidays { .. } => "calendar",
             PushChange::ServiceHours { .. } => "hours",
+            PushChange::Service { .. } => "services",
         }
     }
 }
@@ -313,11 +338,12 @@ pub struct ShippingStatus {
     pub set_by_office: Vec<OfficeSetting>,
 }
 
-/// A part of the hall's calendar head office set in place of its own.
+/// A part of the hall's configuration head office set in place of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct OfficeSetting {
-    /// `holidays` (the year's schedule, `of` the year) or `hours` (`of` the service).
+    /// `holidays` (the year's schedule, `of` the year), `hours` or
+    /// `service` (its name, target and papers; `of` the service).
     pub kind: String,
     pub of: String,
     /// Who at head office (as the hall records a push: `head office (user)`).

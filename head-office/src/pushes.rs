@@ -1,5 +1,6 @@
 //! Changes head office sets once and pushes to the halls it names (the
-//! boards' notice, closures, staff, a year's holidays, a service's hours): kept in PostgreSQL with who set them and
+//! boards' notice, closures, staff, a year's holidays, a service's hours,
+//! name, target wait and papers): kept in PostgreSQL with who set them and
 //! when, sent to each hall as a NATS request until it answers, and each
 //! hall's answer kept: applied, or refused and why. A hall that is off
 //! gets its pushes when it is back; it applies each once.
@@ -62,6 +63,12 @@ pub enum NewChange {
         #[serde(default)]
         hours: Option<hall_api::head_office::ServiceHours>,
     },
+    /// A service's name, target wait and papers; none: its own again.
+    Service {
+        service: String,
+        #[serde(default)]
+        settings: Option<hall_api::head_office::ServiceSettings>,
+    },
 }
 
 impl NewChange {
@@ -95,6 +102,13 @@ impl NewChange {
                         .map_err(|e| Error::BadRequest(format!("the hours of {service}: {e}")))?;
                 }
                 PushChange::ServiceHours { service, hours }
+            }
+            NewChange::Service { service, settings } => {
+                if let Some(s) = &settings {
+                    queue_server::config::sent_service_settings(&service, s)
+                        .map_err(Error::BadRequest)?;
+                }
+                PushChange::Service { service, settings }
             }
         })
     }

@@ -50,7 +50,7 @@ fn run<T>(
     let now = crate::clock::HallClock::new(newest).read();
     let mut h = Hall::new(Tables::new(&tx), hall, now, &actor, &mut next_event_id);
     let answer = command(&mut h).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if !h.into_events().is_empty() {
+    if !h.into_events().0.is_empty() {
         // Events belong to the server's own writer (their ids are gapless
         // and announced live); these commands must not make any.
         anyhow::bail!("this command would record events; use the API while the server runs");

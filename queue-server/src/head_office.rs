@@ -32,7 +32,7 @@ use rusqlite::{Connection, OptionalExtension};
 use tokio::sync::{broadcast, watch};
 
 use crate::api::devices::DeviceBoard;
-use crate::config::{Config, HeadOfficeConfig, Role};
+use crate::config::{Config, HeadOfficeConfig, LiveConfig, Role};
 use crate::hall::{Actor, StoredEvent};
 use crate::store::reader::ReadPool;
 use crate::store::writer::WriterHandle;
@@ -170,22 +170,25 @@ pub fn shipped_through(conn: &Connection) -> crate::error::Result<i64> {
 
 /// Starts the shipper when the hall has a `[head_office]` section.
 pub fn spawn(
-    hall: &Arc<Config>,
+    live: &Arc<LiveConfig>,
     reads: &Arc<ReadPool>,
     writer: &WriterHandle,
     events: &broadcast::Sender<StoredEvent>,
     devices: &Arc<DeviceBoard>,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<Option<Arc<Shipping>>> {
+    let hall = live.now();
     let Some(cfg) = hall.head_office.clone() else {
         return Ok(None);
     };
     let seed = read_seed(&cfg.nkey_seed_file).map_err(|e| anyhow::anyhow!(e))?;
     let shipping = Arc::new(Shipping::default());
     let shipper = Shipper {
-        profile: profile(hall, &cfg.hall_id),
+        hall: live.clone(),
+        profile_sent: None,
         status: Status {
-            hall: hall.clone(),
+            // Its devices are the file's alone.
+            hall,
             hall_id: cfg.hall_id.clone(),
             devices: devices.clone(),
             shutdown: shutdown.clone(),
@@ -206,7 +209,10 @@ struct Shipper {
     cfg: HeadOfficeConfig,
     status: Status,
     seed: String,
-    profile: HallProfile,
+    /// Its profile comes from the configuration now (head office may
+    /// have set a service's target since the last one went).
+    hall: Arc<LiveConfig>,
+    profile_sent: Option<HallProfile>,
     reads: Arc<ReadPool>,
     writer: WriterHandle,
     news: broadcast::Receiver<StoredEvent>,
@@ -410,7 +416,6 @@ impl Shipper {
         js.set_timeout(ACK_TIMEOUT);
         let actor = Actor::device("head-office shipping", Role::Manager);
         let mut backoff = Duration::from_secs(1);
-        let mut profile_sent = false;
         loop {
             if *self.shutdown.borrow() {
                 return;
@@ -418,9 +423,12 @@ impl Shipper {
             let connected = client.connection_state() == async_nats::connection::State::Connected;
             self.state.connected.store(connected, Ordering::Relaxed);
             let mut outcome = Ok(());
-            if !profile_sent {
-                outcome = self.ship_profile(&js).await;
-                profile_sent = outcome.is_ok();
+            let now = profile(&self.hall.now(), &self.cfg.hall_id);
+            if self.profile_sent.as_ref() != Some(&now) {
+                outcome = self.ship_profile(&js, &now).await;
+                if outcome.is_ok() {
+                    self.profile_sent = Some(now);
+                }
             }
             let stop = match outcome {
                 Ok(()) => self.ship_batch(&js, &actor).await,
@@ -492,13 +500,21 @@ impl Shipper {
             .map_err(|e| format!("cannot set up the connection to {}: {e}", self.cfg.url))
     }
 
-    async fn ship_profile(&self, js: &jetstream::Context) -> Result<(), String> {
-        let body = serde_json::to_string(&self.profile).map_err(|e| e.to_string())?;
-        // The same profile twice is one message: its id is its content.
+    async fn ship_profile(
+        &self,
+        js: &jetstream::Context,
+        profile: &HallProfile,
+    ) -> Result<(), String> {
+        let body = serde_json::to_string(profile).map_err(|e| e.to_string())?;
+        // Its content and when: a target set and set back within the
+        // stream's duplicate window must not be dropped as the first one
+        // again. A second copy after a lost acknowledgement is harmless:
+        // head office keeps the newest.
         let id = format!(
-            "{}:profile:{}",
+            "{}:profile:{}:{}",
             self.cfg.hall_id,
-            crate::tokens::to_hex(&crate::tokens::sha256(&body)[..8])
+            crate::tokens::to_hex(&crate::tokens::sha256(&body)[..8]),
+            jiff::Timestamp::now().as_millisecond()
         );
         let ack = js
             .send_publish(

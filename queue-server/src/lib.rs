@@ -37,7 +37,7 @@ pub mod tls;
 pub mod tokens;
 pub mod webhooks;
 
-use crate::config::Config;
+use crate::config::{Config, LiveConfig};
 use crate::hall::Actor;
 use crate::store::reader::ReadPool;
 use crate::store::writer::{WriteHealth, Writer, WriterHandle};
@@ -153,8 +153,9 @@ pub async fn serve(
         }
         None => None,
     };
-    let (writer, last) = Writer::open(db, hall.clone())?;
+    let (writer, last) = Writer::open(db, hall)?;
     let clock = writer.clock();
+    let hall = writer.config();
     let (events, _) = broadcast::channel(EVENT_BUFFER);
     let metrics = Arc::new(metrics::Metrics::default());
     let write_health = Arc::new(WriteHealth::default());
@@ -163,7 +164,10 @@ pub async fn serve(
     let reads = ReadPool::open(db, READ_CONNECTIONS)?;
     let (stop_tx, stop_rx) = watch::channel(false);
     // Each lookup sets its own (shorter) timeout.
-    let billing_http = hall.billing.client(std::time::Duration::from_secs(10));
+    let billing_http = hall
+        .now()
+        .billing
+        .client(std::time::Duration::from_secs(10));
     let devices = Arc::new(api::devices::DeviceBoard::default());
     let shipping = head_office::spawn(&hall, &reads, &handle, &events, &devices, &stop_rx)?;
     let state = api::AppState {
@@ -184,7 +188,7 @@ pub async fn serve(
         recent_reads: Default::default(),
     };
     webhooks::spawn_all(
-        &state.hall,
+        &state.hall.now(),
         &state.reads,
         &state.writer,
         &state.events,
@@ -212,12 +216,13 @@ pub async fn serve(
         state.hall.clone(),
         clock.clone(),
     ));
-    let expiry = state.hall.remote.is_some().then(|| {
+    let started = state.hall.now();
+    let expiry = started.remote.is_some().then(|| {
         tokio::spawn(keep_remote_expiry(
             state.writer.clone(),
             state.reads.clone(),
             clock.clone(),
-            state.hall.appointments.window.late_min,
+            started.appointments.window.late_min,
         ))
     });
     // Tell systemd (Type=notify) we are serving; a no-op elsewhere.
@@ -377,7 +382,7 @@ const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(3600
 /// old copy of them stays in it (secure_delete has zeroed them in the file).
 async fn keep_retention(
     writer: WriterHandle,
-    hall: Arc<Config>,
+    live: Arc<LiveConfig>,
     clock: Arc<clock::HallClock>,
     db: PathBuf,
 ) {
@@ -390,6 +395,7 @@ async fn keep_retention(
             // A clock far ahead must not make recent days look old.
             continue;
         }
+        let hall = live.now();
         let today = hall.hall.business_day(reading.at);
         let Ok(before) = today.checked_sub(jiff::Span::new().days(i64::from(hall.retention_days)))
         else {
@@ -433,7 +439,7 @@ const END_OF_DAY_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 async fn keep_end_of_day(
     writer: WriterHandle,
     reads: Arc<ReadPool>,
-    hall: Arc<Config>,
+    live: Arc<LiveConfig>,
     clock: Arc<clock::HallClock>,
 ) {
     let actor = Actor::device("queue-server (end of day)", config::Role::Manager);
@@ -447,6 +453,7 @@ async fn keep_end_of_day(
         if !reading.trusted {
             continue; // a clock far ahead must not end today early
         }
+        let hall = live.now();
         let today = hall.hall.business_day(reading.at);
         let yesterday = today.yesterday().ok();
         settled.retain(|d| Some(*d) >= yesterday);

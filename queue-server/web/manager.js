@@ -40,7 +40,7 @@ const TEXT = {
     a_fault: "{d}：报告故障 {x}", a_webhook: "推送 {w}：{n} 条未送达，最久 {m} 分",
     disconnected: "未连接",
     a_head_office: "总部连不上：{n} 条事件待传（{x}）", shipping: "传送总部 {h}：已传至事件 {s}，待传 {n}",
-    set_by_office: "总部设定（代替本厅配置）：", set_holidays: "{o} 年节假日安排", set_hours: "{o} 营业时间", set_who: "（{b}，{a}）",
+    set_by_office: "总部设定（代替本厅配置）：", set_holidays: "{o} 年节假日安排", set_hours: "{o} 营业时间", set_service: "{o} 名称、承诺等候与材料", set_who: "（{b}，{a}）",
     locked_msg: "账号已锁定：", wrong: "用户名或密码错误",
   },
   en: {
@@ -77,7 +77,7 @@ const TEXT = {
     a_fault: "{d}: reports a fault {x}", a_webhook: "webhook {w}: {n} undelivered, oldest {m} min",
     disconnected: "not connected",
     a_head_office: "head office unreachable: {n} events wait ({x})", shipping: "shipping to head office as {h}: through event {s}, {n} waiting",
-    set_by_office: "Set by head office (in place of this hall's configuration): ", set_holidays: "{o} holidays", set_hours: "{o} hours", set_who: " ({b}, {a})",
+    set_by_office: "Set by head office (in place of this hall's configuration): ", set_holidays: "{o} holidays", set_hours: "{o} hours", set_service: "{o} name, target and papers", set_who: " ({b}, {a})",
     locked_msg: "Account locked: ", wrong: "Wrong name or password",
   },
 };
@@ -432,7 +432,7 @@ function drawShipping() {
   const items = shipping ? shipping.set_by_office || [] : [];
   set.hidden = items.length === 0;
   set.textContent = items.length === 0 ? "" : t("set_by_office") + items
-    .map((s) => fill(s.kind === "holidays" ? "set_holidays" : "set_hours", { o: s.of }) + fill("set_who", { b: s.by, a: hallTime(s.at) }))
+    .map((s) => fill("set_" + s.kind, { o: s.of }) + fill("set_who", { b: s.by, a: hallTime(s.at) }))
     .join(lang === "zh" ? "；" : "; ");
 }
 

@@ -72,6 +72,7 @@ pub async fn access_records(
     let date = crate::api::hall::day_or_today(&st, q.date.as_deref())?;
     let (from, to) = st
         .hall
+        .now()
         .hall
         .day_window(date)
         .map_err(crate::error::Error::BadRequest)?;

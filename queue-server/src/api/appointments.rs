@@ -29,12 +29,12 @@ fn phone() -> Actor {
 
 /// A booking as its holder sees it.
 fn view(st: &AppState, b: &BookingRow) -> Booking {
-    let w = st.hall.appointments.window;
+    let hall = st.hall.now();
+    let w = hall.appointments.window;
     let slot = ts(b.slot_start);
     Booking {
         service: b.service.clone(),
-        service_name: st
-            .hall
+        service_name: hall
             .service(&b.service)
             .map(|s| s.name.clone())
             .unwrap_or_else(|| hall_api::I18nText {
@@ -48,8 +48,8 @@ fn view(st: &AppState, b: &BookingRow) -> Booking {
         check_in_from: slot - jiff::SignedDuration::from_mins(i64::from(w.early_min)),
         check_in_until: slot + jiff::SignedDuration::from_mins(i64::from(w.late_min)),
         ticket_number: None,
-        hall_name: st.hall.hall.name.clone(),
-        timezone: st.hall.hall.timezone_name.clone(),
+        hall_name: hall.hall.name.clone(),
+        timezone: hall.hall.timezone_name.clone(),
     }
 }
 
@@ -69,13 +69,13 @@ async fn with_ticket(st: &AppState, b: BookingRow) -> Result<Booking> {
 #[utoipa::path(get, path = "/api/v1/public/booking-setup",
     responses((status = 200, body = BookingSetup)), tag = "public")]
 pub async fn booking_setup(State(st): State<AppState>) -> Json<BookingSetup> {
-    let w = st.hall.appointments.window;
+    let hall = st.hall.now();
+    let w = hall.appointments.window;
     Json(BookingSetup {
-        hall_name: st.hall.hall.name.clone(),
-        timezone: st.hall.hall.timezone_name.clone(),
-        today: st.hall.hall.business_day(st.clock.read().at),
-        services: st
-            .hall
+        hall_name: hall.hall.name.clone(),
+        timezone: hall.hall.timezone_name.clone(),
+        today: hall.hall.business_day(st.clock.read().at),
+        services: hall
             .services
             .iter()
             .filter_map(|s| {
@@ -109,8 +109,8 @@ pub async fn service_slots(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<SlotsQuery>,
 ) -> Result<Json<Vec<Slot>>> {
-    let cfg = st
-        .hall
+    let hall = st.hall.now();
+    let cfg = hall
         .service(&id)
         .ok_or_else(|| Error::NotFound(format!("no service \"{id}\"")))?
         .clone();
@@ -118,14 +118,13 @@ pub async fn service_slots(
         .slots
         .ok_or_else(|| Error::Conflict(format!("service \"{id}\" takes no appointments")))?;
     let now = st.clock.read().at;
-    let today = st.hall.hall.business_day(now);
+    let today = hall.hall.business_day(now);
     let date: Date = match &q.date {
         Some(d) => d
             .parse()
             .map_err(|_| Error::BadRequest(format!("date \"{d}\" is not YYYY-MM-DD")))?,
         None => today,
     };
-    let hall = st.hall.clone();
     let list = st
         .reads
         .run(move |conn| {

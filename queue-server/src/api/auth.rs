@@ -144,7 +144,7 @@ impl FromRequestParts<AppState> for Caller {
                     .into(),
             ));
         };
-        if let Some(device) = state.hall.device_by_token(&token) {
+        if let Some(device) = state.hall.now().device_by_token(&token) {
             if let Some(axum::extract::ConnectInfo(peer)) =
                 parts
                     .extensions

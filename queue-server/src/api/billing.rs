@@ -23,7 +23,7 @@ pub async fn webhooks(
 ) -> Result<Json<Vec<WebhookStatus>>> {
     caller.require(&[Role::Manager], "see webhook deliveries")?;
     let now = st.clock.read().at;
-    let hall = st.hall.clone();
+    let hall = st.hall.now();
     Ok(Json(
         st.reads
             .run(move |conn| webhooks::status(conn, &hall, now))
@@ -49,7 +49,7 @@ pub async fn head_office(
 pub async fn shipping_status(
     st: &AppState,
 ) -> Result<Option<hall_api::head_office::ShippingStatus>> {
-    let (Some(shipping), Some(cfg)) = (&st.shipping, &st.hall.head_office) else {
+    let (Some(shipping), Some(cfg)) = (&st.shipping, &st.hall.now().head_office) else {
         return Ok(None);
     };
     let (last, set) = st
@@ -80,7 +80,12 @@ pub async fn account(
     )?;
     let info = lookup(&st, &account_ref).await?;
     if caller.role != Role::Kiosk {
-        let today = st.hall.hall.business_day(st.clock.read().at).to_string();
+        let today = st
+            .hall
+            .now()
+            .hall
+            .business_day(st.clock.read().at)
+            .to_string();
         let account = account_ref.clone();
         let ticket = st
             .reads
@@ -103,12 +108,13 @@ pub async fn lookup(st: &AppState, account_ref: &str) -> Result<AccountInfo> {
             "an account number is 1 to 32 letters, digits or '-'".into(),
         ));
     }
+    let hall = st.hall.now();
     let template =
-        st.hall.billing.account_url.as_deref().ok_or_else(|| {
+        hall.billing.account_url.as_deref().ok_or_else(|| {
             Error::NotFound("account lookup is not configured in this hall".into())
         })?;
     let url = template.replace("{ref}", account_ref);
-    let timeout = Duration::from_millis(u64::from(st.hall.billing.timeout_ms));
+    let timeout = Duration::from_millis(u64::from(hall.billing.timeout_ms));
     let unavailable = |why: String| {
         tracing::warn!(%why, "account lookup failed");
         Error::Unavailable(format!(

@@ -149,5 +149,5 @@ pub async fn list(State(st): State<AppState>, caller: Caller) -> Result<Json<Vec
         &[Role::Counter, Role::Billing, Role::Manager, Role::Guide],
         "read device states",
     )?;
-    Ok(Json(st.devices.all(&st.hall.devices)))
+    Ok(Json(st.devices.all(&st.hall.now().devices)))
 }

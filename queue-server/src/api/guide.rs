@@ -79,7 +79,7 @@ pub async fn guide_sign_out(
 }
 
 async fn view(st: &AppState, job: PrintJobRow) -> Result<PrintJob> {
-    let hall = st.hall.clone();
+    let hall = st.hall.now();
     let now = st.clock.read().at;
     st.reads
         .run(move |conn| queries::print_job_view(conn, &hall, job, now))
@@ -143,7 +143,7 @@ pub async fn pending_print_jobs(
     caller: Caller,
 ) -> Result<Json<Vec<PrintJob>>> {
     caller.require(&[Role::Kiosk], "fetch print jobs")?;
-    let hall = st.hall.clone();
+    let hall = st.hall.now();
     let kiosk = caller.name.clone();
     let now = st.clock.read().at;
     let jobs = st
@@ -198,7 +198,7 @@ pub async fn ticket_qr(
         .await?
         .ok_or_else(|| Error::NotFound(format!("no ticket with id {id}")))?;
     // The address phones know the hall by; else the one this page came from.
-    let base = st.hall.hall.public_url.clone().unwrap_or_else(|| {
+    let base = st.hall.now().hall.public_url.clone().unwrap_or_else(|| {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())

@@ -32,7 +32,7 @@ pub async fn health(State(st): State<AppState>) -> Result<Json<Health>> {
     Ok(Json(Health {
         status: "ok".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        business_day: st.hall.hall.business_day(now.at),
+        business_day: st.hall.now().hall.business_day(now.at),
         clock_trusted: now.trusted,
         last_event_id,
     }))
@@ -44,7 +44,7 @@ pub async fn health(State(st): State<AppState>) -> Result<Json<Health>> {
     security(("bearer" = [])), tag = "hall")]
 pub async fn snapshot(State(st): State<AppState>, _caller: Caller) -> Result<Json<HallSnapshot>> {
     let now = st.clock.read();
-    let hall = st.hall.clone();
+    let hall = st.hall.now();
     let snapshot = st
         .reads
         .run(move |conn| {
@@ -104,7 +104,7 @@ pub async fn day_stats(
     caller.require(&[Role::Manager], "read statistics")?;
     let now = st.clock.read();
     let date = day_or_today(&st, q.date.as_deref())?;
-    let hall = st.hall.clone();
+    let hall = st.hall.now();
     let stats = st
         .reads
         .run(move |conn| {
@@ -141,7 +141,7 @@ pub async fn tls_status(
 /// The business day a query names (`YYYY-MM-DD`), or today's.
 pub fn day_or_today(st: &AppState, raw: Option<&str>) -> Result<Date> {
     match raw {
-        None => Ok(st.hall.hall.business_day(st.clock.read().at)),
+        None => Ok(st.hall.now().hall.business_day(st.clock.read().at)),
         Some(raw) => raw.parse::<Date>().map_err(|_| {
             Error::BadRequest(format!(
                 "date \"{raw}\" is not a date; write it as YYYY-MM-DD"
@@ -154,7 +154,7 @@ pub fn day_or_today(st: &AppState, raw: Option<&str>) -> Result<Date> {
 /// No token: it carries counts only.
 pub async fn metrics(State(st): State<AppState>) -> Result<String> {
     let trusted = st.clock.read().trusted;
-    let hall = st.hall.clone();
+    let hall = st.hall.now();
     let (waiting, last) = st
         .reads
         .run(move |conn| {

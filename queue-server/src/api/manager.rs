@@ -43,7 +43,7 @@ fn lock_message(st: &AppState, name: &str, until: jiff::Timestamp, fresh: bool) 
     let now = st.clock.read().at;
     let wait = (until.as_second() - now.as_second()).max(1) as u64;
     let local = until
-        .to_zoned(st.hall.hall.timezone.clone())
+        .to_zoned(st.hall.now().hall.timezone.clone())
         .strftime("%H:%M");
     let why = if fresh {
         format!("that was the {WRONG_BEFORE_LOCK}th wrong password in a row: ")
@@ -284,7 +284,7 @@ pub async fn audit_log(
 ) -> Result<Json<Vec<AuditEntry>>> {
     caller.require(&[Role::Manager], "read the audit log")?;
     let (first, last) = crate::api::reports::period(&st, &q)?;
-    let h = &st.hall.hall;
+    let h = &st.hall.now().hall;
     let (from, _) = h.day_window(first).map_err(Error::BadRequest)?;
     let (_, to) = h.day_window(last).map_err(Error::BadRequest)?;
     let entries = st

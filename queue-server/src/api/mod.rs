@@ -17,7 +17,6 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{broadcast, watch};
 
 use crate::clock::HallClock;
-use crate::config::Config;
 use crate::error::Error;
 use crate::hall::StoredEvent;
 use crate::store::reader::ReadPool;
@@ -46,7 +45,8 @@ pub mod today;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub hall: Arc<Config>,
+    /// The configuration now: take it once per request (`now()`).
+    pub hall: Arc<crate::config::LiveConfig>,
     pub writer: WriterHandle,
     pub reads: Arc<ReadPool>,
     pub events: broadcast::Sender<StoredEvent>,

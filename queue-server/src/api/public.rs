@@ -178,7 +178,7 @@ pub async fn ticket(
     valid_tracking_code(&code)?;
     let not_found =
         || Error::NotFound("no ticket has this code; check the QR code on the ticket".into());
-    let hall = st.hall.clone();
+    let hall = st.hall.now();
     let now = queries::ms(st.clock.read().at);
     let found = st
         .reads

@@ -22,6 +22,7 @@ use crate::store::queries;
 #[utoipa::path(get, path = "/api/v1/public/rating-setup",
     responses((status = 200, body = RatingSetup)), tag = "ratings")]
 pub async fn setup(State(st): State<AppState>) -> Json<RatingSetup> {
+    let hall = st.hall.now();
     Json(RatingSetup {
         levels: RatingLevel::ALL
             .into_iter()
@@ -31,8 +32,8 @@ pub async fn setup(State(st): State<AppState>) -> Json<RatingSetup> {
                 asks_reasons: level.is_bad(),
             })
             .collect(),
-        reasons: st.hall.ratings.reasons.clone(),
-        rater_window_s: st.hall.ratings.rater_window_min * 60,
+        reasons: hall.ratings.reasons.clone(),
+        rater_window_s: hall.ratings.rater_window_min * 60,
     })
 }
 
@@ -136,7 +137,7 @@ pub async fn follow_ups(
     ApiQuery(q): ApiQuery<FollowUpsQuery>,
 ) -> Result<Json<Vec<FollowUp>>> {
     caller.require(&[Role::Manager], "read follow-ups")?;
-    let today = st.hall.hall.business_day(st.clock.read().at);
+    let today = st.hall.now().hall.business_day(st.clock.read().at);
     let open_only = !q.all.unwrap_or(false);
     let list = st
         .reads

@@ -91,21 +91,22 @@ async fn take(
 #[utoipa::path(get, path = "/api/v1/public/remote-setup",
     responses((status = 200, body = RemoteSetup), (status = 404, body = ErrorBody)), tag = "public")]
 pub async fn remote_setup(State(st): State<AppState>) -> Result<Json<RemoteSetup>> {
-    let Some(rc) = st.hall.remote.clone() else {
+    let hall = st.hall.now();
+    let Some(rc) = hall.remote.clone() else {
         return Err(Error::NotFound(
             "this hall does not take tickets before arrival; take one at the kiosk in the hall"
                 .into(),
         ));
     };
-    let hall = st.hall.clone();
     let now = st.clock.read().at;
+    let of = hall.clone();
     let services = st
         .reads
-        .run(move |conn| queries::service_views(conn, &hall, now))
+        .run(move |conn| queries::service_views(conn, &of, now))
         .await?;
     Ok(Json(RemoteSetup {
-        hall_name: st.hall.hall.name.clone(),
-        timezone: st.hall.hall.timezone_name.clone(),
+        hall_name: hall.hall.name.clone(),
+        timezone: hall.hall.timezone_name.clone(),
         services,
         check_in_within_min: rc.check_in_within_min,
         place_check_in: rc.place_code.is_some(),

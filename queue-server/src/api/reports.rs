@@ -45,7 +45,7 @@ pub fn period(st: &AppState, q: &PeriodQuery) -> Result<(Date, Date)> {
 }
 
 async fn compute(st: &AppState, days: (Date, Date)) -> Result<Report> {
-    let hall = st.hall.clone();
+    let hall = st.hall.now();
     let now = st.clock.read().at;
     st.reads
         .run(move |conn| {
@@ -123,7 +123,7 @@ pub async fn export_report(
                 )));
             }
             let report = compute(&st, days).await?;
-            let all = tables(&report, &st.hall, labels);
+            let all = tables(&report, &st.hall.now(), labels);
             let table = all
                 .iter()
                 .find(|t| t.id == id)
@@ -136,12 +136,12 @@ pub async fn export_report(
         }
         "xlsx" => {
             let report = compute(&st, days).await?;
-            let book = workbook(&tables(&report, &st.hall, labels))?;
+            let book = workbook(&tables(&report, &st.hall.now(), labels))?;
             Ok(file(book, XLSX, &format!("{name}.xlsx")))
         }
         "json" => {
             let report = compute(&st, days).await?;
-            let tables = tables(&report, &st.hall, labels);
+            let tables = tables(&report, &st.hall.now(), labels);
             Ok(Json(serde_json::json!({ "report": report, "tables": tables })).into_response())
         }
         other => Err(Error::BadRequest(format!(
@@ -231,7 +231,11 @@ pub async fn daily_page(
         Some((report, _, made)) => (report, made),
         None => (compute(&st, (date, date)).await?, st.clock.read().at),
     };
-    Ok(printable(crate::report_page::page(&report, &st.hall, made)))
+    Ok(printable(crate::report_page::page(
+        &report,
+        &st.hall.now(),
+        made,
+    )))
 }
 
 /// Any period's report as a printable page.
@@ -245,7 +249,7 @@ pub async fn print_page(
     let report = compute(&st, days).await?;
     Ok(printable(crate::report_page::page(
         &report,
-        &st.hall,
+        &st.hall.now(),
         st.clock.read().at,
     )))
 }

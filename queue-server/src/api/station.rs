@@ -136,6 +136,7 @@ pub async fn sign_in(
 ) -> Result<Json<CounterSession>> {
     let counter: u32 = path_number("counter number", &number)?;
     st.hall
+        .now()
         .counter(counter)
         .ok_or_else(|| Error::NotFound(format!("counter {counter} is not configured")))?;
     valid_pin(&req.pin)?;
@@ -230,7 +231,7 @@ pub async fn queue(
 ) -> Result<Json<Vec<TicketSummary>>> {
     let counter: u32 = path_number("counter number", &number)?;
     caller.require_counter(counter, "see a counter's waiting list")?;
-    let hall = st.hall.clone();
+    let hall = st.hall.now();
     let list = st
         .reads
         .run(move |conn| {

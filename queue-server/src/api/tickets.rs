@@ -28,8 +28,9 @@ pub async fn issue(
     // A key account is served first: the billing system says which are,
     // within its timeout; when it does not answer the ticket is issued as
     // any other (nobody waits at the kiosk for the billing system).
-    let key_account = match (&req.customer_ref, st.hall.billing.key_account_priority) {
-        (Some(account), p) if p > 0 && st.hall.billing.account_url.is_some() => {
+    let billing = st.hall.now().billing.clone();
+    let key_account = match (&req.customer_ref, billing.key_account_priority) {
+        (Some(account), p) if p > 0 && billing.account_url.is_some() => {
             match crate::api::billing::lookup(&st, account).await {
                 Ok(info) => info.key_account,
                 Err(e) => {
@@ -66,7 +67,7 @@ pub async fn get(
         "read tickets",
     )?;
     let id: i64 = path_number("ticket id", &id)?;
-    let hall = st.hall.clone();
+    let hall = st.hall.now();
     // A kiosk sees only the tickets it issued: the others' account numbers
     // and tracking codes are not its business (and ids are sequential).
     let only_from = (caller.role == Role::Kiosk).then(|| caller.name.clone());

@@ -185,18 +185,28 @@ pub(super) fn check(file: &str, text: &str) -> Result<Config, ConfigError> {
                 "give the usual minutes one customer takes at the counter",
             );
         }
-        if let Some(bring) = &s.bring {
-            let b = bring.get_ref();
-            let bad = |t: &str| {
-                t.trim().is_empty() || t.chars().count() > 200 || t.chars().any(char::is_control)
-            };
-            if bad(&b.zh) || bad(&b.en) {
-                return c.err(
-                    bring.span(),
-                    format!("bring of service \"{id}\" needs a zh and an en text of 1 to 200 characters"),
-                    "list the papers in both languages, e.g. bring = { zh = \"身份证\", en = \"ID card\" }",
-                );
-            }
+        if let Some(problem) = super::services::name_problem(id, &s.name) {
+            return c.err(
+                s.id.span(),
+                problem,
+                "name it in both languages, e.g. name = { zh = \"缴费\", en = \"Payments\" }",
+            );
+        }
+        if let Some(problem) = super::services::target_problem(id, s.target_wait_min) {
+            return c.err(
+                s.id.span(),
+                problem,
+                "give the minutes within which a customer should be called, e.g. target_wait_min = 15",
+            );
+        }
+        if let Some(bring) = &s.bring
+            && let Some(problem) = super::services::bring_problem(id, bring.get_ref())
+        {
+            return c.err(
+                bring.span(),
+                problem,
+                "list the papers in both languages, e.g. bring = { zh = \"身份证\", en = \"ID card\" }",
+            );
         }
         services.push(ServiceConfig {
             id: id.clone(),

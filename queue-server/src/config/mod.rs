@@ -25,6 +25,10 @@ pub use calendar::{holiday_year, sent_week};
 mod check;
 mod file;
 pub mod generate;
+mod live;
+pub use live::LiveConfig;
+mod services;
+pub use services::sent_service_settings;
 #[cfg(test)]
 mod tests;
 

@@ -349,6 +349,16 @@ fn refuses_common_mistakes() {
             "secret = \"short\"",
             "shorter than 16",
         ),
+        (
+            "name = { zh = \"缴费\", en = \"Payment\" }",
+            "name = { zh = \"缴费\", en = \" \" }",
+            "the name of service \"pay\" needs a zh and an en text",
+        ),
+        (
+            "target_wait_min = 10",
+            "target_wait_min = 0",
+            "must be 1 to 240 minutes",
+        ),
     ];
     for (from, to, expect) in cases {
         let bad = SPEC_EXAMPLE.replacen(from, to, 1);
@@ -381,15 +391,17 @@ fn the_head_office_link_takes_a_hall_id_tls_and_a_private_key() {
     );
     assert_eq!(
         h.accept,
-        ["notice", "closure", "staff", "calendar", "hours"],
+        [
+            "notice", "closure", "staff", "calendar", "hours", "services"
+        ],
         "all kinds by default"
     );
     let base = section("gz-01", "tls://ho:4222", &seed);
     let c = Config::parse("hall.toml", &format!("{base}accept = [\"closure\"]\n")).unwrap();
     assert_eq!(c.head_office.unwrap().accept, ["closure"]);
-    let e = error_of(&format!("{base}accept = [\"services\"]\n")).to_string();
+    let e = error_of(&format!("{base}accept = [\"counters\"]\n")).to_string();
     assert!(
-        e.contains("accept names \"services\"") && e.contains("notice, closure"),
+        e.contains("accept names \"counters\"") && e.contains("notice, closure"),
         "{e}"
     );
 
@@ -500,5 +512,74 @@ fn time_servers_are_host_names_or_addresses() {
             Some(line_of(&bad, bad.find("servers =").unwrap())),
             "{list}"
         );
+    }
+}
+
+#[test]
+fn head_office_names_a_service_within_the_files_rules() {
+    use hall_api::head_office::ServiceSettings;
+    let c = Config::parse("hall.toml", SPEC_EXAMPLE).unwrap();
+    let text = |zh: &str, en: &str| I18nText {
+        zh: zh.into(),
+        en: en.into(),
+    };
+    let sent = ServiceSettings {
+        name: Some(text("电费缴纳", "Electricity bills")),
+        target_wait_min: Some(20),
+        bring: None,
+    };
+    assert_eq!(sent_service_settings("pay", &sent), Ok(()));
+    let held = c.with_service_settings(&[
+        ("pay".to_string(), sent),
+        ("passports".to_string(), ServiceSettings::default()),
+    ]);
+    let pay = held.service("pay").unwrap();
+    assert_eq!(pay.name.en, "Electricity bills");
+    assert_eq!(pay.target_wait_min, 20);
+    assert_eq!(pay.bring, None, "left out: the file's");
+    assert_eq!(pay.prefix, "A", "the prefix stays the hall's");
+    assert_eq!(
+        held.service("vip").unwrap().name,
+        c.service("vip").unwrap().name
+    );
+    assert_eq!(
+        c.service("pay").unwrap().target_wait_min,
+        10,
+        "the file's is kept"
+    );
+
+    for (settings, says) in [
+        (ServiceSettings::default(), "say nothing"),
+        (
+            ServiceSettings {
+                name: Some(text("电费", "")),
+                ..Default::default()
+            },
+            "needs a zh and an en text of 1 to 40",
+        ),
+        (
+            ServiceSettings {
+                name: Some(text(&"长".repeat(41), "Long")),
+                ..Default::default()
+            },
+            "1 to 40 characters",
+        ),
+        (
+            ServiceSettings {
+                target_wait_min: Some(0),
+                ..Default::default()
+            },
+            "1 to 240 minutes",
+        ),
+        (
+            ServiceSettings {
+                bring: Some(text("身份证\n", "ID card")),
+                ..Default::default()
+            },
+            "bring of service \"pay\"",
+        ),
+    ] {
+        let e = sent_service_settings("pay", &settings).unwrap_err();
+        assert!(e.contains(says), "{settings:?}: {e}");
     }
 }

@@ -4,6 +4,7 @@
 //! - [`appointments`]: bookings of a service's slots, their check-in and no-shows;
 //! - [`closures`]: the hall or some services closed for a time, with a reason;
 //! - [`calendar`]: a year's holidays and a service's hours sent by head office;
+//! - [`services`]: a service's name, target wait and papers sent by head office;
 //! - [`counters`]: call next, recall, start, complete, no-show, transfer,
 //!   and a counter's open / pause / resume / close;
 //! - [`sessions`]: counter PINs and the sessions a sign-in opens;
@@ -47,6 +48,7 @@ pub mod privacy;
 pub mod pushes;
 pub mod ratings;
 pub mod remote;
+pub mod services;
 pub mod sessions;
 pub mod staff;
 pub mod tickets;
@@ -107,6 +109,8 @@ pub struct Hall<'a> {
     actor: &'a Actor,
     next_event_id: &'a mut i64,
     events: Vec<StoredEvent>,
+    /// Whether the command changed what is laid over the configuration.
+    config_changed: bool,
 }
 
 impl<'a> Hall<'a> {
@@ -126,12 +130,14 @@ impl<'a> Hall<'a> {
             actor,
             next_event_id,
             events: Vec::new(),
+            config_changed: false,
         }
     }
 
-    /// The events this command recorded, to publish after the commit.
-    pub fn into_events(self) -> Vec<StoredEvent> {
-        self.events
+    /// The events this command recorded, to publish after the commit, and
+    /// whether it changed head office's settings of the configuration.
+    pub fn into_events(self) -> (Vec<StoredEvent>, bool) {
+        (self.events, self.config_changed)
     }
 
     fn at_ms(&self) -> i64 {

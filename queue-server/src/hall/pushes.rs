@@ -1,6 +1,7 @@
 //! Changes head office pushes to the hall: each is the hall's own command
-//! (the notice, a closure, staff accounts, a year's holidays, a service's hours) under the same rules as the manager's, all of a
-//! push in one transaction. The hall's configuration says which kinds it
+//! (the notice, a closure, staff accounts, a year's holidays, a service's
+//! hours, its name, target and papers) under the same rules as the
+//! manager's, all of a push in one transaction. The hall's configuration says which kinds it
 //! accepts; what it refuses leaves it running on what it had.
 
 use hall_api::head_office::{Push, PushAnswer, PushChange};
@@ -53,6 +54,9 @@ impl Hall<'_> {
                 PushChange::Holidays { year, file } => self.set_holiday_year(*year, file),
                 PushChange::ServiceHours { service, hours } => {
                     self.set_service_hours(service, hours.as_ref())
+                }
+                PushChange::Service { service, settings } => {
+                    self.set_service_settings(service, settings.as_ref())
                 }
             };
             applied.map_err(|e| match e {

@@ -259,12 +259,34 @@ pub fn held_calendar(conn: &Connection, hall: &Config) -> Result<HeldCalendar> {
     })
 }
 
-/// What head office set of the calendar in place of the configuration's,
-/// newest first.
+/// What head office set of the hall's services, to lay over its
+/// configuration ([`crate::config::LiveConfig`]): the one place they are
+/// read back.
+pub fn held_service_settings(
+    conn: &Connection,
+) -> rusqlite::Result<Vec<(String, hall_api::head_office::ServiceSettings)>> {
+    let mut stmt = conn.prepare_cached("SELECT service, settings FROM service_settings")?;
+    let mut held = Vec::new();
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {
+        let (service, kept) = row?;
+        // As with hours: settings some later version cannot read leave the
+        // service its own.
+        match serde_json::from_str(&kept) {
+            Ok(settings) => held.push((service, settings)),
+            Err(e) => {
+                tracing::error!(%service, error = %e, "head office's settings for the service do not read; it keeps its own")
+            }
+        }
+    }
+    Ok(held)
+}
+
+/// What head office set in place of the configuration's, newest first.
 pub fn set_by_office(conn: &Connection) -> Result<Vec<hall_api::head_office::OfficeSetting>> {
     let mut stmt = conn.prepare_cached(
         "SELECT 'holidays', CAST(year AS TEXT), set_by, set_at FROM holiday_years \
          UNION ALL SELECT 'hours', service, set_by, set_at FROM service_hours \
+         UNION ALL SELECT 'service', service, set_by, set_at FROM service_settings \
          ORDER BY 4 DESC",
     )?;
     let rows = stmt.query_map([], |r| {

@@ -389,6 +389,17 @@ const MIGRATIONS: &[&str] = &[
         set_at      INTEGER NOT NULL
     );
     "#,
+    // 18: a service's name, target wait and papers as head office set
+    // them (`hall_api::head_office::ServiceSettings` as sent), over the
+    // configuration's.
+    r#"
+    CREATE TABLE service_settings (
+        service     TEXT PRIMARY KEY,
+        settings    TEXT NOT NULL,
+        set_by      TEXT NOT NULL,
+        set_at      INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this server migrates databases to.

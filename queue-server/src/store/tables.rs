@@ -372,6 +372,31 @@ impl<'c> Tables<'c> {
         Ok(())
     }
 
+    /// Keeps a service's settings from head office (as sent) in place of any before.
+    pub fn set_service_settings(
+        &self,
+        service: &str,
+        settings: &str,
+        by: &str,
+        at: i64,
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO service_settings (service, settings, set_by, set_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (service) DO UPDATE SET settings = ?2, set_by = ?3, set_at = ?4",
+            )?
+            .execute(params![service, settings, by, at])?;
+        Ok(())
+    }
+
+    /// The service's own name, target and papers again.
+    pub fn clear_service_settings(&self, service: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("DELETE FROM service_settings WHERE service = ?1")?
+            .execute([service])?;
+        Ok(())
+    }
+
     /// Rewrites the health probe's one row.
     pub fn probe(&self, at: i64) -> Result<()> {
         self.conn

@@ -15,7 +15,7 @@ use rusqlite::Connection;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::HallClock;
-use crate::config::Config;
+use crate::config::{Config, LiveConfig};
 use crate::error::{Error, Result};
 use crate::hall::{Actor, Hall, StoredEvent};
 use crate::metrics::Metrics;
@@ -162,7 +162,7 @@ impl WriterHandle {
 
 pub struct Writer {
     conn: Connection,
-    hall: Arc<Config>,
+    hall: Arc<LiveConfig>,
     clock: Arc<HallClock>,
     next_event_id: i64,
 }
@@ -177,9 +177,10 @@ impl Writer {
             tables.ensure_counter(k.number, k.initial_state)?;
         }
         let last = queries::last_event(&conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let held = queries::held_service_settings(&conn).map_err(|e| anyhow::anyhow!("{e}"))?;
         let writer = Writer {
             conn,
-            hall,
+            hall: Arc::new(LiveConfig::new(hall, &held)),
             clock: Arc::new(HallClock::new(last.map(|(_, at)| queries::ts(at)))),
             next_event_id: last.map_or(1, |(id, _)| id + 1),
         };
@@ -188,6 +189,12 @@ impl Writer {
 
     pub fn clock(&self) -> Arc<HallClock> {
         self.clock.clone()
+    }
+
+    /// The configuration with what head office set laid over it; the
+    /// writer keeps it current.
+    pub fn config(&self) -> Arc<LiveConfig> {
+        self.hall.clone()
     }
 
     /// Starts the writer thread. It ends when every handle is dropped.
@@ -244,6 +251,11 @@ impl Writer {
         let mut answers: Vec<Box<dyn Answer>> = Vec::with_capacity(batch.len());
         let mut made = Vec::new();
         let mut jobs = std::mem::take(batch).into_iter();
+        // The configuration for this batch; a command that changes head
+        // office's settings changes it for those after it, and for every
+        // reader once committed.
+        let mut config = self.hall.now();
+        let mut config_changed = false;
         let committed = (|| -> rusqlite::Result<()> {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
             for job in jobs.by_ref() {
@@ -251,13 +263,13 @@ impl Writer {
                 let before = self.next_event_id;
                 let mut hall = Hall::new(
                     Tables::new(&self.conn),
-                    &self.hall,
+                    &config,
                     self.clock.read(),
                     &job.actor,
                     &mut self.next_event_id,
                 );
                 let answer = (job.command)(Ok(&mut hall));
-                let recorded = hall.into_events();
+                let (recorded, changed) = hall.into_events();
                 if answer.refused() {
                     self.conn
                         .execute_batch("ROLLBACK TO request; RELEASE request")?;
@@ -265,6 +277,11 @@ impl Writer {
                 } else {
                     self.conn.execute_batch("RELEASE request")?;
                     made.extend(recorded);
+                    if changed {
+                        let held = queries::held_service_settings(&self.conn)?;
+                        config = self.hall.with(&held);
+                        config_changed = true;
+                    }
                 }
                 answers.push(answer);
             }
@@ -283,6 +300,9 @@ impl Writer {
                 answer.fail(Error::Unavailable(message.clone()));
             }
             return Err(e.to_string());
+        }
+        if config_changed {
+            self.hall.set(config);
         }
         for ev in made {
             // No subscriber is fine: the event is in the log.
