@@ -23,12 +23,7 @@ pub use super::remote::RemoteAsk as BookingClient;
 
 impl Hall<'_> {
     fn slot_rules(&self, service: &str) -> Result<(&crate::config::ServiceConfig, SlotRules)> {
-        let cfg = self.config.service(service).ok_or_else(|| {
-            Error::BadRequest(format!(
-                "unknown service \"{service}\"; known services: {}",
-                self.config.service_ids()
-            ))
-        })?;
+        let cfg = self.known_service(service)?;
         let rules = cfg.slots.ok_or_else(|| {
             Error::Conflict(format!(
                 "service \"{service}\" takes no appointments; take a ticket at the kiosk"

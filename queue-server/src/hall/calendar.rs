@@ -28,12 +28,7 @@ impl Hall<'_> {
     /// Keeps `hours` as `service`'s opening hours in place of its own;
     /// none: its own again.
     pub fn set_service_hours(&mut self, service: &str, hours: Option<&ServiceHours>) -> Result<()> {
-        self.config.service(service).ok_or_else(|| {
-            Error::BadRequest(format!(
-                "unknown service \"{service}\"; known services: {}",
-                self.config.service_ids()
-            ))
-        })?;
+        self.known_service(service)?;
         match hours {
             None => {
                 self.tables.clear_service_hours(service)?;

@@ -36,12 +36,7 @@ impl Hall<'_> {
                 ));
             }
             for id in list {
-                self.config.service(id).ok_or_else(|| {
-                    Error::BadRequest(format!(
-                        "unknown service \"{id}\"; known services: {}",
-                        self.config.service_ids()
-                    ))
-                })?;
+                self.known_service(id)?;
             }
         }
         let reason = hall_api::I18nText {

@@ -93,12 +93,7 @@ impl<'a> Hall<'a> {
     /// entry that keeps their number, tracking code and issue time, and
     /// waits ahead of those who never waited before. Answers that entry.
     pub fn transfer(&mut self, number: u32, service: &str) -> Result<Ticket> {
-        let target = self.config.service(service).ok_or_else(|| {
-            Error::BadRequest(format!(
-                "unknown service \"{service}\"; known services: {}",
-                self.config.service_ids()
-            ))
-        })?;
+        let target = self.known_service(service)?;
         let (row, _) = self.counter(number)?;
         let mut t = self.current(&row, "transfer")?;
         if t.service == target.id {

@@ -144,6 +144,16 @@ impl<'a> Hall<'a> {
         ms(self.now.at)
     }
 
+    /// The configured service `id`, or why not in words that list the known ones.
+    fn known_service(&self, id: &str) -> Result<&'a crate::config::ServiceConfig> {
+        self.config.service(id).ok_or_else(|| {
+            Error::BadRequest(format!(
+                "unknown service \"{id}\"; known services: {}",
+                self.config.service_ids()
+            ))
+        })
+    }
+
     fn business_day(&self) -> String {
         self.config.hall.business_day(self.now.at).to_string()
     }

@@ -14,12 +14,7 @@ impl Hall<'_> {
         service: &str,
         settings: Option<&ServiceSettings>,
     ) -> Result<()> {
-        self.config.service(service).ok_or_else(|| {
-            Error::BadRequest(format!(
-                "unknown service \"{service}\"; known services: {}",
-                self.config.service_ids()
-            ))
-        })?;
+        self.known_service(service)?;
         match settings {
             None => {
                 self.tables.clear_service_settings(service)?;

@@ -112,13 +112,7 @@ impl Hall<'_> {
                 created: false,
             });
         }
-        let service = self.config.service(&req.service).ok_or_else(|| {
-            Error::BadRequest(format!(
-                "unknown service \"{}\"; known services: {}",
-                req.service,
-                self.config.service_ids()
-            ))
-        })?;
+        let service = self.known_service(&req.service)?;
         // Nobody should wait through a break, a holiday or a closure.
         let held = queries::held_calendar(self.tables.conn(), self.config)?;
         let closures = queries::closures_for(self.tables.conn(), &service.id, self.at_ms())?;
