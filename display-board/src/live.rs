@@ -417,8 +417,22 @@ async fn keep_link(client: HallClient, to_ui: mpsc::UnboundedSender<Msg>) {
                     match stream.next().await {
                         Some(Ok(ev)) => {
                             last_id = Some(ev.id);
+                            let renamed = ev.kind == EventKind::ServiceChanged;
                             if to_ui.send(Msg::Event(Box::new(ev))).is_err() {
                                 return;
+                            }
+                            // The names and papers come only with the hall.
+                            if renamed {
+                                match client.hall().await {
+                                    Ok(hall) => {
+                                        if to_ui.send(Msg::Snapshot(Box::new(hall))).is_err() {
+                                            return;
+                                        }
+                                    }
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "a service changed but the hall does not answer; its next snapshot has it")
+                                    }
+                                }
                             }
                         }
                         Some(Err(e)) => {

@@ -543,3 +543,70 @@ fn a_closure_of_the_hall_shows_on_the_board_until_it_is_lifted() {
         ui.get_notice() == "请留意叫号 · Please watch for your number"
     });
 }
+
+/// Head office renames a service: the board, linked all along, shows the
+/// new name at once (the event makes it take the hall again), and the
+/// hall's own again when head office gives it back.
+#[test]
+fn a_service_head_office_renames_is_renamed_on_the_board() {
+    init_slint(true);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let company = hall_testkit::office::Company::start(&["east-1"]);
+    let server = runtime.block_on(ServerProcess::start(
+        hall_testkit::queue_server_bin(),
+        hall_testkit::ServerOptions {
+            config: Some(company.hall_config(queue_server_demo(), "east-1")),
+            ..Default::default()
+        },
+    ));
+    let hq = runtime.block_on(company.office.admin());
+    let ui = BoardWindow::new().unwrap();
+    ui.window().set_size(slint::PhysicalSize::new(1920, 1080));
+    ui.show().unwrap();
+    let client = HallClient::new(server.base_url(), demo::DISPLAY);
+    let _board = Board::start(&ui, client, None, Default::default(), runtime.handle());
+    wait(&ui, "the hall's own name", |ui| {
+        ui.get_connected() && waiting_for(ui, "Payment").is_some()
+    });
+    let push = |settings: serde_json::Value| {
+        let mut change = serde_json::json!({ "kind": "service", "service": "pay" });
+        if !settings.is_null() {
+            change["settings"] = settings;
+        }
+        let r = runtime.block_on(hq.post(
+            "/api/v1/pushes",
+            &serde_json::json!({ "halls": ["east-1"], "changes": [change] }),
+        ));
+        let status = r.status();
+        assert_eq!(status, 201, "{}", runtime.block_on(r.text()).unwrap());
+    };
+    runtime.block_on(hall_testkit::eventually(
+        "head office knows the hall",
+        || async {
+            !hq.json::<Vec<serde_json::Value>>("/api/v1/halls")
+                .await
+                .is_empty()
+        },
+    ));
+    push(serde_json::json!({ "name": { "zh": "电费缴纳", "en": "Electricity bills" } }));
+    wait(&ui, "head office's name", |ui| {
+        waiting_for(ui, "Electricity bills") == Some(0) && waiting_for(ui, "Payment").is_none()
+    });
+    assert!(
+        ui.get_waiting().iter().any(|w| w.service_zh == "电费缴纳"),
+        "the Chinese name too"
+    );
+    hall_testkit::screen::screenshot(ui.window(), "board-service-renamed");
+    push(serde_json::Value::Null);
+    wait(&ui, "the hall's own name again", |ui| {
+        waiting_for(ui, "Payment") == Some(0)
+    });
+}
+
+fn queue_server_demo() -> &'static str {
+    include_str!("../../queue-server/demo.toml")
+}

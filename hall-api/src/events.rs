@@ -69,10 +69,14 @@ pub enum EventKind {
     /// The manager set or lifted a closure (`closures`: all in force or to come).
     #[serde(rename = "closures.changed")]
     ClosuresChanged,
+    /// Head office changed a service's name, target wait or papers
+    /// (`service`): screens that show services take the hall again.
+    #[serde(rename = "service.changed")]
+    ServiceChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 25] = [
+    pub const ALL: [EventKind; 26] = [
         EventKind::TicketIssued,
         EventKind::TicketCalled,
         EventKind::TicketRecalled,
@@ -98,6 +102,7 @@ impl EventKind {
         EventKind::TicketExpired,
         EventKind::PrintRequested,
         EventKind::ClosuresChanged,
+        EventKind::ServiceChanged,
     ];
 
     /// The name used as the SSE event type and in webhooks.
@@ -128,6 +133,7 @@ impl EventKind {
             EventKind::TicketExpired => "ticket.expired",
             EventKind::PrintRequested => "print.requested",
             EventKind::ClosuresChanged => "closures.changed",
+            EventKind::ServiceChanged => "service.changed",
         }
     }
 

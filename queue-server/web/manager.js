@@ -264,7 +264,7 @@ function connect() {
   for (const kind of ["ticket.issued", "ticket.called", "ticket.recalled", "ticket.started", "ticket.completed",
     "ticket.no_show", "ticket.cancelled", "ticket.transferred", "counter.opened", "counter.closed",
     "counter.paused", "counter.resumed", "ticket.held", "ticket.resumed", "staff.signed_in",
-    "staff.signed_out", "ticket.rated", "day.reported", "service.closed", "service.reopened", "notice.changed", "closures.changed"]) {
+    "staff.signed_out", "ticket.rated", "day.reported", "service.closed", "service.reopened", "notice.changed", "closures.changed", "service.changed"]) {
     events.addEventListener(kind, changed);
   }
   events.addEventListener("closures.changed", refreshClosures);

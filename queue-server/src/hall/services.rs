@@ -2,6 +2,7 @@
 //! place of the configuration's. The writer lays them over the running
 //! configuration once the change is committed (`config::LiveConfig`).
 
+use hall_api::EventKind;
 use hall_api::head_office::ServiceSettings;
 
 use super::Hall;
@@ -37,6 +38,7 @@ impl Hall<'_> {
             }
         }
         self.config_changed = true;
+        self.record_service(EventKind::ServiceChanged, service)?;
         Ok(())
     }
 }

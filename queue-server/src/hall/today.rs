@@ -52,7 +52,7 @@ impl Hall<'_> {
         )
     }
 
-    fn record_service(&mut self, kind: EventKind, service: &str) -> Result<()> {
+    pub(super) fn record_service(&mut self, kind: EventKind, service: &str) -> Result<()> {
         let detail = EventDetail {
             service: Some(service.to_string()),
             ..Default::default()
