@@ -431,11 +431,7 @@ fn a_paused_counter_shows_its_sign_on_the_led_and_the_board() {
 #[test]
 fn the_board_follows_the_hall_over_https_with_the_pinned_ca() {
     init_slint(true);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = hall_testkit::two_thread_runtime();
     let tls_port = hall_testkit::free_port();
     let config = format!(
         "{}\n[tls]\nlisten = \"127.0.0.1:{tls_port}\"\n",
@@ -550,11 +546,7 @@ fn a_closure_of_the_hall_shows_on_the_board_until_it_is_lifted() {
 #[test]
 fn a_service_head_office_renames_is_renamed_on_the_board() {
     init_slint(true);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = hall_testkit::two_thread_runtime();
     let company = hall_testkit::office::Company::start(&["east-1"]);
     let server = runtime.block_on(ServerProcess::start(
         hall_testkit::queue_server_bin(),

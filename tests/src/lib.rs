@@ -19,15 +19,19 @@ pub mod office;
 pub mod screen;
 pub mod serial;
 
-/// A tokio runtime (two workers) and the demo hall's server started on it,
-/// for tests and benches whose own thread runs a Slint event loop and so
-/// cannot be async.
-pub fn demo_hall_on_a_runtime() -> (tokio::runtime::Runtime, ServerProcess) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// A tokio runtime with two workers, for tests and benches whose own
+/// thread runs a Slint event loop and so cannot be async.
+pub fn two_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .expect("a tokio runtime");
+        .expect("a tokio runtime")
+}
+
+/// [`two_thread_runtime`] and the demo hall's server started on it.
+pub fn demo_hall_on_a_runtime() -> (tokio::runtime::Runtime, ServerProcess) {
+    let runtime = two_thread_runtime();
     let server = runtime.block_on(ServerProcess::start(
         queue_server_bin(),
         ServerOptions::default(),

@@ -318,15 +318,6 @@ pub struct KioskRig {
     _pair: hall_testkit::serial::SerialPair,
 }
 
-/// The runtime the rig's server process and the kiosk's background work run on.
-fn two_thread_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 impl KioskRig {
     pub fn start(
         ui: &kiosk::KioskWindow,
@@ -344,7 +335,7 @@ impl KioskRig {
         options: hall_testkit::ServerOptions,
         adjust: impl FnOnce(&mut kiosk::config::KioskConfig),
     ) -> KioskRig {
-        let runtime = two_thread_runtime();
+        let runtime = hall_testkit::two_thread_runtime();
         let server = runtime.block_on(hall_testkit::ServerProcess::start(
             hall_testkit::queue_server_bin(),
             options,
@@ -359,7 +350,7 @@ impl KioskRig {
         ui: &kiosk::KioskWindow,
         adjust: impl FnOnce(&mut kiosk::config::KioskConfig),
     ) -> (KioskRig, hall_testkit::billing::BillingSim) {
-        let runtime = two_thread_runtime();
+        let runtime = hall_testkit::two_thread_runtime();
         let sim = runtime.block_on(hall_testkit::billing::BillingSim::start(
             &hall_testkit::workspace_bin("billing-sim"),
             hall_testkit::free_port(),
@@ -381,7 +372,7 @@ impl KioskRig {
         ui: &kiosk::KioskWindow,
         adjust: impl FnOnce(&mut kiosk::config::KioskConfig),
     ) -> KioskRig {
-        let runtime = two_thread_runtime();
+        let runtime = hall_testkit::two_thread_runtime();
         let port = hall_testkit::free_port();
         let server = runtime.block_on(hall_testkit::ServerProcess::start(
             hall_testkit::queue_server_bin(),
