@@ -9,7 +9,7 @@ use super::Config;
 
 /// Longest service name, in characters: a kiosk button and a board's line
 /// show it whole.
-const NAME_MAX: usize = 40;
+const NAME_MAX: usize = 60;
 /// Longest list of papers, in characters: it is printed on the ticket.
 const BRING_MAX: usize = 200;
 

@@ -555,14 +555,14 @@ fn head_office_names_a_service_within_the_files_rules() {
                 name: Some(text("电费", "")),
                 ..Default::default()
             },
-            "needs a zh and an en text of 1 to 40",
+            "needs a zh and an en text of 1 to 60",
         ),
         (
             ServiceSettings {
-                name: Some(text(&"长".repeat(41), "Long")),
+                name: Some(text(&"长".repeat(61), "Long")),
                 ..Default::default()
             },
-            "1 to 40 characters",
+            "1 to 60 characters",
         ),
         (
             ServiceSettings {
